@@ -1,0 +1,1 @@
+"""The learner-facing exercises (data files; installed as `grader.exercises`)."""

@@ -1,0 +1,3 @@
+"""dlgrade's grading engine: exercises, the sandbox, gradings and their results."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,154 @@
+"""One grading: `grade(exercise, submission) -> Result`.
+
+Stages the learner's files into a private folder, runs the exercise's public or hidden tests in a
+trusted pytest session whose `submission` fixture talks to one sandbox process, and returns the
+`Result`. The same path serves a learner's `check` and an instructor's `grade`/`autograde`."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from . import __version__
+from .plugin import GradingPlugin, SandboxSession
+from .result import Result, TestResult
+from .spec import Exercise, PACKAGE_DIR, hash_files, solutions_root
+
+MAX_SUBMISSION_FILES = 50
+MAX_FILE_BYTES = 1 << 20
+SUITES = ("public", "hidden")
+
+
+class SubmissionError(Exception):
+    """A submission path that cannot be graded; the message says what to do."""
+
+
+def submission_files(exercise: Exercise, path: Path) -> dict[str, Path]:
+    """The learner's files to grade, by their name in the sandbox. A `.py` file of any name is the
+    entry file; a directory must hold the entry file and may hold other `.py` modules."""
+    path = Path(path)
+    if not path.exists():
+        raise SubmissionError(f"{path} does not exist; give the path of your {exercise.entry} or its folder")
+    if path.is_symlink():
+        raise SubmissionError(f"{path} is a symbolic link; give the file itself")
+    if path.is_file():
+        if path.suffix != ".py":
+            raise SubmissionError(f"{path} is not a Python file (.py); submit your {exercise.entry}")
+        chosen = {exercise.entry: path}
+    elif path.is_dir():
+        entry = path / exercise.entry
+        if not entry.is_file():
+            raise SubmissionError(f"{path} has no {exercise.entry}; the entry file of {exercise.id} is "
+                                  f"{exercise.entry}")
+        chosen = {}
+        for p in sorted(path.iterdir()):
+            if p.suffix == ".py" and p.is_file() and not p.is_symlink():
+                chosen[p.name] = p
+            if len(chosen) > MAX_SUBMISSION_FILES:
+                raise SubmissionError(f"{path} holds more than {MAX_SUBMISSION_FILES} Python files; "
+                                      "submit only your exercise's files")
+    else:
+        raise SubmissionError(f"{path} is neither a file nor a folder")
+    for name, p in chosen.items():
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SubmissionError(f"{p} is {size} bytes, over the {MAX_FILE_BYTES}-byte limit for a source file")
+        try:
+            p.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise SubmissionError(f"{p} is not UTF-8 text; save it as UTF-8") from None
+    return chosen
+
+
+def _stage(files: dict[str, Path]) -> tuple[Path, dict[str, Path]]:
+    """Copy the files into a fresh folder readable by the sandbox's uid (never the original)."""
+    stage = Path(tempfile.mkdtemp(prefix="dlgrade-sub-"))
+    os.chmod(stage, 0o755)
+    staged = {}
+    for name, src in files.items():
+        dst = stage / name
+        shutil.copyfile(src, dst)
+        os.chmod(dst, 0o644)
+        staged[name] = dst
+    return stage, staged
+
+
+def _pytest_args(test_file: Path, rootdir: Path) -> list[str]:
+    return [str(test_file), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:randomly",
+            "-p", "no:xdist", "-p", "no:benchmark", "--noconftest", "--assert=plain", "--capture=sys",
+            "--import-mode=importlib", f"--rootdir={rootdir}", "-c", os.devnull,
+            "-W", "ignore::pytest.PytestAssertRewriteWarning", "-o", "python_files=test_*.py"]
+
+
+def _forget_modules(roots: list[Path]) -> None:
+    """Drop test and reference modules imported from `roots`, so a later grading in this process
+    imports them afresh (a changed test file is never served stale)."""
+    for name, mod in list(sys.modules.items()):
+        f = getattr(mod, "__file__", None)
+        if f and any(Path(f).resolve().is_relative_to(r) for r in roots):
+            del sys.modules[name]
+
+
+def grade(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int = 0,
+          env: dict[str, str] | None = None) -> Result:
+    """Grade `submission` (a file or folder) against the exercise's `suite` ("public"/"hidden")."""
+    if suite not in SUITES:
+        raise ValueError(f"suite must be one of {SUITES}")
+    if suite == "public":
+        test_file, visibility = exercise.public_tests, "visible"
+    else:
+        test_file, visibility = exercise.hidden_tests, "after_published"
+        if test_file is None:
+            raise SubmissionError(f"the hidden tests of {exercise.id} are not available here (they are "
+                                  "instructor-only); use `dlgrade check` for the public tests")
+    files = submission_files(exercise, submission)
+    t0 = time.monotonic()
+    stage, staged = _stage(files)
+    exclude = [PACKAGE_DIR.parent, exercise.directory.resolve()]
+    sol = solutions_root()
+    if sol is not None:
+        exclude.append(sol.resolve())
+    if exercise.solution_dir is not None:
+        exclude.append(exercise.solution_dir.resolve())
+    session = SandboxSession(staged, exercise.entry, exercise.limits, exclude, slot=slot, env=env)
+    plugin = GradingPlugin(session, exercise.solution if suite == "hidden" else None, visibility,
+                           exercise.limits.memory_mb)
+    roots = [test_file.parent.resolve()] + ([exercise.solution_dir.resolve()] if exercise.solution_dir else [])
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            exit_code = pytest.main(_pytest_args(test_file, test_file.parent.parent), plugins=[plugin])
+    finally:
+        output = session.close()
+        shutil.rmtree(stage, ignore_errors=True)
+        _forget_modules(roots)
+    internal = list(plugin.internal_errors)
+    if plugin.collect_errors or (exit_code not in (0, 1) and not plugin.results):
+        internal += plugin.collect_errors or [f"pytest exited with {exit_code}"]
+        plugin.results.append(TestResult("tests could be collected", 0.0, 1.0, "error",
+                                         "the grader could not run this exercise's tests; tell your instructor",
+                                         visibility))
+    return Result(
+        exercise=exercise.id, suite=suite, tests=plugin.results, execution_time=time.monotonic() - t0,
+        output=output,
+        extra_data={
+            "grader_version": __version__,
+            "submission_sha256": hash_files(list(files.items())),
+            "exercise_sha256": exercise.content_hash(),
+            "device": session.info.get("device", "cpu"),
+            "versions": session.info.get("versions", {}),
+            "sandbox": session_protections(),
+            "internal_errors": internal,
+        })
+
+
+def session_protections() -> dict:
+    from .sandbox import probe
+    return probe().as_dict()

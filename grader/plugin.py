@@ -1,0 +1,232 @@
+"""The pytest plugin of a grading: the `submission` fixture (a proxy to the sandbox), the
+`reference` fixture (the reference solution, trusted side only), and result collection.
+
+Everything here runs in the trusted process. The proxy sends inputs to the sandbox and returns
+decoded data; expected values never leave this process."""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+import traceback
+from pathlib import Path
+
+import pytest
+
+from .result import TestResult
+from .sandbox import Sandbox, SandboxDied, SandboxError, SandboxTimeout
+from .testing import Feedback, Rng, SubmissionRaised, SubmissionUnavailable
+
+MAX_RESTARTS = 3
+MAX_HINT = 4000
+
+
+class SandboxSession:
+    """Owns the sandbox of one grading: starts it once, imports the submission once, and
+    restarts it (re-importing) after a test killed it, within the grading's overall time."""
+
+    def __init__(self, files: dict[str, Path], entry: str, limits, exclude: list[Path], slot: int = 0,
+                 env: dict[str, str] | None = None):
+        self.files, self.entry, self.limits = files, entry, limits
+        self.exclude, self.slot, self.env = exclude, slot, env or {}
+        self.started = time.monotonic()
+        self.test_limit = limits.test_seconds
+        self.sandbox: Sandbox | None = None
+        self.broken: str | None = None
+        self.starts = 0
+        self.outputs: list[str] = []
+        self.info: dict = {}
+        self.defined: list[str] = []
+
+    def remaining(self) -> float:
+        return self.limits.wall_seconds - (time.monotonic() - self.started)
+
+    def _timeout(self) -> float:
+        left = self.remaining()
+        if left <= 0:
+            raise SubmissionUnavailable(f"the grading used all of its {self.limits.wall_seconds:.0f} s; "
+                                        "this test did not run")
+        return min(self.test_limit, left)
+
+    def _retire(self) -> None:
+        if self.sandbox is not None:
+            self.outputs.append(self.sandbox.close())
+            self.sandbox = None
+
+    def _ensure(self) -> Sandbox:
+        if self.broken:
+            raise SubmissionUnavailable(self.broken)
+        if self.sandbox is not None and self.sandbox.proc.poll() is None:
+            return self.sandbox
+        self._retire()
+        if self.starts > MAX_RESTARTS:
+            self.broken = "your code was stopped too many times in this grading; the remaining tests did not run"
+            raise SubmissionUnavailable(self.broken)
+        self.starts += 1
+        timeout = self._timeout()
+        self.sandbox = Sandbox(self.files, self.entry, self.limits, slot=self.slot, exclude=self.exclude,
+                               env=self.env)
+        self.sandbox.start()
+        try:
+            header, names = self.sandbox.request({"op": "import"}, timeout=timeout)
+        except SandboxError as err:
+            self._retire()
+            self.broken = f"Importing your file {self.entry} {err}"
+            raise SubmissionUnavailable(self.broken) from None
+        if header.get("status") == "raised":
+            e = header.get("error", {})
+            self._retire()
+            self.broken = (f"Your file {self.entry} could not be imported: {e.get('type')}: {e.get('message')}\n"
+                           f"{e.get('traceback', '')}").strip()
+            raise SubmissionUnavailable(self.broken)
+        if header.get("status") != "ok" or not isinstance(names, list):
+            self._retire()
+            self.broken = "the sandbox gave an unexpected answer to the import"
+            raise SubmissionUnavailable(self.broken)
+        self.info = {"versions": header.get("versions", {}), "device": header.get("device", "cpu")}
+        self.defined = [n for n in names if isinstance(n, str)]
+        return self.sandbox
+
+    def call(self, function: str, args: tuple, kwargs: dict):
+        """Call the learner's `function` in the sandbox; returns its (validated, decoded) value."""
+        sandbox = self._ensure()
+        timeout = self._timeout()
+        try:
+            header, value = sandbox.request({"op": "call", "function": function}, (list(args), dict(kwargs)),
+                                            timeout=timeout, rng_type=Rng)
+        except SandboxTimeout as err:
+            self._retire()
+            raise SubmissionUnavailable(f"`{function}` {err}") from None
+        except SandboxDied as err:
+            self._retire()
+            raise SubmissionUnavailable(f"your code {err} while running `{function}`") from None
+        status = header.get("status")
+        if status == "ok":
+            return value
+        if status == "raised":
+            e = header.get("error", {})
+            raise SubmissionRaised(function, str(e.get("type")), [str(m) for m in e.get("mro", [])],
+                                   str(e.get("message", "")), str(e.get("traceback", "")))
+        if status == "missing":
+            raise SubmissionUnavailable(f"your file does not define a function `{function}`; "
+                                        "keep the names of the template")
+        if status == "unsendable":
+            raise Feedback(f"`{function}` returned {header.get('message')}, which cannot be graded; "
+                           "return numbers, strings, lists, tuples, dicts or numpy arrays")
+        raise SubmissionUnavailable(f"`{function}`: the sandbox gave an unexpected answer")
+
+    def close(self) -> str:
+        self._retire()
+        return "".join(self.outputs)
+
+
+class SubmissionProxy:
+    """`submission.NAME(*args, **kwargs)` calls the learner's NAME in the sandbox."""
+
+    def __init__(self, session: SandboxSession):
+        self._session = session
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def call(*args, **kwargs):
+            return self._session.call(name, args, kwargs)
+
+        call.__name__ = name
+        return call
+
+    def defines(self, name: str) -> bool:
+        """Whether the learner's module defines a public callable `name`."""
+        self._session._ensure()
+        return name in self._session.defined
+
+
+def _points(item) -> float:
+    marker = item.get_closest_marker("points")
+    return float(marker.args[0]) if marker and marker.args else 1.0
+
+
+def learner_message(exc: BaseException, memory_mb: int) -> tuple[str, str]:
+    """(status, text) for a test that failed with `exc`: text a learner can act on."""
+    if isinstance(exc, SubmissionRaised):
+        hint = ""
+        if exc.type_name == "NotImplementedError":
+            hint = "\n(This part of the template is not written yet.)"
+        elif exc.type_name == "MemoryError":
+            hint = f"\n(The memory limit is {memory_mb} MB.)"
+        return "failed", f"`{exc.function}` raised {exc.type_name}: {exc.message}\n{exc.traceback}".rstrip() + hint
+    if isinstance(exc, SubmissionUnavailable):
+        text = str(exc)
+        return ("timeout" if "took longer" in text or "used all of its" in text else "error"), text
+    if isinstance(exc, AssertionError):
+        return "failed", str(exc) or "this check failed"
+    return "error", ("the test could not run because of a problem in the grader, not in your code; "
+                     "your instructor has the details")
+
+
+class GradingPlugin:
+    """Registered into the trusted pytest session of one grading."""
+
+    def __init__(self, session: SandboxSession, reference: Path | None, visibility: str, memory_mb: int):
+        self.session = session
+        self.reference_path = reference
+        self.visibility = visibility
+        self.memory_mb = memory_mb
+        self.results: list[TestResult] = []
+        self.internal_errors: list[str] = []
+        self._reference_module = None
+        self._started: dict[str, float] = {}
+        self.collect_errors: list[str] = []
+
+    def pytest_configure(self, config):
+        config.addinivalue_line("markers", "points(n): the points a test is worth")
+        config.addinivalue_line("markers", "seconds(s): this test's time limit for the learner's code")
+
+    @pytest.fixture(scope="session")
+    def submission(self):
+        return SubmissionProxy(self.session)
+
+    @pytest.fixture(scope="session")
+    def reference(self):
+        if self.reference_path is None:
+            pytest.fail("no reference solution is available to this test suite")
+        if self._reference_module is None:
+            spec = importlib.util.spec_from_file_location("dlgrade_reference_solution", self.reference_path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self._reference_module = module
+        return self._reference_module
+
+    def pytest_runtest_setup(self, item):
+        marker = item.get_closest_marker("seconds")
+        self.session.test_limit = float(marker.args[0]) if marker else self.session.limits.test_seconds
+        self._started[item.nodeid] = time.monotonic()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "setup" and report.passed:
+            return
+        if report.when == "teardown" and report.passed:
+            return
+        if report.when == "call" or report.failed:
+            if any(r.name == item.name for r in self.results):
+                return
+            worth = _points(item)
+            duration = time.monotonic() - self._started.get(item.nodeid, time.monotonic())
+            if report.passed:
+                self.results.append(TestResult(item.name, worth, worth, "passed", "", self.visibility, duration))
+                return
+            exc = call.excinfo.value if call.excinfo else None
+            status, text = learner_message(exc, self.memory_mb) if exc is not None else ("failed", "")
+            if status == "error" and not isinstance(exc, (SubmissionUnavailable, SubmissionRaised)):
+                self.internal_errors.append(f"{item.name}: " + "".join(
+                    traceback.format_exception(type(exc), exc, exc.__traceback__))[-4000:])
+            self.results.append(TestResult(item.name, 0.0, worth, status, text[:MAX_HINT], self.visibility,
+                                           duration))
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.collect_errors.append(str(report.longrepr)[-4000:])

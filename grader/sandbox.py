@@ -1,0 +1,445 @@
+"""The sandbox: one isolated process per grading that runs `runner.py` on the learner's files.
+
+Where the machine allows it (Linux with bubblewrap), the process gets its own mount, PID, network,
+IPC and UTS namespaces; sees only the system's `/usr`, the Python installation, the runner and the
+submission; runs as an unprivileged uid with no capabilities and `no_new_privs` (when the grader
+runs as root); and has `socket()`, `ptrace()` and friends blocked by seccomp. Everywhere it runs
+under rlimits (CPU, address space, processes, file size, open files, no core dumps), a size-limited
+tmpfs for its writable directories, a scrubbed environment and closed descriptors. Output is read
+with a byte cap; every request has a deadline; on timeout the whole process tree is killed
+(the PID namespace's init dies, taking every descendant with it, `setsid()` or not).
+
+When bubblewrap is missing or cannot start, it falls back to rlimits only and says so: the
+`protections` of every result record which protections were active.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import functools
+import os
+import resource
+import select
+import shutil
+import signal
+import site
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import wire
+
+HERE = Path(__file__).resolve().parent
+INSIDE_DIR = "/opt/dlgrade"
+WORK_DIR = "/work"
+BASE_SANDBOX_UID = 60000
+MiB = 1 << 20
+
+BLOCKED_SYSCALLS = (
+    "socket", "socketpair", "ptrace", "process_vm_readv", "process_vm_writev", "keyctl", "add_key",
+    "request_key", "bpf", "userfaultfd", "perf_event_open", "unshare", "setns", "mount", "umount2",
+    "pivot_root", "chroot", "kexec_load", "init_module", "finit_module", "delete_module", "swapon",
+    "swapoff", "reboot", "acct", "quotactl", "name_to_handle_at", "open_by_handle_at", "io_uring_setup",
+)
+
+
+@dataclass
+class Limits:
+    """What one sandbox may use."""
+
+    wall_seconds: float = 60.0
+    test_seconds: float = 10.0
+    memory_mb: int = 1024
+    processes: int = 64
+    file_mb: int = 16
+    disk_mb: int = 64
+    open_files: int = 256
+    output_bytes: int = 64 * 1024
+    message_mb: int = 256
+
+
+@dataclass
+class Protections:
+    """Which isolation mechanisms a sandbox on this machine gets."""
+
+    namespaces: bool = False
+    unprivileged_uid: bool = False
+    seccomp: bool = False
+    rlimits: bool = True
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def mode(self) -> str:
+        return "namespaces" if self.namespaces else "rlimits-only"
+
+    def as_dict(self) -> dict:
+        active = ["rlimits", "tmpfs-disk-cap" if self.namespaces else None, "scrubbed-env", "close-fds",
+                  "output-cap", "deadline-kill"]
+        if self.namespaces:
+            active += ["mount-namespace", "pid-namespace", "network-namespace", "ipc-namespace"]
+        if self.unprivileged_uid:
+            active.append("unprivileged-uid-no-capabilities")
+        if self.seccomp:
+            active.append("seccomp-no-sockets")
+        return {"mode": self.mode, "active": [a for a in active if a], "warnings": list(self.warnings)}
+
+
+class SandboxError(Exception):
+    """The sandbox could not answer. `message` is written for the learner."""
+
+
+class SandboxTimeout(SandboxError):
+    pass
+
+
+class SandboxDied(SandboxError):
+    pass
+
+
+def _seccomp_program() -> bytes | None:
+    try:
+        import pyseccomp as sc
+    except Exception:  # not installed, or libseccomp missing
+        return None
+    try:
+        flt = sc.SyscallFilter(defaction=sc.ALLOW)
+        for name in BLOCKED_SYSCALLS:
+            try:
+                flt.add_rule(sc.ERRNO(errno.EPERM), name)
+            except Exception:
+                pass  # not a syscall on this architecture
+        with tempfile.TemporaryFile() as fh:
+            flt.export_bpf(fh)
+            fh.seek(0)
+            return fh.read()
+    except Exception:
+        return None
+
+
+def _host_mount_args() -> list[str]:
+    """Bind the system's /usr and its compatibility links, read-only."""
+    args = ["--ro-bind", "/usr", "/usr"]
+    for top in ("/lib", "/lib64", "/lib32", "/bin", "/sbin"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    if os.path.exists("/etc/ld.so.cache"):
+        args += ["--ro-bind", "/etc/ld.so.cache", "/etc/ld.so.cache"]
+    return args
+
+
+def _python_paths(exclude: list[Path]) -> list[str]:
+    """The directories the sandboxed interpreter needs: its prefixes and site-packages, never a
+    project checkout (which holds the reference solutions)."""
+    candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    for p in site.getsitepackages() + [site.getusersitepackages()] + sys.path:
+        if p and ("site-packages" in p or "dist-packages" in p):
+            candidates.add(p)
+    paths = []
+    for p in sorted(candidates, key=len):
+        real = os.path.realpath(p)
+        if not os.path.isdir(real) or real.startswith("/usr/") or real == "/usr":
+            continue
+        if any(Path(real) == ex or ex in Path(real).parents or Path(real) in ex.parents for ex in exclude):
+            continue
+        if any(real == q or real.startswith(q + os.sep) for q in paths):
+            continue
+        paths.append(real)
+    return paths
+
+
+def _dir_chain_args(path: str) -> list[str]:
+    """Create each ancestor of `path` world-traversable (a parent such as /root is 0700 on the host)."""
+    args, cur = [], ""
+    for part in Path(path).parts[1:-1]:
+        cur += "/" + part
+        args += ["--perms", "0755", "--dir", cur]
+    return args
+
+
+@functools.lru_cache(maxsize=1)
+def probe() -> Protections:
+    """Find out once per process which protections this machine gives a sandbox."""
+    prot = Protections()
+    if not sys.platform.startswith("linux"):
+        prot.warnings.append("not Linux: the sandbox runs with rlimits only")
+        return prot
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        prot.warnings.append("bubblewrap (bwrap) is not installed: the sandbox runs with rlimits only, "
+                             "without namespaces; install it (Debian: apt-get install bubblewrap)")
+        return prot
+    is_root = os.geteuid() == 0
+    cmd = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--die-with-parent",
+           *(["--unshare-user"] if not is_root else []), *_host_mount_args(), "--proc", "/proc",
+           "--dev", "/dev", "/usr/bin/true"]
+    try:
+        ok = subprocess.run(cmd, capture_output=True, timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        ok = False
+    if not ok:
+        prot.warnings.append("bubblewrap cannot create namespaces here (user namespaces disabled?): "
+                             "the sandbox runs with rlimits only")
+        return prot
+    prot.namespaces = True
+    if is_root:
+        if shutil.which("setpriv"):
+            prot.unprivileged_uid = True
+        else:
+            prot.warnings.append("setpriv (util-linux) is missing: the sandbox would keep root; "
+                                 "install util-linux")
+            prot.namespaces = False
+            return prot
+    prot.seccomp = _seccomp_program() is not None
+    if not prot.seccomp:
+        prot.warnings.append("seccomp is unavailable (pip install pyseccomp; needs libseccomp2): "
+                             "sockets are blocked by the network namespace only")
+    return prot
+
+
+class _OutputReader(threading.Thread):
+    """Drains the sandbox's stdout+stderr, keeping at most `cap` bytes."""
+
+    def __init__(self, fd: int, cap: int):
+        super().__init__(daemon=True)
+        self.fd, self.cap = fd, cap
+        self.kept = bytearray()
+        self.total = 0
+
+    def run(self):
+        try:
+            while True:
+                chunk = os.read(self.fd, 1 << 16)
+                if not chunk:
+                    break
+                self.total += len(chunk)
+                room = self.cap - len(self.kept)
+                if room > 0:
+                    self.kept += chunk[:room]
+        except OSError:
+            pass
+        finally:
+            try:
+                os.close(self.fd)
+            except OSError:
+                pass
+
+    def text(self) -> str:
+        out = self.kept.decode("utf-8", "replace")
+        if self.total > len(self.kept):
+            out += f"\n[... {self.total - len(self.kept)} more bytes of output were dropped]"
+        return out
+
+
+def _write_with_deadline(fd: int, data: bytes, deadline: float) -> None:
+    view = memoryview(data)
+    while view:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError
+        _, ready, _ = select.select([], [fd], [], left)
+        if not ready:
+            raise TimeoutError
+        try:
+            n = os.write(fd, view[: 1 << 16])
+        except BlockingIOError:
+            continue
+        view = view[n:]
+
+
+class Sandbox:
+    """One sandboxed runner process serving one grading's requests.
+
+    `files` maps a relative path inside the sandbox's working directory to a host file;
+    `entry` is the relative path of the file to import."""
+
+    def __init__(self, files: dict[str, Path], entry: str, limits: Limits, slot: int = 0,
+                 exclude: list[Path] | None = None, env: dict[str, str] | None = None):
+        self.files = files
+        self.entry = entry
+        self.limits = limits
+        self.slot = slot
+        self.exclude = [Path(p).resolve() for p in (exclude or [])]
+        self.extra_env = env or {}
+        self.protections = probe()
+        self.proc: subprocess.Popen | None = None
+        self.output: _OutputReader | None = None
+        self.started_at = 0.0
+        self._fallback_dir: Path | None = None
+
+    # -- command -----------------------------------------------------------------------------
+    def _env(self) -> dict[str, str]:
+        env = {"PATH": "/usr/bin:/bin", "HOME": WORK_DIR, "TMPDIR": "/tmp", "LANG": "C.UTF-8",
+               "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg",
+               "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2"}
+        for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "KERAS_BACKEND"):
+            if name in os.environ:
+                env[name] = os.environ[name]
+        env.update(self.extra_env)
+        return env
+
+    def _command(self, req_r: int, resp_w: int, seccomp_fd: int | None) -> list[str]:
+        runner_args = [sys.executable, "-I", f"{INSIDE_DIR}/runner.py", str(req_r), str(resp_w),
+                       f"{WORK_DIR}/{self.entry}"]
+        if not self.protections.namespaces:
+            return [sys.executable, "-I", str(HERE / "runner.py"), str(req_r), str(resp_w),
+                    str(self._fallback_dir / self.entry)]
+        lim = self.limits
+        args = [shutil.which("bwrap"), "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                "--unshare-cgroup-try", "--die-with-parent", "--new-session"]
+        if os.geteuid() != 0:
+            args += ["--unshare-user", "--cap-drop", "ALL"]
+        args += _host_mount_args()
+        args += ["--proc", "/proc", "--dev", "/dev",
+                 "--perms", "01777", "--size", str(lim.disk_mb * MiB), "--tmpfs", "/tmp"]
+        for path in _python_paths(self.exclude):
+            args += _dir_chain_args(path) + ["--ro-bind", path, path]
+        args += _dir_chain_args(f"{INSIDE_DIR}/runner.py")
+        args += ["--ro-bind", str(HERE / "runner.py"), f"{INSIDE_DIR}/runner.py",
+                 "--ro-bind", str(HERE / "wire.py"), f"{INSIDE_DIR}/wire.py",
+                 "--perms", "01777", "--size", str(lim.disk_mb * MiB), "--tmpfs", WORK_DIR]
+        for rel, host in sorted(self.files.items()):
+            args += ["--ro-bind", str(host), f"{WORK_DIR}/{rel}"]
+        args += ["--chdir", WORK_DIR, "--clearenv"]
+        for k, v in self._env().items():
+            args += ["--setenv", k, v]
+        if seccomp_fd is not None:
+            args += ["--seccomp", str(seccomp_fd)]
+        if self.protections.unprivileged_uid:
+            uid = str(BASE_SANDBOX_UID + self.slot)
+            args += ["/usr/bin/setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                     "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs"]
+        return args + runner_args
+
+    def _preexec(self):
+        lim = self.limits
+        cpu = int(lim.wall_seconds) + 2
+        for res, val in ((resource.RLIMIT_CPU, (cpu, cpu + 1)),
+                         (resource.RLIMIT_AS, (lim.memory_mb * MiB,) * 2),
+                         (resource.RLIMIT_FSIZE, (lim.file_mb * MiB,) * 2),
+                         (resource.RLIMIT_NOFILE, (lim.open_files,) * 2),
+                         (resource.RLIMIT_NPROC, (lim.processes,) * 2),
+                         (resource.RLIMIT_CORE, (0, 0))):
+            resource.setrlimit(res, val)
+
+    # -- life cycle --------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the sandboxed runner (it waits for requests)."""
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        out_r, out_w = os.pipe()
+        seccomp_fd = None
+        pass_fds = [req_r, resp_w]
+        if self.protections.namespaces and self.protections.seccomp:
+            seccomp_fd = os.memfd_create("dlgrade-seccomp", 0)
+            os.write(seccomp_fd, _seccomp_program())
+            os.lseek(seccomp_fd, 0, os.SEEK_SET)
+            pass_fds.append(seccomp_fd)
+        if not self.protections.namespaces:
+            self._fallback_dir = Path(tempfile.mkdtemp(prefix="dlgrade-run-"))
+            for rel, host in self.files.items():
+                (self._fallback_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(host, self._fallback_dir / rel)
+        env = self._env() if not self.protections.namespaces else {}
+        try:
+            self.proc = subprocess.Popen(
+                self._command(req_r, resp_w, seccomp_fd), stdin=subprocess.DEVNULL, stdout=out_w,
+                stderr=out_w, pass_fds=pass_fds, close_fds=True, start_new_session=True,
+                preexec_fn=self._preexec, env=env,
+                cwd=str(self._fallback_dir) if self._fallback_dir else "/")
+        finally:
+            for fd in (req_r, resp_w, out_w) + ((seccomp_fd,) if seccomp_fd is not None else ()):
+                os.close(fd)
+        self.req_fd, self.resp_fd = req_w, resp_r
+        fcntl.fcntl(req_w, fcntl.F_SETFL, fcntl.fcntl(req_w, fcntl.F_GETFL) | os.O_NONBLOCK)
+        self.output = _OutputReader(out_r, self.limits.output_bytes)
+        self.output.start()
+        self.started_at = time.monotonic()
+
+    def request(self, header: dict, value=None, timeout: float | None = None, rng_type=None):
+        """Send one request and wait for its answer; returns (header, value).
+        Raises SandboxTimeout or SandboxDied (and kills the sandbox) when no valid answer comes."""
+        if self.proc is None:
+            raise SandboxDied("the sandbox is not running")
+        timeout = self.limits.test_seconds if timeout is None else timeout
+        deadline = time.monotonic() + max(timeout, 0.01)
+        try:
+            _write_with_deadline(self.req_fd, wire.encode(header, value, rng_type=rng_type), deadline)
+            frame = wire.read_frame(self.resp_fd, self.limits.message_mb * MiB, deadline)
+            return wire.decode(frame)
+        except TimeoutError:
+            self.kill()
+            raise SandboxTimeout(f"took longer than {timeout:.0f} s (the time limit); look for an "
+                                 "infinite loop or work that is far too slow") from None
+        except (EOFError, BrokenPipeError, OSError):
+            code = self._wait_exit()
+            raise SandboxDied(self._death_message(code)) from None
+        except wire.WireError as err:
+            self.kill()
+            raise SandboxDied(f"sent back data the grader cannot read: {err}") from None
+
+    def _wait_exit(self) -> int | None:
+        try:
+            return self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return self.proc.returncode
+
+    def _death_message(self, code: int | None) -> str:
+        if code is not None and code < 0:
+            sig = -code
+            if sig == signal.SIGXCPU:
+                return "used more CPU time than the limit and was stopped"
+            if sig == signal.SIGKILL:
+                return "was killed (it ran out of memory or time)"
+            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+            return f"crashed with signal {name}"
+        return f"exited (exit code {code}) before answering; do not call exit() or os._exit() in your file"
+
+    def kill(self) -> None:
+        """Kill the whole sandbox process tree and close its channels."""
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                self.proc.kill()
+            except ProcessLookupError:
+                pass
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                warnings.warn("a sandbox process did not exit after SIGKILL")
+
+    def close(self) -> str:
+        """Stop the sandbox (politely, then by force) and return its captured output."""
+        if self.proc is not None:
+            if self.proc.poll() is None:
+                try:
+                    os.close(self.req_fd)  # EOF: the runner's loop ends
+                except OSError:
+                    pass
+                try:
+                    self.proc.wait(timeout=1)
+                except subprocess.TimeoutExpired:
+                    pass
+            self.kill()
+            for fd in (self.req_fd, self.resp_fd):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        if self.output is not None:
+            self.output.join(timeout=2)
+        if self._fallback_dir is not None:
+            shutil.rmtree(self._fallback_dir, ignore_errors=True)
+        return self.output.text() if self.output else ""

@@ -1,0 +1,224 @@
+"""The data-only wire format between the trusted grader and the sandbox.
+
+A frame is an 8-byte big-endian length, then a 4-byte header length, a UTF-8 JSON header and the
+binary blobs the header refers to (numpy arrays in `.npy` form, read with `allow_pickle=False`).
+Values are a tagged tree, so a learner's dict can never be mistaken for an array:
+
+    None, bool, int, float, str    as themselves
+    {"L": [...]}  list             {"T": [...]}  tuple
+    {"D": [[key, value], ...]}     dict with str keys
+    {"A": i}      numpy array      (blob i)
+    {"S": i}      numpy scalar     (blob i, a 0-d array)
+    {"R": seed}   numpy.random.Generator made from seed (trusted side -> sandbox only)
+
+Nothing here unpickles or evaluates anything. Decoding validates every node (tags, key types,
+depth, counts, sizes, dtypes) and raises `WireError` on anything else.
+
+This module runs inside the sandbox too, so it imports only the standard library and numpy.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import select
+import struct
+import time
+
+import numpy as np
+
+MAX_DEPTH = 32
+MAX_NODES = 1_000_000
+MAX_STRING = 1 << 20
+ALLOWED_KINDS = "biufc"
+
+
+class WireError(Exception):
+    """A frame or value that does not follow the format, or a channel that broke."""
+
+
+class Unsendable(WireError):
+    """A value of a type that cannot cross the boundary (the message names the type)."""
+
+
+class RngSeed:
+    """Placeholder for `{"R": seed}`; the sandbox side turns it into a Generator."""
+
+    def __init__(self, seed: int):
+        self.seed = int(seed)
+
+
+def _encode_value(value, blobs: list, depth: int = 0, rng_type=None):
+    if depth > MAX_DEPTH:
+        raise Unsendable("the value is nested too deeply")
+    # Exact checks first: subclasses of the basic types are converted to their base value, so
+    # an object with a custom __eq__ never travels.
+    if value is None or type(value) is bool:
+        return value
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int.__int__(value) if type(value) is not int else value
+    if isinstance(value, float):
+        return float.__float__(value)
+    if isinstance(value, str):
+        return str.__str__(value)
+    if isinstance(value, np.ndarray):
+        arr = np.asarray(value)
+        if arr.dtype.kind not in ALLOWED_KINDS or arr.dtype.fields is not None:
+            raise Unsendable(f"a numpy array of dtype {arr.dtype} (only numbers and booleans can be sent)")
+        buf = io.BytesIO()
+        np.lib.format.write_array(buf, np.ascontiguousarray(arr).view(np.ndarray), allow_pickle=False)
+        blobs.append(buf.getvalue())
+        return {"A": len(blobs) - 1}
+    if isinstance(value, np.generic):
+        arr = np.asarray(value)
+        if arr.dtype.kind not in ALLOWED_KINDS:
+            raise Unsendable(f"a numpy scalar of dtype {arr.dtype}")
+        buf = io.BytesIO()
+        np.lib.format.write_array(buf, arr, allow_pickle=False)
+        blobs.append(buf.getvalue())
+        return {"S": len(blobs) - 1}
+    if isinstance(value, tuple):
+        return {"T": [_encode_value(v, blobs, depth + 1, rng_type) for v in tuple.__iter__(value)]}
+    if isinstance(value, list):
+        return {"L": [_encode_value(v, blobs, depth + 1, rng_type) for v in list.__iter__(value)]}
+    if isinstance(value, dict):
+        items = []
+        for k, v in dict.items(value):
+            if type(k) is not str:
+                raise Unsendable(f"a dict with a key of type {type(k).__name__} (keys must be strings)")
+            items.append([k, _encode_value(v, blobs, depth + 1, rng_type)])
+        return {"D": items}
+    if rng_type is not None and isinstance(value, rng_type):
+        return {"R": value.seed}
+    raise Unsendable(f"a value of type {type(value).__name__}")
+
+
+def encode(header: dict, value=None, rng_type=None) -> bytes:
+    """Frame a message: `header` is plain JSON data, `value` any sendable value."""
+    blobs: list[bytes] = []
+    head = dict(header)
+    head["value"] = _encode_value(value, blobs, rng_type=rng_type)
+    head["blobs"] = [len(b) for b in blobs]
+    head_bytes = json.dumps(head, allow_nan=True, separators=(",", ":")).encode()
+    body = struct.pack(">I", len(head_bytes)) + head_bytes + b"".join(blobs)
+    return struct.pack(">Q", len(body)) + body
+
+
+class _Decoder:
+    def __init__(self, blobs: list[bytes], make_rng):
+        self.blobs = blobs
+        self.used: set[int] = set()
+        self.nodes = 0
+        self.make_rng = make_rng
+
+    def blob_array(self, index) -> np.ndarray:
+        if type(index) is not int or not 0 <= index < len(self.blobs) or index in self.used:
+            raise WireError("an array reference is invalid")
+        self.used.add(index)
+        raw = self.blobs[index]
+        try:
+            arr = np.lib.format.read_array(io.BytesIO(raw), allow_pickle=False)
+        except Exception as err:  # malformed npy, object dtype refused by allow_pickle=False
+            raise WireError(f"an array could not be read ({type(err).__name__})") from None
+        if arr.dtype.kind not in ALLOWED_KINDS or arr.dtype.fields is not None:
+            raise WireError(f"an array has dtype {arr.dtype}, which is not numeric")
+        return arr
+
+    def value(self, node, depth: int = 0):
+        self.nodes += 1
+        if self.nodes > MAX_NODES or depth > MAX_DEPTH:
+            raise WireError("the value is too large or too deeply nested")
+        if node is None or type(node) in (bool, int, float):
+            return node
+        if type(node) is str:
+            if len(node) > MAX_STRING:
+                raise WireError("a string is too long")
+            return node
+        if type(node) is not dict or len(node) != 1:
+            raise WireError("a value has an unknown form")
+        (tag, body), = node.items()
+        if tag == "L" and type(body) is list:
+            return [self.value(v, depth + 1) for v in body]
+        if tag == "T" and type(body) is list:
+            return tuple(self.value(v, depth + 1) for v in body)
+        if tag == "D" and type(body) is list:
+            out = {}
+            for item in body:
+                if type(item) is not list or len(item) != 2 or type(item[0]) is not str:
+                    raise WireError("a dict entry has an unknown form")
+                out[item[0]] = self.value(item[1], depth + 1)
+            return out
+        if tag == "A":
+            return self.blob_array(body)
+        if tag == "S":
+            arr = self.blob_array(body)
+            if arr.shape != ():
+                raise WireError("a scalar has a shape")
+            return arr[()]
+        if tag == "R" and type(body) is int and self.make_rng is not None:
+            return self.make_rng(body)
+        raise WireError(f"a value has an unknown tag {tag!r}")
+
+
+def decode(frame: bytes, make_rng=None) -> tuple[dict, object]:
+    """Parse one frame body (without its 8-byte length). Returns (header, value)."""
+    if len(frame) < 4:
+        raise WireError("a frame is truncated")
+    (head_len,) = struct.unpack(">I", frame[:4])
+    if head_len > len(frame) - 4:
+        raise WireError("a frame header is truncated")
+    try:
+        head = json.loads(frame[4:4 + head_len].decode())
+    except (UnicodeDecodeError, ValueError):
+        raise WireError("a frame header is not valid JSON") from None
+    if type(head) is not dict:
+        raise WireError("a frame header is not an object")
+    sizes = head.pop("blobs", [])
+    if type(sizes) is not list or any(type(s) is not int or s < 0 for s in sizes):
+        raise WireError("a frame's blob sizes are invalid")
+    if 4 + head_len + sum(sizes) != len(frame):
+        raise WireError("a frame's length does not match its contents")
+    blobs, pos = [], 4 + head_len
+    for size in sizes:
+        blobs.append(frame[pos:pos + size])
+        pos += size
+    value = _Decoder(blobs, make_rng).value(head.pop("value", None))
+    return head, value
+
+
+def write_frame(fd: int, data: bytes) -> None:
+    """Write all of `data` to a file descriptor."""
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def _read_exact(fd: int, n: int, deadline: float | None) -> bytes:
+    chunks, got = [], 0
+    while got < n:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                raise TimeoutError
+        chunk = os.read(fd, min(n - got, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(fd: int, max_bytes: int, deadline: float | None = None) -> bytes:
+    """Read one frame body. Raises TimeoutError past `deadline` (a time.monotonic() value),
+    EOFError when the other side closed, WireError when the frame is larger than `max_bytes`."""
+    (length,) = struct.unpack(">Q", _read_exact(fd, 8, deadline))
+    if length > max_bytes:
+        raise WireError(f"a message of {length} bytes is over the {max_bytes}-byte limit")
+    return _read_exact(fd, length, deadline)
