@@ -20,6 +20,7 @@ import pytest
 from . import __version__
 from .plugin import GradingPlugin, SandboxSession
 from .result import Result, TestResult
+from .sandbox import Limits
 from .spec import Exercise, PACKAGE_DIR, hash_files, solutions_root
 
 MAX_SUBMISSION_FILES = 50
@@ -98,8 +99,10 @@ def _forget_modules(roots: list[Path]) -> None:
 
 
 def grade(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int = 0,
-          env: dict[str, str] | None = None) -> Result:
-    """Grade `submission` (a file or folder) against the exercise's `suite` ("public"/"hidden")."""
+          env: dict[str, str] | None = None, limits: Limits | None = None) -> Result:
+    """Grade `submission` (a file or folder) against the exercise's `suite` ("public"/"hidden").
+    `limits` overrides the exercise's own; `slot` picks the sandbox uid (one per parallel grading)."""
+    limits = limits or exercise.limits
     if suite not in SUITES:
         raise ValueError(f"suite must be one of {SUITES}")
     if suite == "public":
@@ -118,9 +121,9 @@ def grade(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int
         exclude.append(sol.resolve())
     if exercise.solution_dir is not None:
         exclude.append(exercise.solution_dir.resolve())
-    session = SandboxSession(staged, exercise.entry, exercise.limits, exclude, slot=slot, env=env)
+    session = SandboxSession(staged, exercise.entry, limits, exclude, slot=slot, env=env)
     plugin = GradingPlugin(session, exercise.solution if suite == "hidden" else None, visibility,
-                           exercise.limits.memory_mb)
+                           limits.memory_mb)
     roots = [test_file.parent.resolve()] + ([exercise.solution_dir.resolve()] if exercise.solution_dir else [])
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):

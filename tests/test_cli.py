@@ -1,0 +1,131 @@
+"""The `dlgrade` command as a learner and an instructor use it (real subprocesses)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from grader.spec import all_exercises
+
+EXERCISE_IDS = [e.id for e in all_exercises()]
+
+
+def dlgrade(*args, cwd=None, check=False):
+    proc = subprocess.run(["dlgrade", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=600)
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.mark.parametrize("command", ["list", "start", "check", "grade", "validate", "demo", "templates"])
+def test_every_command_has_help(command):
+    proc = dlgrade(command, "--help", check=True)
+    assert "Usage:" in proc.stdout
+
+
+def test_cli_start_up_does_not_import_heavy_libraries():
+    code = "import cli, sys; print(sorted(m for m in ('numpy', 'pytest', 'keras', 'sklearn') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_list_shows_every_exercise_with_both_titles():
+    data = json.loads(dlgrade("list", "--json", check=True).stdout)
+    assert [e["id"] for e in data] == EXERCISE_IDS
+    assert all(e["title"]["en"] and e["title"]["fa"] for e in data)
+    table = dlgrade("list", check=True).stdout
+    assert all(ex in table for ex in EXERCISE_IDS)
+
+
+def test_learner_loop_start_edit_check(tmp_path):
+    out = dlgrade("start", "conv-arithmetic", "--dir", tmp_path, check=True)
+    folder = tmp_path / "conv-arithmetic"
+    assert (folder / "conv_arithmetic.py").is_file() and (folder / "README.md").is_file()
+    assert (folder / "test_public.py").is_file()
+    assert "dlgrade check conv-arithmetic" in out.stdout
+
+    proc = dlgrade("check", "conv-arithmetic", "--json", cwd=tmp_path)
+    assert proc.returncode == 1  # the untouched template does not pass
+    result = json.loads(proc.stdout)  # stdout holds only the JSON
+    assert result["score"] < result["max_score"]
+
+    reference = next(e for e in all_exercises() if e.id == "conv-arithmetic").solution
+    (folder / "conv_arithmetic.py").write_text(reference.read_text())
+    proc = dlgrade("check", "conv-arithmetic", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout
+    assert "PASS" in proc.stdout and "FAIL" not in proc.stdout
+
+
+def test_start_never_overwrites_work_without_force(tmp_path):
+    dlgrade("start", "perceptron", "--dir", tmp_path, check=True)
+    work = tmp_path / "perceptron" / "perceptron.py"
+    work.write_text("# my work\n")
+    proc = dlgrade("start", "perceptron", "--dir", tmp_path)
+    assert proc.returncode == 2 and "--force" in proc.stderr and "already exist" in proc.stderr
+    assert work.read_text() == "# my work\n"
+    dlgrade("start", "perceptron", "--dir", tmp_path, "--force", check=True)
+    assert work.read_text() != "# my work\n"
+
+
+def test_check_without_a_file_says_what_to_do(tmp_path):
+    proc = dlgrade("check", "perceptron", cwd=tmp_path)
+    assert proc.returncode == 2 and "dlgrade start perceptron" in proc.stderr
+
+
+def test_grade_prints_only_json_and_accepts_any_file_name(tmp_path):
+    ex = next(e for e in all_exercises() if e.id == "param-count")
+    path = tmp_path / "student_42_final.py"
+    path.write_text(ex.solution.read_text())
+    proc = dlgrade("grade", "param-count", path, "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["score"] == data["max_score"] > 0
+    assert data["extra_data"]["suite"] == "hidden"
+
+
+@pytest.mark.parametrize("args, message", [
+    (("grade", "no-such-exercise", "x.py"), "unknown exercise 'no-such-exercise'"),
+    (("grade", "perceptron", "missing.py"), "does not exist"),
+    (("check", "nope"), "the exercises are:"),
+])
+def test_bad_arguments_get_a_one_line_error(tmp_path, args, message):
+    proc = dlgrade(*args, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert message in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_validate_proves_every_exercise_can_pass_and_fail():
+    proc = dlgrade("validate", "--json")
+    data = json.loads(proc.stdout)
+    assert proc.returncode == 0, data
+    assert data["ok"] and data["stale_templates"] == []
+    assert [e["id"] for e in data["exercises"]] == EXERCISE_IDS
+    for e in data["exercises"]:
+        assert e["reference"] == e["max_score"] > e["template"], e
+
+
+def test_demo_prints_the_score_table():
+    proc = dlgrade("demo")
+    assert proc.returncode == 0, proc.stderr
+    for ex in EXERCISE_IDS:
+        assert ex in proc.stdout
+    assert "reference" in proc.stdout and "template" in proc.stdout and "sandbox: namespaces" in proc.stdout
+
+
+def test_the_wheel_ships_no_solution_or_hidden_test(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                    "-w", str(tmp_path), str(REPO)], check=True, capture_output=True, timeout=300)
+    wheel = next(tmp_path.glob("dlgrade-*.whl"))
+    with zipfile.ZipFile(wheel) as zf:
+        names = zf.namelist()
+        text = "".join(zf.read(n).decode("utf-8", "replace") for n in names if n.endswith(".py"))
+    assert "grader/exercises/perceptron/template.py" in names
+    assert "grader/exercises/perceptron/test_public.py" in names
+    assert not [n for n in names if "solution" in n or "test_hidden" in n]
+    assert "BEGIN SOLUTION" not in text
