@@ -83,8 +83,9 @@ def list_cmd(as_json):
                                 "points": e.points, "gpu": e.gpu} for e in exercises], ensure_ascii=False, indent=2))
         return
     from rich.console import Console
-    from rich.table import Table
-    table = Table("id", "title", "عنوان", "file to edit", "points (public/hidden)")
+    from rich.table import Column, Table
+    table = Table("title", "عنوان", "file to edit", "points (public/hidden)")
+    table.columns.insert(0, Column("id", no_wrap=True))
     for e in exercises:
         table.add_row(e.id, e.title.get("en", ""), e.title.get("fa", ""), e.entry,
                       f"{e.points.get('public', '?')}/{e.points.get('hidden', '?')}")

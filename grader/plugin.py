@@ -33,7 +33,9 @@ class SandboxSession:
         self.test_limit = limits.test_seconds
         self.sandbox: Sandbox | None = None
         self.broken: str | None = None
+        self.broken_status = "error"
         self.starts = 0
+        self.timeouts = 0
         self.outputs: list[str] = []
         self.info: dict = {}
         self.defined: list[str] = []
@@ -45,7 +47,7 @@ class SandboxSession:
         left = self.remaining()
         if left <= 0:
             raise SubmissionUnavailable(f"the grading used all of its {self.limits.wall_seconds:.0f} s; "
-                                        "this test did not run")
+                                        "this test did not run", "timeout")
         return min(self.test_limit, left)
 
     def _retire(self) -> None:
@@ -55,13 +57,15 @@ class SandboxSession:
 
     def _ensure(self) -> Sandbox:
         if self.broken:
-            raise SubmissionUnavailable(self.broken)
+            raise SubmissionUnavailable(self.broken, self.broken_status)
         if self.sandbox is not None and self.sandbox.proc.poll() is None:
             return self.sandbox
         self._retire()
         if self.starts > MAX_RESTARTS:
-            self.broken = "your code was stopped too many times in this grading; the remaining tests did not run"
-            raise SubmissionUnavailable(self.broken)
+            self.broken = (f"your code was stopped {self.starts} times in this grading (time or memory ran out); "
+                           "the remaining tests did not run")
+            self.broken_status = "timeout" if self.timeouts >= self.starts else "error"
+            raise SubmissionUnavailable(self.broken, self.broken_status)
         self.starts += 1
         timeout = self._timeout()
         self.sandbox = Sandbox(self.files, self.entry, self.limits, slot=self.slot, exclude=self.exclude,
@@ -72,7 +76,8 @@ class SandboxSession:
         except SandboxError as err:
             self._retire()
             self.broken = f"Importing your file {self.entry} {err}"
-            raise SubmissionUnavailable(self.broken) from None
+            self.broken_status = "timeout" if isinstance(err, SandboxTimeout) else "error"
+            raise SubmissionUnavailable(self.broken, self.broken_status) from None
         if header.get("status") == "raised":
             e = header.get("error", {})
             self._retire()
@@ -96,7 +101,8 @@ class SandboxSession:
                                             timeout=timeout, rng_type=Rng)
         except SandboxTimeout as err:
             self._retire()
-            raise SubmissionUnavailable(f"`{function}` {err}") from None
+            self.timeouts += 1
+            raise SubmissionUnavailable(f"`{function}` {err}", "timeout") from None
         except SandboxDied as err:
             self._retire()
             raise SubmissionUnavailable(f"your code {err} while running `{function}`") from None
@@ -157,8 +163,7 @@ def learner_message(exc: BaseException, memory_mb: int) -> tuple[str, str]:
             hint = f"\n(The memory limit is {memory_mb} MB.)"
         return "failed", f"`{exc.function}` raised {exc.type_name}: {exc.message}\n{exc.traceback}".rstrip() + hint
     if isinstance(exc, SubmissionUnavailable):
-        text = str(exc)
-        return ("timeout" if "took longer" in text or "used all of its" in text else "error"), text
+        return exc.status, str(exc)
     if isinstance(exc, AssertionError):
         return "failed", str(exc) or "this check failed"
     return "error", ("the test could not run because of a problem in the grader, not in your code; "

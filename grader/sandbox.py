@@ -286,10 +286,10 @@ class Sandbox:
         return env
 
     def _command(self, req_r: int, resp_w: int, seccomp_fd: int | None) -> list[str]:
-        runner_args = [sys.executable, "-I", f"{INSIDE_DIR}/runner.py", str(req_r), str(resp_w),
+        runner_args = [sys.executable, "-I", "-u", f"{INSIDE_DIR}/runner.py", str(req_r), str(resp_w),
                        f"{WORK_DIR}/{self.entry}"]
         if not self.protections.namespaces:
-            return [sys.executable, "-I", str(HERE / "runner.py"), str(req_r), str(resp_w),
+            return [sys.executable, "-I", "-u", str(HERE / "runner.py"), str(req_r), str(resp_w),
                     str(self._fallback_dir / self.entry)]
         lim = self.limits
         args = [shutil.which("bwrap"), "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",

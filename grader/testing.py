@@ -38,7 +38,12 @@ class SubmissionRaised(Exception):
 
 class SubmissionUnavailable(Exception):
     """The sandbox cannot answer: the submission failed to import, exited, crashed, ran out of
-    time or memory, or lacks the function. The message is learner-facing."""
+    time or memory, or lacks the function. The message is learner-facing; `status` is "timeout"
+    when time ran out, else "error"."""
+
+    def __init__(self, message: str, status: str = "error"):
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)

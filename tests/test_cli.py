@@ -119,13 +119,27 @@ def test_demo_prints_the_score_table():
 
 
 def test_the_wheel_ships_no_solution_or_hidden_test(tmp_path):
+    import shutil
+    src = tmp_path / "src"  # a clean copy: no stale build/ folder can leak into the wheel
+    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(".git", "build", "*.egg-info", "__pycache__"))
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path), str(REPO)], check=True, capture_output=True, timeout=300)
+                    "-w", str(tmp_path), str(src)], check=True, capture_output=True, timeout=300)
     wheel = next(tmp_path.glob("dlgrade-*.whl"))
     with zipfile.ZipFile(wheel) as zf:
         names = zf.namelist()
-        text = "".join(zf.read(n).decode("utf-8", "replace") for n in names if n.endswith(".py"))
+        # the learner material in the wheel, where a leaked answer would land
+        shipped = {ln.strip() for n in names if n.startswith("grader/exercises/")
+                   for ln in zf.read(n).decode("utf-8", "replace").splitlines()}
     assert "grader/exercises/perceptron/template.py" in names
     assert "grader/exercises/perceptron/test_public.py" in names
     assert not [n for n in names if "solution" in n or "test_hidden" in n]
-    assert "BEGIN SOLUTION" not in text
+    secret_lines, public_lines = set(), set()
+    for ex in all_exercises():
+        for path in (ex.solution, ex.hidden_tests):
+            secret_lines |= {ln.strip() for ln in path.read_text().splitlines() if len(ln.strip()) > 30}
+        for path in (ex.template, ex.public_tests, ex.directory / "README.md"):
+            public_lines |= {ln.strip() for ln in path.read_text().splitlines()}
+    secret_lines -= public_lines
+    assert len(secret_lines) > 100  # the check has something to look for
+    leaked = sorted(secret_lines & shipped)
+    assert not leaked, leaked[:5]

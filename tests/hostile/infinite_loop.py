@@ -1,9 +1,22 @@
 """Every function spins forever."""
 
 
-def step(z):
+def _spin():
     while True:
         pass
 
 
-predict = train_perceptron = logic_gate = step
+def step(z):
+    _spin()
+
+
+def predict(X, w, b):
+    _spin()
+
+
+def train_perceptron(X, y, lr=1.0, epochs=100):
+    _spin()
+
+
+def logic_gate(name):
+    _spin()

@@ -1,1 +1,0 @@
-"""The learner-facing exercises (data files; installed as `grader.exercises`)."""
