@@ -21,7 +21,7 @@ from . import __version__
 from .plugin import GradingPlugin, SandboxSession
 from .result import Result, TestResult
 from .sandbox import Limits
-from .spec import Exercise, PACKAGE_DIR, hash_files, solutions_root
+from .spec import Exercise, hash_files, solutions_root
 
 MAX_SUBMISSION_FILES = 50
 MAX_FILE_BYTES = 1 << 20
@@ -115,13 +115,8 @@ def grade(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int
     files = submission_files(exercise, submission)
     t0 = time.monotonic()
     stage, staged = _stage(files)
-    exclude = [PACKAGE_DIR.parent, exercise.directory.resolve()]
-    sol = solutions_root()
-    if sol is not None:
-        exclude.append(sol.resolve())
-    if exercise.solution_dir is not None:
-        exclude.append(exercise.solution_dir.resolve())
-    session = SandboxSession(staged, exercise.entry, limits, exclude, slot=slot, env=env)
+    secret_dirs = [p.resolve() for p in (solutions_root(), exercise.solution_dir) if p is not None]
+    session = SandboxSession(staged, exercise.entry, limits, secret_dirs, slot=slot, env=env)
     plugin = GradingPlugin(session, exercise.solution if suite == "hidden" else None, visibility,
                            limits.memory_mb)
     roots = [test_file.parent.resolve()] + ([exercise.solution_dir.resolve()] if exercise.solution_dir else [])
@@ -132,7 +127,7 @@ def grade(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int
         output = session.close()
         shutil.rmtree(stage, ignore_errors=True)
         _forget_modules(roots)
-    internal = list(plugin.internal_errors)
+    internal = list(plugin.internal_errors) + session.faults
     if plugin.collect_errors or (exit_code not in (0, 1) and not plugin.results):
         internal += plugin.collect_errors or [f"pytest exited with {exit_code}"]
         plugin.results.append(TestResult("tests could be collected", 0.0, 1.0, "error",

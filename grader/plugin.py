@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from .result import TestResult
-from .sandbox import Sandbox, SandboxDied, SandboxError, SandboxTimeout
+from .sandbox import Sandbox, SandboxDied, SandboxError, SandboxStartError, SandboxTimeout
 from .testing import Feedback, Rng, SubmissionRaised, SubmissionUnavailable
 
 MAX_RESTARTS = 3
@@ -25,10 +25,10 @@ class SandboxSession:
     """Owns the sandbox of one grading: starts it once, imports the submission once, and
     restarts it (re-importing) after a test killed it, within the grading's overall time."""
 
-    def __init__(self, files: dict[str, Path], entry: str, limits, exclude: list[Path], slot: int = 0,
+    def __init__(self, files: dict[str, Path], entry: str, limits, secret_dirs: list[Path], slot: int = 0,
                  env: dict[str, str] | None = None):
         self.files, self.entry, self.limits = files, entry, limits
-        self.exclude, self.slot, self.env = exclude, slot, env or {}
+        self.secret_dirs, self.slot, self.env = secret_dirs, slot, env or {}
         self.started = time.monotonic()
         self.test_limit = limits.test_seconds
         self.sandbox: Sandbox | None = None
@@ -38,6 +38,7 @@ class SandboxSession:
         self.timeouts = 0
         self.outputs: list[str] = []
         self.info: dict = {}
+        self.faults: list[str] = []
         self.defined: list[str] = []
 
     def remaining(self) -> float:
@@ -68,9 +69,15 @@ class SandboxSession:
             raise SubmissionUnavailable(self.broken, self.broken_status)
         self.starts += 1
         timeout = self._timeout()
-        self.sandbox = Sandbox(self.files, self.entry, self.limits, slot=self.slot, exclude=self.exclude,
+        self.sandbox = Sandbox(self.files, self.entry, self.limits, slot=self.slot, secret_dirs=self.secret_dirs,
                                env=self.env)
-        self.sandbox.start()
+        try:
+            self.sandbox.start()
+        except SandboxStartError as err:
+            self.sandbox = None
+            self.faults.append(err.details)
+            self.broken = f"{err}; this is not a problem in your code: tell your instructor"
+            raise SubmissionUnavailable(self.broken) from None
         try:
             header, names = self.sandbox.request({"op": "import"}, timeout=timeout)
         except SandboxError as err:
@@ -88,7 +95,7 @@ class SandboxSession:
             self._retire()
             self.broken = "the sandbox gave an unexpected answer to the import"
             raise SubmissionUnavailable(self.broken)
-        self.info = {"versions": header.get("versions", {}), "device": header.get("device", "cpu")}
+        self.info = {"versions": self.sandbox.ready.get("versions", {}), "device": header.get("device", "cpu")}
         self.defined = [n for n in names if isinstance(n, str)]
         return self.sandbox
 

@@ -77,7 +77,7 @@ class Session:
             return {"status": "raised", "error": _describe_exception(exc, self.entry_dir)}, None
         self.module = module
         names = sorted(n for n in dir(module) if callable(getattr(module, n, None)) and not n.startswith("_"))
-        return {"status": "ok", "versions": _versions(), "device": "cpu"}, names
+        return {"status": "ok", "device": "cpu"}, names
 
     def do_call(self, request, value):
         fn_name = request.get("function")
@@ -117,7 +117,9 @@ def main(argv: list[str]) -> None:
     for fd in (req_fd, resp_fd):
         os.set_inheritable(fd, False)
     sys.dont_write_bytecode = True
-    Session(req_fd, resp_fd, entry).serve()
+    session = Session(req_fd, resp_fd, entry)
+    session.send({"status": "ready", "versions": _versions()})  # before any learner code runs
+    session.serve()
 
 
 if __name__ == "__main__":

@@ -102,6 +102,15 @@ class SandboxDied(SandboxError):
     pass
 
 
+class SandboxStartError(SandboxError):
+    """The sandbox itself did not start (a problem of the grader's machine, not of the learner's
+    code). `details` holds what the failed start printed, for the instructor."""
+
+    def __init__(self, message: str, details: str = ""):
+        super().__init__(message)
+        self.details = details
+
+
 def _seccomp_program() -> bytes | None:
     try:
         import pyseccomp as sc
@@ -135,9 +144,9 @@ def _host_mount_args() -> list[str]:
     return args
 
 
-def _python_paths(exclude: list[Path]) -> list[str]:
-    """The directories the sandboxed interpreter needs: its prefixes and site-packages, never a
-    project checkout (which holds the reference solutions)."""
+def _python_paths(secret_dirs: list[Path]) -> list[str]:
+    """The directories the sandboxed interpreter needs: its prefixes and site-packages; never one
+    that is, holds or lies inside a secret directory (the reference solutions)."""
     candidates = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     for p in site.getsitepackages() + [site.getusersitepackages()] + sys.path:
         if p and ("site-packages" in p or "dist-packages" in p):
@@ -147,7 +156,7 @@ def _python_paths(exclude: list[Path]) -> list[str]:
         real = os.path.realpath(p)
         if not os.path.isdir(real) or real.startswith("/usr/") or real == "/usr":
             continue
-        if any(Path(real) == ex or ex in Path(real).parents or Path(real) in ex.parents for ex in exclude):
+        if any(Path(real) == sec or sec in Path(real).parents or Path(real) in sec.parents for sec in secret_dirs):
             continue
         if any(real == q or real.startswith(q + os.sep) for q in paths):
             continue
@@ -261,12 +270,12 @@ class Sandbox:
     `entry` is the relative path of the file to import."""
 
     def __init__(self, files: dict[str, Path], entry: str, limits: Limits, slot: int = 0,
-                 exclude: list[Path] | None = None, env: dict[str, str] | None = None):
+                 secret_dirs: list[Path] | None = None, env: dict[str, str] | None = None):
         self.files = files
         self.entry = entry
         self.limits = limits
         self.slot = slot
-        self.exclude = [Path(p).resolve() for p in (exclude or [])]
+        self.secret_dirs = [Path(p).resolve() for p in (secret_dirs or [])]
         self.extra_env = env or {}
         self.protections = probe()
         self.proc: subprocess.Popen | None = None
@@ -299,7 +308,7 @@ class Sandbox:
         args += _host_mount_args()
         args += ["--proc", "/proc", "--dev", "/dev",
                  "--perms", "01777", "--size", str(lim.disk_mb * MiB), "--tmpfs", "/tmp"]
-        for path in _python_paths(self.exclude):
+        for path in _python_paths(self.secret_dirs):
             args += _dir_chain_args(path) + ["--ro-bind", path, path]
         args += _dir_chain_args(f"{INSIDE_DIR}/runner.py")
         args += ["--ro-bind", str(HERE / "runner.py"), f"{INSIDE_DIR}/runner.py",
@@ -362,6 +371,22 @@ class Sandbox:
         self.output = _OutputReader(out_r, self.limits.output_bytes)
         self.output.start()
         self.started_at = time.monotonic()
+        self.ready = self._await_ready()
+
+    def _await_ready(self) -> dict:
+        """Wait for the runner's hello, which it sends before any learner code runs."""
+        deadline = time.monotonic() + max(self.limits.test_seconds, 30.0)
+        try:
+            header, _ = wire.decode(wire.read_frame(self.resp_fd, 1 << 20, deadline))
+            if header.get("status") == "ready":
+                return header
+            problem = f"unexpected first message {header!r}"
+        except (TimeoutError, EOFError, OSError, wire.WireError) as err:
+            problem = type(err).__name__
+        self.kill()
+        self.output.join(timeout=2)
+        raise SandboxStartError("the grader's sandbox could not start on this machine",
+                                f"{problem}; exit code {self.proc.returncode}; output: {self.output.text()[-2000:]}")
 
     def request(self, header: dict, value=None, timeout: float | None = None, rng_type=None):
         """Send one request and wait for its answer; returns (header, value).

@@ -137,3 +137,11 @@ def test_a_symlink_submission_is_refused(conv, tmp_path):
     link.symlink_to(conv.solution)
     with pytest.raises(SubmissionError, match="symbolic link"):
         grade(conv, link, "public")
+
+
+def test_a_sandbox_that_cannot_start_is_the_graders_fault_not_the_learners(conv, monkeypatch):
+    monkeypatch.setattr("sys.executable", "/nonexistent/python3")
+    result = grade(conv, conv.solution, "public")
+    assert result.score == 0
+    assert all(t.status == "error" and "not a problem in your code" in t.output for t in result.tests)
+    assert result.extra_data["internal_errors"], "the instructor must get the details"
