@@ -734,3 +734,67 @@ def load_definition(name: str) -> dict:
             return tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
         raise DataError(f"{path}: not valid TOML ({exc}); fix the file") from None
+
+
+# --------------------------------------------------------------------------------------------
+# The digit task an exercise grades on: Hoda when the course has it, else scikit-learn's digits
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigitTask:
+    """A train / held-out split of digit images for one exercise. `dataset` is "hoda" or
+    "digits"; the held-out labels stay on the trusted side (only `x_test` is ever sent)."""
+
+    dataset: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    num_classes: int = 10
+
+    @property
+    def y_train_onehot(self) -> np.ndarray:
+        return np.eye(self.num_classes, dtype=np.float32)[self.y_train]
+
+
+def hoda_available(root: str | os.PathLike | None = None) -> bool:
+    """Whether a Hoda folder is configured (argument or $DLGRADE_HODA_DIR) and complete."""
+    try:
+        hoda_dir(root)
+        return True
+    except DataError:
+        return False
+
+
+def _digits_as(preset: dict, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 digits shaped like a Hoda preset (size, flatten), split 70/30."""
+    from sklearn.datasets import load_digits
+    digits = load_digits()
+    images = (digits.images / 16.0).astype(np.float32)
+    size = int(preset.get("size", 32))
+    x = normalize_digits(list(images), size, keep_aspect=bool(preset.get("keep_aspect", True)))
+    x = x.reshape(len(x), size * size) if preset.get("flatten") else x[..., None]
+    from sklearn.model_selection import train_test_split
+    x_tr, x_te, y_tr, y_te = train_test_split(x, digits.target.astype(np.int64), test_size=0.3,
+                                              random_state=seed, stratify=digits.target)
+    return x_tr, y_tr, x_te, y_te
+
+
+def digit_task(preset_name: str, root: str | os.PathLike | None = None) -> DigitTask:
+    """The digits an exercise trains and is graded on, by a preset of `datasets/hoda.toml`
+    (e.g. "mlp-5x5", "lenet-32"): the Hoda subsets when a Hoda folder is configured, else
+    scikit-learn's bundled digits (1,797 images) brought to the same shape."""
+    presets = load_definition("hoda").get("presets", {})
+    if preset_name not in presets:
+        raise DataError(f"unknown data preset {preset_name!r}; the presets are: {', '.join(sorted(presets))}")
+    preset = presets[preset_name]
+    seed = int(preset.get("seed", 0))
+    if hoda_available(root):
+        kw = dict(size=int(preset.get("size", 32)), seed=seed, flatten=bool(preset.get("flatten", False)),
+                  root=root, keep_aspect=bool(preset.get("keep_aspect", True)))
+        x_tr, y_tr = load_hoda("train", n=preset.get("train"), **kw)
+        x_te, y_te = load_hoda("test", n=preset.get("test"), **kw)
+        return DigitTask("hoda", x_tr, y_tr, x_te, y_te)
+    x_tr, y_tr, x_te, y_te = _digits_as(preset, seed)
+    return DigitTask("digits", x_tr, y_tr, x_te, y_te)

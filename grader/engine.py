@@ -20,7 +20,7 @@ import pytest
 from . import __version__
 from .plugin import GradingPlugin, SandboxSession
 from .result import Result, TestResult
-from .sandbox import Limits
+from .sandbox import Limits, resolve_device
 from .spec import Exercise, hash_files, solutions_root
 
 MAX_SUBMISSION_FILES = 50
@@ -99,10 +99,18 @@ def _forget_modules(roots: list[Path]) -> None:
 
 
 def grade(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int = 0,
-          env: dict[str, str] | None = None, limits: Limits | None = None) -> Result:
+          env: dict[str, str] | None = None, limits: Limits | None = None, device: str = "auto") -> Result:
     """Grade `submission` (a file or folder) against the exercise's `suite` ("public"/"hidden").
-    `limits` overrides the exercise's own; `slot` picks the sandbox uid (one per parallel grading)."""
+    `limits` overrides the exercise's own; `slot` picks the sandbox uid (one per parallel grading);
+    `device` is auto/cpu/gpu (a GPU only for exercises whose `gpu` setting allows it)."""
     limits = limits or exercise.limits
+    try:
+        run_on = resolve_device(device, exercise.gpu)
+    except ValueError as err:
+        raise SubmissionError(str(err)) from None
+    env = dict(env or {})
+    if exercise.preload:
+        env["DLGRADE_PRELOAD"] = ",".join(exercise.preload)
     if suite not in SUITES:
         raise ValueError(f"suite must be one of {SUITES}")
     if suite == "public":
@@ -116,9 +124,9 @@ def grade(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int
     t0 = time.monotonic()
     stage, staged = _stage(files)
     secret_dirs = [p.resolve() for p in (solutions_root(), exercise.solution_dir) if p is not None]
-    session = SandboxSession(staged, exercise.entry, limits, secret_dirs, slot=slot, env=env)
+    session = SandboxSession(staged, exercise.entry, limits, secret_dirs, slot=slot, env=env, device=run_on)
     plugin = GradingPlugin(session, exercise.solution if suite == "hidden" else None, visibility,
-                           limits.memory_mb)
+                           limits.memory_mb, exercise)
     roots = [test_file.parent.resolve()] + ([exercise.solution_dir.resolve()] if exercise.solution_dir else [])
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
@@ -141,6 +149,8 @@ def grade(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int
             "submission_sha256": hash_files(list(files.items())),
             "exercise_sha256": exercise.content_hash(),
             "device": session.info.get("device", "cpu"),
+            "device_requested": device,
+            "artifacts": plugin.artifacts,
             "versions": session.info.get("versions", {}),
             "sandbox": session_protections(),
             "internal_errors": internal,

@@ -16,6 +16,7 @@ import pytest
 from .result import TestResult
 from .sandbox import Sandbox, SandboxDied, SandboxError, SandboxStartError, SandboxTimeout
 from .testing import Feedback, Rng, SubmissionRaised, SubmissionUnavailable
+from .wire import ModelRef
 
 MAX_RESTARTS = 3
 MAX_HINT = 4000
@@ -26,9 +27,10 @@ class SandboxSession:
     restarts it (re-importing) after a test killed it, within the grading's overall time."""
 
     def __init__(self, files: dict[str, Path], entry: str, limits, secret_dirs: list[Path], slot: int = 0,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, device: str = "cpu"):
         self.files, self.entry, self.limits = files, entry, limits
-        self.secret_dirs, self.slot, self.env = secret_dirs, slot, env or {}
+        self.secret_dirs, self.slot, self.env, self.device = secret_dirs, slot, env or {}, device
+        self.seed = 0
         self.started = time.monotonic()
         self.test_limit = limits.test_seconds
         self.sandbox: Sandbox | None = None
@@ -70,7 +72,7 @@ class SandboxSession:
         self.starts += 1
         timeout = self._timeout()
         self.sandbox = Sandbox(self.files, self.entry, self.limits, slot=self.slot, secret_dirs=self.secret_dirs,
-                               env=self.env)
+                               env=self.env, device=self.device)
         try:
             self.sandbox.start()
         except SandboxStartError as err:
@@ -95,17 +97,37 @@ class SandboxSession:
             self._retire()
             self.broken = "the sandbox gave an unexpected answer to the import"
             raise SubmissionUnavailable(self.broken)
-        self.info = {"versions": self.sandbox.ready.get("versions", {}), "device": header.get("device", "cpu")}
+        self.info = {"versions": {**self.sandbox.ready.get("versions", {}), **header.get("versions", {})},
+                     "device": header.get("device", "cpu")}
         self.defined = [n for n in names if isinstance(n, str)]
         return self.sandbox
 
     def call(self, function: str, args: tuple, kwargs: dict):
         """Call the learner's `function` in the sandbox; returns its (validated, decoded) value."""
+        return self._request({"op": "call", "function": function, "seed": self.seed},
+                             (list(args), dict(kwargs)), function)
+
+    def predict(self, model: ModelRef, x, batch_size: int = 256):
+        """Run the sandbox's live model on inputs `x`; returns the outputs as an array."""
+        return self._request({"op": "predict", "handle": model.handle, "batch_size": int(batch_size),
+                              "seed": self.seed}, x, f"{model.name}.predict")
+
+    def _attach(self, value, depth: int = 0):
+        if isinstance(value, ModelRef):
+            value.session = self
+        elif isinstance(value, (list, tuple)) and depth < 8:
+            for v in value:
+                self._attach(v, depth + 1)
+        elif isinstance(value, dict) and depth < 8:
+            for v in value.values():
+                self._attach(v, depth + 1)
+        return value
+
+    def _request(self, header: dict, payload, function: str):
         sandbox = self._ensure()
         timeout = self._timeout()
         try:
-            header, value = sandbox.request({"op": "call", "function": function}, (list(args), dict(kwargs)),
-                                            timeout=timeout, rng_type=Rng)
+            header, value = sandbox.request(header, payload, timeout=timeout, rng_type=Rng)
         except SandboxTimeout as err:
             self._retire()
             self.timeouts += 1
@@ -115,7 +137,7 @@ class SandboxSession:
             raise SubmissionUnavailable(f"your code {err} while running `{function}`") from None
         status = header.get("status")
         if status == "ok":
-            return value
+            return self._attach(value)
         if status == "raised":
             e = header.get("error", {})
             raise SubmissionRaised(function, str(e.get("type")), [str(m) for m in e.get("mro", [])],
@@ -126,6 +148,8 @@ class SandboxSession:
         if status == "unsendable":
             raise Feedback(f"`{function}` returned {header.get('message')}, which cannot be graded; "
                            "return numbers, strings, lists, tuples, dicts or numpy arrays")
+        if status == "error":
+            raise SubmissionUnavailable(f"`{function}`: {header.get('message', 'the sandbox refused the request')}")
         raise SubmissionUnavailable(f"`{function}`: the sandbox gave an unexpected answer")
 
     def close(self) -> str:
@@ -154,6 +178,34 @@ class SubmissionProxy:
         self._session._ensure()
         return name in self._session.defined
 
+    def set_seed(self, seed: int) -> None:
+        """Seed (random, numpy, Keras) set in the sandbox before each later call; 0 by default."""
+        self._session.seed = int(seed)
+
+    @property
+    def device(self) -> str:
+        """"cpu" or "gpu": what the sandbox's Keras backend runs on."""
+        self._session._ensure()
+        return self._session.info.get("device", "cpu")
+
+    @property
+    def versions(self) -> dict:
+        self._session._ensure()
+        return dict(self._session.info.get("versions", {}))
+
+
+def _jsonable(value):
+    import numpy as np
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
 
 def _points(item) -> float:
     marker = item.get_closest_marker("points")
@@ -180,8 +232,10 @@ def learner_message(exc: BaseException, memory_mb: int) -> tuple[str, str]:
 class GradingPlugin:
     """Registered into the trusted pytest session of one grading."""
 
-    def __init__(self, session: SandboxSession, reference: Path | None, visibility: str, memory_mb: int):
+    def __init__(self, session: SandboxSession, reference: Path | None, visibility: str, memory_mb: int,
+                 exercise=None):
         self.session = session
+        self.exercise_spec = exercise
         self.reference_path = reference
         self.visibility = visibility
         self.memory_mb = memory_mb
@@ -190,6 +244,8 @@ class GradingPlugin:
         self._reference_module = None
         self._started: dict[str, float] = {}
         self.collect_errors: list[str] = []
+        self.artifacts: dict[str, dict] = {}
+        self._current: str | None = None
 
     def pytest_configure(self, config):
         config.addinivalue_line("markers", "points(n): the points a test is worth")
@@ -209,6 +265,21 @@ class GradingPlugin:
             spec.loader.exec_module(module)
             self._reference_module = module
         return self._reference_module
+
+    @pytest.fixture(scope="session")
+    def exercise(self):
+        """The exercise being graded (its settings, e.g. `exercise.extra["threshold"]`)."""
+        return self.exercise_spec
+
+    @pytest.fixture
+    def record(self, request):
+        """`record(key, value)`: keep data for the feedback report (a training history, a metric,
+        a confusion matrix) under this test's name. Values must be JSON-friendly or numpy."""
+        store = self.artifacts.setdefault(request.node.name, {})
+
+        def keep(key: str, value):
+            store[key] = _jsonable(value)
+        return keep
 
     def pytest_runtest_setup(self, item):
         marker = item.get_closest_marker("seconds")

@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import functools
+import glob
 import os
 import resource
 import select
@@ -62,6 +63,7 @@ class Limits:
     open_files: int = 256
     output_bytes: int = 64 * 1024
     message_mb: int = 256
+    start_seconds: float = 60.0
 
 
 @dataclass
@@ -173,6 +175,26 @@ def _dir_chain_args(path: str) -> list[str]:
     return args
 
 
+def gpu_devices() -> list[str]:
+    """The NVIDIA device files of this machine (empty when no GPU is visible)."""
+    return sorted(glob.glob("/dev/nvidia[0-9]*"))
+
+
+def resolve_device(requested: str, allowed: str = "optional") -> str:
+    """"cpu" or "gpu" for a request of auto/cpu/gpu; `allowed` is the exercise's gpu setting.
+    Raises ValueError with a user-facing message when a GPU is demanded but not there."""
+    if requested not in ("auto", "cpu", "gpu"):
+        raise ValueError(f"device must be auto, cpu or gpu, not {requested!r}")
+    if requested == "cpu" or allowed == "no":
+        return "cpu"
+    if gpu_devices():
+        return "gpu"
+    if requested == "gpu":
+        raise ValueError("--device gpu was asked for, but no NVIDIA GPU is visible on this machine "
+                         "(no /dev/nvidia*); use --device auto or cpu")
+    return "cpu"
+
+
 @functools.lru_cache(maxsize=1)
 def probe() -> Protections:
     """Find out once per process which protections this machine gives a sandbox."""
@@ -270,13 +292,15 @@ class Sandbox:
     `entry` is the relative path of the file to import."""
 
     def __init__(self, files: dict[str, Path], entry: str, limits: Limits, slot: int = 0,
-                 secret_dirs: list[Path] | None = None, env: dict[str, str] | None = None):
+                 secret_dirs: list[Path] | None = None, env: dict[str, str] | None = None,
+                 device: str = "cpu"):
         self.files = files
         self.entry = entry
         self.limits = limits
         self.slot = slot
         self.secret_dirs = [Path(p).resolve() for p in (secret_dirs or [])]
         self.extra_env = env or {}
+        self.device = device
         self.protections = probe()
         self.proc: subprocess.Popen | None = None
         self.output: _OutputReader | None = None
@@ -287,7 +311,10 @@ class Sandbox:
     def _env(self) -> dict[str, str]:
         env = {"PATH": "/usr/bin:/bin", "HOME": WORK_DIR, "TMPDIR": "/tmp", "LANG": "C.UTF-8",
                "PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg",
-               "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2"}
+               "OMP_NUM_THREADS": "2", "OPENBLAS_NUM_THREADS": "2", "TF_CPP_MIN_LOG_LEVEL": "2",
+               "KERAS_HOME": "/tmp/.keras", "MPLCONFIGDIR": "/tmp/.mpl"}
+        if self.device == "cpu":  # hide any GPU from every framework
+            env.update({"CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu"})
         for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "KERAS_BACKEND"):
             if name in os.environ:
                 env[name] = os.environ[name]
@@ -307,7 +334,13 @@ class Sandbox:
             args += ["--unshare-user", "--cap-drop", "ALL"]
         args += _host_mount_args()
         args += ["--proc", "/proc", "--dev", "/dev",
-                 "--perms", "01777", "--size", str(lim.disk_mb * MiB), "--tmpfs", "/tmp"]
+                 "--perms", "01777", "--size", str(lim.disk_mb * MiB), "--tmpfs", "/tmp",
+                 "--perms", "01777", "--size", str(lim.disk_mb * MiB), "--tmpfs", "/dev/shm"]
+        if self.device == "gpu":
+            for dev in gpu_devices() + sorted(glob.glob("/dev/nvidia-*")) + ["/dev/nvidiactl"]:
+                if os.path.exists(dev):
+                    args += ["--dev-bind", dev, dev]
+            args += ["--ro-bind", "/sys", "/sys"]
         for path in _python_paths(self.secret_dirs):
             args += _dir_chain_args(path) + ["--ro-bind", path, path]
         args += _dir_chain_args(f"{INSIDE_DIR}/runner.py")
@@ -330,8 +363,10 @@ class Sandbox:
     def _preexec(self):
         lim = self.limits
         cpu = int(lim.wall_seconds) + 2
+        # CUDA maps far more address space than it uses: on a GPU the memory limit cannot be an rlimit.
+        address_space = resource.RLIM_INFINITY if self.device == "gpu" else lim.memory_mb * MiB
         for res, val in ((resource.RLIMIT_CPU, (cpu, cpu + 1)),
-                         (resource.RLIMIT_AS, (lim.memory_mb * MiB,) * 2),
+                         (resource.RLIMIT_AS, (address_space,) * 2),
                          (resource.RLIMIT_FSIZE, (lim.file_mb * MiB,) * 2),
                          (resource.RLIMIT_NOFILE, (lim.open_files,) * 2),
                          (resource.RLIMIT_NPROC, (lim.processes,) * 2),
@@ -375,7 +410,7 @@ class Sandbox:
 
     def _await_ready(self) -> dict:
         """Wait for the runner's hello, which it sends before any learner code runs."""
-        deadline = time.monotonic() + max(self.limits.test_seconds, 30.0)
+        deadline = time.monotonic() + self.limits.start_seconds
         try:
             header, _ = wire.decode(wire.read_frame(self.resp_fd, 1 << 20, deadline))
             if header.get("status") == "ready":

@@ -64,6 +64,7 @@ class Exercise:
     limits: Limits
     gpu: str = "no"
     seeds: list[str] = field(default_factory=list)
+    preload: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
 
     @property
@@ -124,17 +125,18 @@ def load_exercise(directory: Path, solutions: Path | None = None) -> Exercise:
     limits = Limits(wall_seconds=float(lim.get("wall_seconds", 60)),
                     test_seconds=float(lim.get("test_seconds", 10)),
                     memory_mb=int(lim.get("memory_mb", 1024)),
-                    processes=int(lim.get("processes", 64)))
+                    processes=int(lim.get("processes", 64)),
+                    start_seconds=float(lim.get("start_seconds", 60)))
     sol_dir = None
     if solutions is not None and (solutions / ex_id).is_dir():
         sol_dir = solutions / ex_id
-    known = {"id", "entry", "functions", "title", "points", "limits", "seeds"}
+    known = {"id", "entry", "functions", "title", "points", "limits", "seeds", "preload"}
     return Exercise(id=ex_id, directory=directory, solution_dir=sol_dir,
                     entry=_require(data, "entry", str, toml_path),
                     functions=list(_require(data, "functions", list, toml_path)),
                     title=dict(data.get("title", {"en": ex_id})),
                     points=dict(data.get("points", {})), limits=limits, gpu=gpu,
-                    seeds=list(data.get("seeds", [])),
+                    seeds=list(data.get("seeds", [])), preload=list(data.get("preload", [])),
                     extra={k: v for k, v in data.items() if k not in known})
 
 

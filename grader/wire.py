@@ -10,6 +10,9 @@ Values are a tagged tree, so a learner's dict can never be mistaken for an array
     {"A": i}      numpy array      (blob i)
     {"S": i}      numpy scalar     (blob i, a 0-d array)
     {"R": seed}   numpy.random.Generator made from seed (trusted side -> sandbox only)
+    {"M": {...}}  a Keras model described as data: handle, JSON config, compile config,
+                  weights (sandbox -> trusted side only; decoded as `ModelRef`)
+    {"H": n}      a handle to a model that lives in the sandbox (trusted side -> sandbox only)
 
 Nothing here unpickles or evaluates anything. Decoding validates every node (tags, key types,
 depth, counts, sizes, dtypes) and raises `WireError` on anything else.
@@ -47,6 +50,34 @@ class RngSeed:
 
     def __init__(self, seed: int):
         self.seed = int(seed)
+
+
+class ModelExport:
+    """Sandbox side: a Keras model as data, plus the handle the sandbox keeps it under."""
+
+    def __init__(self, handle: int, name: str, config: str, compile_config: str | None, weights: list):
+        self.handle, self.name, self.config = handle, name, config
+        self.compile_config, self.weights = compile_config, weights
+
+
+class ModelRef:
+    """Trusted side: what the sandbox said about one of its Keras models. `config` is the
+    model's JSON config (rebuild it only in safe mode), `compile_config` JSON or None, `weights`
+    validated numeric arrays. Passing a ModelRef back to the sandbox passes its handle."""
+
+    def __init__(self, handle: int, name: str, config: str, compile_config: str | None, weights: list):
+        self.handle, self.name, self.config = handle, name, config
+        self.compile_config, self.weights = compile_config, weights
+        self.session = None  # set by the trusted side, to run `predict` in the sandbox
+
+    def __repr__(self) -> str:
+        return f"<model {self.name!r} in the sandbox (handle {self.handle})>"
+
+    def predict(self, x, batch_size: int = 256):
+        """The sandbox's model applied to `x` (runs in the sandbox; returns an array)."""
+        if self.session is None:
+            raise RuntimeError("this model description is not connected to a sandbox")
+        return self.session.predict(self, x, batch_size)
 
 
 def _encode_value(value, blobs: list, depth: int = 0, rng_type=None):
@@ -93,6 +124,12 @@ def _encode_value(value, blobs: list, depth: int = 0, rng_type=None):
         return {"D": items}
     if rng_type is not None and isinstance(value, rng_type):
         return {"R": value.seed}
+    if isinstance(value, ModelExport):
+        return {"M": {"handle": value.handle, "name": str(value.name), "config": str(value.config),
+                      "compile": value.compile_config if value.compile_config is None else str(value.compile_config),
+                      "weights": [_encode_value(np.asarray(w), blobs, depth + 1) for w in value.weights]}}
+    if isinstance(value, ModelRef):
+        return {"H": value.handle}
     raise Unsendable(f"a value of type {type(value).__name__}")
 
 
@@ -108,11 +145,12 @@ def encode(header: dict, value=None, rng_type=None) -> bytes:
 
 
 class _Decoder:
-    def __init__(self, blobs: list[bytes], make_rng):
+    def __init__(self, blobs: list[bytes], make_rng, resolve_handle):
         self.blobs = blobs
         self.used: set[int] = set()
         self.nodes = 0
         self.make_rng = make_rng
+        self.resolve_handle = resolve_handle
 
     def blob_array(self, index) -> np.ndarray:
         if type(index) is not int or not 0 <= index < len(self.blobs) or index in self.used:
@@ -160,11 +198,34 @@ class _Decoder:
             return arr[()]
         if tag == "R" and type(body) is int and self.make_rng is not None:
             return self.make_rng(body)
+        if tag == "H" and type(body) is int and self.resolve_handle is not None:
+            return self.resolve_handle(body)
+        if tag == "M" and self.resolve_handle is None and type(body) is dict:
+            return self.model_ref(body, depth)
         raise WireError(f"a value has an unknown tag {tag!r}")
 
 
-def decode(frame: bytes, make_rng=None) -> tuple[dict, object]:
-    """Parse one frame body (without its 8-byte length). Returns (header, value)."""
+    def model_ref(self, body: dict, depth: int) -> ModelRef:
+        if set(body) != {"handle", "name", "config", "compile", "weights"}:
+            raise WireError("a model description has unknown fields")
+        handle, name, config, compile_config, weights = (body[k] for k in
+                                                        ("handle", "name", "config", "compile", "weights"))
+        if type(handle) is not int or type(name) is not str or type(config) is not str:
+            raise WireError("a model description has fields of the wrong type")
+        if compile_config is not None and type(compile_config) is not str:
+            raise WireError("a model's compile config is not text")
+        if len(config) > 8 * MAX_STRING or type(weights) is not list:
+            raise WireError("a model description is malformed or too large")
+        arrays = [self.value(w, depth + 1) for w in weights]
+        if not all(isinstance(a, np.ndarray) for a in arrays):
+            raise WireError("a model's weights are not arrays")
+        return ModelRef(handle, name, config, compile_config, arrays)
+
+
+def decode(frame: bytes, make_rng=None, resolve_handle=None) -> tuple[dict, object]:
+    """Parse one frame body (without its 8-byte length). Returns (header, value).
+    The sandbox passes `make_rng` and `resolve_handle`; the trusted side passes neither, so only
+    it accepts model descriptions and only the sandbox accepts handles and generators."""
     if len(frame) < 4:
         raise WireError("a frame is truncated")
     (head_len,) = struct.unpack(">I", frame[:4])
@@ -185,7 +246,7 @@ def decode(frame: bytes, make_rng=None) -> tuple[dict, object]:
     for size in sizes:
         blobs.append(frame[pos:pos + size])
         pos += size
-    value = _Decoder(blobs, make_rng).value(head.pop("value", None))
+    value = _Decoder(blobs, make_rng, resolve_handle).value(head.pop("value", None))
     return head, value
 
 
