@@ -4,6 +4,7 @@ that need them, so `dlgrade --help` and `dlgrade list` start fast."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -29,21 +30,42 @@ def _warn_protections(result) -> None:
         click.echo(f"warning: {w}", err=True)
 
 
-def _grade(exercise, path: Path, suite: str):
+def _grade(exercise, path: Path, suite: str, device: str = "auto"):
     from grader.engine import SubmissionError, grade
     try:
-        return grade(exercise, path, suite)
+        return grade(exercise, path, suite, device=device)
     except SubmissionError as err:
         _fail(str(err))
+
+
+def _use_hoda_dir(hoda_dir: Path | None) -> None:
+    """Point the data loaders at a Hoda folder (else $DLGRADE_HODA_DIR, else the bundled digits)."""
+    if hoda_dir is not None:
+        from grader.data import DataError, hoda_dir as check_hoda
+        try:
+            check_hoda(hoda_dir)
+        except DataError as err:
+            _fail(str(err))
+        os.environ["DLGRADE_HODA_DIR"] = str(hoda_dir.resolve())
+
+
+device_option = click.option("--device", type=click.Choice(["auto", "cpu", "gpu"]), default="auto",
+                             show_default=True, help="Where Keras runs in the sandbox: a visible GPU (auto), "
+                             "or force one.")
+hoda_option = click.option("--hoda-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+                           help="Folder with the Hoda .cdb files (default: $DLGRADE_HODA_DIR; without it the "
+                           "Keras exercises use scikit-learn's bundled digits).")
 
 
 def _print_result(result, console=None) -> None:
     from rich.console import Console
     from rich.markup import escape
     console = console or Console()
+    versions = result.extra_data.get("versions", {})
+    backend = f", Keras {versions['keras']} on {versions['backend']}" if "keras" in versions else ""
     console.print(f"[bold]{result.exercise}[/bold] ({result.suite} tests): "
                   f"[bold]{result.score:g} / {result.max_score:g}[/bold] points "
-                  f"in {result.execution_time:.1f} s on {result.extra_data.get('device', 'cpu')}")
+                  f"in {result.execution_time:.1f} s on {result.extra_data.get('device', 'cpu').upper()}{backend}")
     for t in result.tests:
         mark = "[green]PASS[/green]" if t.status == "passed" else f"[red]{t.status.upper()}[/red]"
         console.print(f"  {mark} {escape(t.name)}  {t.score:g}/{t.max_score:g}")
@@ -118,10 +140,13 @@ def start(exercise, directory, force):
 @click.argument("exercise")
 @click.argument("path", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON result on stdout.")
-def check(exercise, path, as_json):
+@device_option
+@hoda_option
+def check(exercise, path, as_json, device, hoda_dir):
     """Run the public tests on your work (PATH: your file or folder; default ./EXERCISE/)."""
     ex = _exercise(exercise)
-    result = _grade(ex, _resolve_check_path(ex, path), "public")
+    _use_hoda_dir(hoda_dir)
+    result = _grade(ex, _resolve_check_path(ex, path), "public", device)
     _report(result, as_json)
 
 
@@ -129,13 +154,16 @@ def check(exercise, path, as_json):
 @click.argument("exercise")
 @click.argument("path")
 @click.option("--json", "as_json", is_flag=True, help="Print only the JSON result on stdout.")
-def grade(exercise, path, as_json):
+@device_option
+@hoda_option
+def grade(exercise, path, as_json, device, hoda_dir):
     """Instructors: grade PATH (a .py file of any name, or a folder) with the hidden tests."""
     ex = _exercise(exercise)
     if ex.hidden_tests is None:
         _fail(f"the hidden tests of {ex.id} are not here; run dlgrade from the course checkout that has "
               "solutions/, or set DLGRADE_SOLUTIONS")
-    result = _grade(ex, Path(path), "hidden")
+    _use_hoda_dir(hoda_dir)
+    result = _grade(ex, Path(path), "hidden", device)
     _report(result, as_json)
 
 
