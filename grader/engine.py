@@ -99,10 +99,12 @@ def _forget_modules(roots: list[Path]) -> None:
 
 
 def grade(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int = 0,
-          env: dict[str, str] | None = None, limits: Limits | None = None, device: str = "auto") -> Result:
+          env: dict[str, str] | None = None, limits: Limits | None = None, device: str = "auto",
+          sandbox_factory=None) -> Result:
     """Grade `submission` (a file or folder) against the exercise's `suite` ("public"/"hidden").
     `limits` overrides the exercise's own; `slot` picks the sandbox uid (one per parallel grading);
-    `device` is auto/cpu/gpu (a GPU only for exercises whose `gpu` setting allows it)."""
+    `device` is auto/cpu/gpu (a GPU only for exercises whose `gpu` setting allows it);
+    `sandbox_factory(files, entry, limits, device)` supplies the sandbox (a worker's zygote)."""
     limits = limits or exercise.limits
     try:
         run_on = resolve_device(device, exercise.gpu)
@@ -124,7 +126,8 @@ def grade(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int
     t0 = time.monotonic()
     stage, staged = _stage(files)
     secret_dirs = [p.resolve() for p in (solutions_root(), exercise.solution_dir) if p is not None]
-    session = SandboxSession(staged, exercise.entry, limits, secret_dirs, slot=slot, env=env, device=run_on)
+    session = SandboxSession(staged, exercise.entry, limits, secret_dirs, slot=slot, env=env, device=run_on,
+                             sandbox_factory=sandbox_factory)
     plugin = GradingPlugin(session, exercise.solution if suite == "hidden" else None, visibility,
                            limits.memory_mb, exercise)
     roots = [test_file.parent.resolve()] + ([exercise.solution_dir.resolve()] if exercise.solution_dir else [])
@@ -152,7 +155,7 @@ def grade(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int
             "device_requested": device,
             "artifacts": plugin.artifacts,
             "versions": session.info.get("versions", {}),
-            "sandbox": session_protections(),
+            "sandbox": dict(session_protections(), started_by="zygote" if sandbox_factory else "fresh"),
             "internal_errors": internal,
         })
 

@@ -27,7 +27,8 @@ class SandboxSession:
     restarts it (re-importing) after a test killed it, within the grading's overall time."""
 
     def __init__(self, files: dict[str, Path], entry: str, limits, secret_dirs: list[Path], slot: int = 0,
-                 env: dict[str, str] | None = None, device: str = "cpu"):
+                 env: dict[str, str] | None = None, device: str = "cpu", sandbox_factory=None):
+        self.sandbox_factory = sandbox_factory  # e.g. a worker's zygote; default: a new sandbox
         self.files, self.entry, self.limits = files, entry, limits
         self.secret_dirs, self.slot, self.env, self.device = secret_dirs, slot, env or {}, device
         self.seed = 0
@@ -61,7 +62,7 @@ class SandboxSession:
     def _ensure(self) -> Sandbox:
         if self.broken:
             raise SubmissionUnavailable(self.broken, self.broken_status)
-        if self.sandbox is not None and self.sandbox.proc.poll() is None:
+        if self.sandbox is not None and self.sandbox.alive():
             return self.sandbox
         self._retire()
         if self.starts > MAX_RESTARTS:
@@ -71,10 +72,13 @@ class SandboxSession:
             raise SubmissionUnavailable(self.broken, self.broken_status)
         self.starts += 1
         timeout = self._timeout()
-        self.sandbox = Sandbox(self.files, self.entry, self.limits, slot=self.slot, secret_dirs=self.secret_dirs,
-                               env=self.env, device=self.device)
         try:
-            self.sandbox.start()
+            if self.sandbox_factory is not None:
+                self.sandbox = self.sandbox_factory(self.files, self.entry, self.limits, self.device)
+            else:
+                self.sandbox = Sandbox(self.files, self.entry, self.limits, slot=self.slot,
+                                       secret_dirs=self.secret_dirs, env=self.env, device=self.device)
+                self.sandbox.start()
         except SandboxStartError as err:
             self.sandbox = None
             self.faults.append(err.details)

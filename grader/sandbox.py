@@ -39,6 +39,7 @@ from . import wire
 HERE = Path(__file__).resolve().parent
 INSIDE_DIR = "/opt/dlgrade"
 WORK_DIR = "/work"
+SHARE_DIR = "/submissions"  # a zygote's read-only view of the grading at hand
 BASE_SANDBOX_UID = 60000
 MiB = 1 << 20
 
@@ -285,7 +286,68 @@ def _write_with_deadline(fd: int, data: bytes, deadline: float) -> None:
         view = view[n:]
 
 
-class Sandbox:
+class Channel:
+    """The request/response pipes of one runner session (a sandbox, or a child forked in one).
+    Subclasses provide `kill()`, `_wait_exit()` and `_death_message()`."""
+
+    limits: Limits
+    req_fd: int
+    resp_fd: int
+    output: "_OutputReader | None"
+
+    def _await_ready(self) -> dict:
+        """Wait for the runner's hello, which it sends before any learner code runs."""
+        deadline = time.monotonic() + self.limits.start_seconds
+        try:
+            header, _ = wire.decode(wire.read_frame(self.resp_fd, 1 << 20, deadline))
+            if header.get("status") == "ready":
+                return header
+            problem = f"unexpected first message {header!r}"
+        except (TimeoutError, EOFError, OSError, wire.WireError) as err:
+            problem = type(err).__name__
+        code = self._wait_exit()
+        if self.output is not None:
+            self.output.join(timeout=2)
+        raise SandboxStartError("the grader's sandbox could not start on this machine",
+                                f"{problem}; exit code {code}; output: "
+                                f"{self.output.text()[-2000:] if self.output else ''}")
+
+    def request(self, header: dict, value=None, timeout: float | None = None, rng_type=None):
+        """Send one request and wait for its answer; returns (header, value).
+        Raises SandboxTimeout or SandboxDied (and kills the sandbox) when no valid answer comes."""
+        if not self.alive():
+            raise SandboxDied("the sandbox is not running")
+        timeout = self.limits.test_seconds if timeout is None else timeout
+        deadline = time.monotonic() + max(timeout, 0.01)
+        try:
+            _write_with_deadline(self.req_fd, wire.encode(header, value, rng_type=rng_type), deadline)
+            frame = wire.read_frame(self.resp_fd, self.limits.message_mb * MiB, deadline)
+            return wire.decode(frame)
+        except TimeoutError:
+            self.kill()
+            raise SandboxTimeout(f"took longer than {timeout:.0f} s (the time limit); look for an "
+                                 "infinite loop or work that is far too slow") from None
+        except (EOFError, BrokenPipeError, OSError):
+            code = self._wait_exit()
+            raise SandboxDied(self._death_message(code)) from None
+        except wire.WireError as err:
+            self.kill()
+            raise SandboxDied(f"sent back data the grader cannot read: {err}") from None
+
+    @staticmethod
+    def _death_message(code: int | None) -> str:
+        if code is not None and code < 0:
+            sig = -code
+            if sig == signal.SIGXCPU:
+                return "used more CPU time than the limit and was stopped"
+            if sig == signal.SIGKILL:
+                return "was killed (it ran out of memory or time)"
+            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
+            return f"crashed with signal {name}"
+        return f"exited (exit code {code}) before answering; do not call exit() or os._exit() in your file"
+
+
+class Sandbox(Channel):
     """One sandboxed runner process serving one grading's requests.
 
     `files` maps a relative path inside the sandbox's working directory to a host file;
@@ -293,7 +355,8 @@ class Sandbox:
 
     def __init__(self, files: dict[str, Path], entry: str, limits: Limits, slot: int = 0,
                  secret_dirs: list[Path] | None = None, env: dict[str, str] | None = None,
-                 device: str = "cpu"):
+                 device: str = "cpu", zygote_share: Path | None = None):
+        self.zygote_share = zygote_share  # a zygote sandbox: learner files arrive here, per grading
         self.files = files
         self.entry = entry
         self.limits = limits
@@ -322,8 +385,11 @@ class Sandbox:
         return env
 
     def _command(self, req_r: int, resp_w: int, seccomp_fd: int | None) -> list[str]:
-        runner_args = [sys.executable, "-I", "-u", f"{INSIDE_DIR}/runner.py", str(req_r), str(resp_w),
-                       f"{WORK_DIR}/{self.entry}"]
+        if self.zygote_share is not None:  # req_r is the control socket then
+            runner_args = [sys.executable, "-I", "-u", f"{INSIDE_DIR}/runner.py", "--zygote", str(req_r)]
+        else:
+            runner_args = [sys.executable, "-I", "-u", f"{INSIDE_DIR}/runner.py", str(req_r), str(resp_w),
+                           f"{WORK_DIR}/{self.entry}"]
         if not self.protections.namespaces:
             return [sys.executable, "-I", "-u", str(HERE / "runner.py"), str(req_r), str(resp_w),
                     str(self._fallback_dir / self.entry)]
@@ -349,6 +415,8 @@ class Sandbox:
                  "--perms", "01777", "--size", str(lim.disk_mb * MiB), "--tmpfs", WORK_DIR]
         for rel, host in sorted(self.files.items()):
             args += ["--ro-bind", str(host), f"{WORK_DIR}/{rel}"]
+        if self.zygote_share is not None:
+            args += ["--ro-bind", str(self.zygote_share), SHARE_DIR]
         args += ["--chdir", WORK_DIR, "--clearenv"]
         for k, v in self._env().items():
             args += ["--setenv", k, v]
@@ -365,6 +433,8 @@ class Sandbox:
         cpu = int(lim.wall_seconds) + 2
         # CUDA maps far more address space than it uses: on a GPU the memory limit cannot be an rlimit.
         address_space = resource.RLIM_INFINITY if self.device == "gpu" else lim.memory_mb * MiB
+        if self.zygote_share is not None:  # a zygote lives across gradings; each child sets its own
+            cpu, address_space = resource.RLIM_INFINITY - 1, resource.RLIM_INFINITY
         for res, val in ((resource.RLIMIT_CPU, (cpu, cpu + 1)),
                          (resource.RLIMIT_AS, (address_space,) * 2),
                          (resource.RLIMIT_FSIZE, (lim.file_mb * MiB,) * 2),
@@ -376,11 +446,18 @@ class Sandbox:
     # -- life cycle --------------------------------------------------------------------------
     def start(self) -> None:
         """Start the sandboxed runner (it waits for requests)."""
-        req_r, req_w = os.pipe()
-        resp_r, resp_w = os.pipe()
+        if self.zygote_share is not None:
+            import socket
+            parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.control = parent
+            req_r, req_w = child.detach(), -1
+            resp_r, resp_w = -1, -1
+        else:
+            req_r, req_w = os.pipe()
+            resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
         seccomp_fd = None
-        pass_fds = [req_r, resp_w]
+        pass_fds = [fd for fd in (req_r, resp_w) if fd >= 0]
         if self.protections.namespaces and self.protections.seccomp:
             seccomp_fd = os.memfd_create("dlgrade-seccomp", 0)
             os.write(seccomp_fd, _seccomp_program())
@@ -400,68 +477,30 @@ class Sandbox:
                 cwd=str(self._fallback_dir) if self._fallback_dir else "/")
         finally:
             for fd in (req_r, resp_w, out_w) + ((seccomp_fd,) if seccomp_fd is not None else ()):
-                os.close(fd)
-        self.req_fd, self.resp_fd = req_w, resp_r
-        fcntl.fcntl(req_w, fcntl.F_SETFL, fcntl.fcntl(req_w, fcntl.F_GETFL) | os.O_NONBLOCK)
+                if fd >= 0:
+                    os.close(fd)
         self.output = _OutputReader(out_r, self.limits.output_bytes)
         self.output.start()
         self.started_at = time.monotonic()
+        if self.zygote_share is not None:
+            self.req_fd = self.resp_fd = self.control.fileno()
+            self.ready = self._await_ready()
+            return
+        self.req_fd, self.resp_fd = req_w, resp_r
+        fcntl.fcntl(req_w, fcntl.F_SETFL, fcntl.fcntl(req_w, fcntl.F_GETFL) | os.O_NONBLOCK)
         self.ready = self._await_ready()
 
-    def _await_ready(self) -> dict:
-        """Wait for the runner's hello, which it sends before any learner code runs."""
-        deadline = time.monotonic() + self.limits.start_seconds
-        try:
-            header, _ = wire.decode(wire.read_frame(self.resp_fd, 1 << 20, deadline))
-            if header.get("status") == "ready":
-                return header
-            problem = f"unexpected first message {header!r}"
-        except (TimeoutError, EOFError, OSError, wire.WireError) as err:
-            problem = type(err).__name__
-        self.kill()
-        self.output.join(timeout=2)
-        raise SandboxStartError("the grader's sandbox could not start on this machine",
-                                f"{problem}; exit code {self.proc.returncode}; output: {self.output.text()[-2000:]}")
-
-    def request(self, header: dict, value=None, timeout: float | None = None, rng_type=None):
-        """Send one request and wait for its answer; returns (header, value).
-        Raises SandboxTimeout or SandboxDied (and kills the sandbox) when no valid answer comes."""
-        if self.proc is None:
-            raise SandboxDied("the sandbox is not running")
-        timeout = self.limits.test_seconds if timeout is None else timeout
-        deadline = time.monotonic() + max(timeout, 0.01)
-        try:
-            _write_with_deadline(self.req_fd, wire.encode(header, value, rng_type=rng_type), deadline)
-            frame = wire.read_frame(self.resp_fd, self.limits.message_mb * MiB, deadline)
-            return wire.decode(frame)
-        except TimeoutError:
-            self.kill()
-            raise SandboxTimeout(f"took longer than {timeout:.0f} s (the time limit); look for an "
-                                 "infinite loop or work that is far too slow") from None
-        except (EOFError, BrokenPipeError, OSError):
-            code = self._wait_exit()
-            raise SandboxDied(self._death_message(code)) from None
-        except wire.WireError as err:
-            self.kill()
-            raise SandboxDied(f"sent back data the grader cannot read: {err}") from None
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
 
     def _wait_exit(self) -> int | None:
+        if self.proc is None:
+            return None
         try:
             return self.proc.wait(timeout=2)
         except subprocess.TimeoutExpired:
             self.kill()
             return self.proc.returncode
-
-    def _death_message(self, code: int | None) -> str:
-        if code is not None and code < 0:
-            sig = -code
-            if sig == signal.SIGXCPU:
-                return "used more CPU time than the limit and was stopped"
-            if sig == signal.SIGKILL:
-                return "was killed (it ran out of memory or time)"
-            name = signal.Signals(sig).name if sig in signal.Signals._value2member_map_ else str(sig)
-            return f"crashed with signal {name}"
-        return f"exited (exit code {code}) before answering; do not call exit() or os._exit() in your file"
 
     def kill(self) -> None:
         """Kill the whole sandbox process tree and close its channels."""
@@ -485,7 +524,10 @@ class Sandbox:
         if self.proc is not None:
             if self.proc.poll() is None:
                 try:
-                    os.close(self.req_fd)  # EOF: the runner's loop ends
+                    if self.zygote_share is not None:
+                        self.control.shutdown(2)  # EOF: the zygote's loop ends
+                    else:
+                        os.close(self.req_fd)  # EOF: the runner's loop ends
                 except OSError:
                     pass
                 try:
@@ -493,11 +535,14 @@ class Sandbox:
                 except subprocess.TimeoutExpired:
                     pass
             self.kill()
-            for fd in (self.req_fd, self.resp_fd):
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
+            if self.zygote_share is not None:
+                self.control.close()
+            else:
+                for fd in (self.req_fd, self.resp_fd):
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
         if self.output is not None:
             self.output.join(timeout=2)
         if self._fallback_dir is not None:

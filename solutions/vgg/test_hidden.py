@@ -1,0 +1,184 @@
+"""Hidden tests for vgg.
+
+Architecture: the learner's models are rebuilt from their configuration in safe mode on the
+trusted side and compared layer by layer (class, output shape, parameters) with
+keras.applications.VGG16(weights=None) or with the reference solution built here. The VGG
+block is also checked by its numbers: the learner's block weights are loaded into the
+reference block on the trusted side and both predict the same random images.
+
+Accuracy: the learner's small VGG is built and trained in the sandbox on the training digits
+of digit_task("vgg-32") (Hoda when the course has it, else scikit-learn's digits); the
+held-out images are predicted by the sandbox's live model and scored here with the held-out
+labels, which never enter the sandbox. The threshold per data set is in exercise.toml.
+
+Messages name the property that failed and never show an expected value beyond the
+architecture that the README states."""
+
+import gc
+import time
+
+import numpy as np
+import pytest
+
+from grader.data import digit_task
+from grader.modelcheck import (accuracy, accuracy_feedback, class_predictions, compare_layers, compile_settings,
+                               confusion, expect_history, expect_model, layer_rows, loss_name, rebuild)
+from grader.testing import Feedback, error_summary, expect_array, points
+
+
+def _rows(model):
+    return [r for r in layer_rows(model) if r.kind != "InputLayer"]
+
+
+def _built(submission, call, what, *args, **kwargs):
+    ref = expect_model(getattr(submission, call)(*args, **kwargs), what)
+    return ref, rebuild(ref, what)
+
+
+def _free():
+    gc.collect()
+
+
+def _check_activations(model, what):
+    """Conv2D and hidden Dense layers use ReLU, the last Dense softmax."""
+    dense = []
+    for i, layer in enumerate(model.layers, start=1):
+        kind = type(layer).__name__
+        if kind == "Conv2D" and layer.get_config().get("activation") != "relu":
+            raise Feedback(f"a Conv2D layer of {what} does not use activation='relu'")
+        if kind == "Dense":
+            dense.append(layer)
+    if not dense:
+        raise Feedback(f"{what} has no Dense layer")
+    if any(d.get_config().get("activation") != "relu" for d in dense[:-1]):
+        raise Feedback(f"a hidden Dense layer of {what} does not use activation='relu'")
+    if dense[-1].get_config().get("activation") != "softmax":
+        raise Feedback(f"the last Dense layer of {what} does not use activation='softmax'")
+
+
+def _vgg16_rows(input_shape, classes):
+    import keras
+    model = keras.applications.VGG16(weights=None, input_shape=input_shape, classes=classes)
+    rows = _rows(model)
+    del model
+    _free()
+    return rows
+
+
+# --------------------------------------------------------------------------------------------
+# The VGG block
+# --------------------------------------------------------------------------------------------
+
+
+@points(2)
+def test_vgg_block_other_sizes(submission, reference):
+    for shape, filters, convs in (((12, 10, 5), 7, 3), ((9, 9, 2), 4, 1), ((6, 6, 16), 8, 2)):
+        what = f"vgg_block_model({shape}, {filters}, {convs})"
+        _, model = _built(submission, "vgg_block_model", what, shape, filters, convs)
+        compare_layers(_rows(model), _rows(reference.vgg_block_model(shape, filters, convs)), what)
+
+
+@points(2)
+def test_vgg_block_computes_relu_convolutions_and_max_pooling(submission, reference):
+    shape, filters, convs = (10, 14, 3), 6, 2
+    what = f"vgg_block_model({shape}, {filters}, {convs})"
+    ref = expect_model(submission.vgg_block_model(shape, filters, convs), what)
+    want_model = reference.vgg_block_model(shape, filters, convs)
+    want_shapes = [tuple(w.shape) for w in want_model.get_weights()]
+    got_shapes = [tuple(np.shape(w)) for w in ref.weights]
+    if got_shapes != want_shapes:
+        raise Feedback(f"the weights of {what} do not have the shapes of {convs} Conv2D({filters}, (3, 3)) "
+                       "layers with biases followed by a max-pooling layer")
+    # the learner's live block predicts with its own (initial) weights; the reference block
+    # loaded with the same weights says what those weights should compute
+    want_model.set_weights([np.asarray(w, dtype=np.float32) for w in ref.weights])
+    x = np.random.default_rng(2024).normal(size=(4,) + shape).astype(np.float32)
+    want = want_model.predict(x, verbose=0)
+    got = expect_array(ref.predict(x), f"{what}.predict(x)", shape=want.shape, dtype_kind="f")
+    assert np.allclose(got, want, rtol=1e-4, atol=1e-5), (
+        f"{what} computes something other than ReLU 3x3 'same' convolutions followed by 2x2 max pooling with "
+        f"stride 2 ({error_summary(got, want)})")
+
+
+# --------------------------------------------------------------------------------------------
+# VGG16
+# --------------------------------------------------------------------------------------------
+
+
+@points(3)
+def test_vgg16_default_matches_keras_applications(submission):
+    _, model = _built(submission, "build_vgg16", "build_vgg16()")
+    got = _rows(model)
+    total = int(model.count_params())
+    del model
+    _free()
+    compare_layers(got, _vgg16_rows((224, 224, 3), 1000), "build_vgg16()")
+    assert total == 138_357_544, "build_vgg16() does not have the 138,357,544 parameters of VGG16"
+
+
+@points(3)
+def test_vgg16_other_classes_and_input_shapes(submission):
+    for shape, classes in (((64, 96, 3), 7), ((32, 32, 1), 10)):
+        what = f"build_vgg16({shape}, {classes})"
+        _, model = _built(submission, "build_vgg16", what, shape, classes)
+        got = _rows(model)
+        del model
+        _free()
+        compare_layers(got, _vgg16_rows(shape, classes), what)
+
+
+@points(1)
+def test_vgg16_activations(submission):
+    what = "build_vgg16((48, 48, 3), 4)"
+    _, model = _built(submission, "build_vgg16", what, (48, 48, 3), 4)
+    _check_activations(model, what)
+
+
+# --------------------------------------------------------------------------------------------
+# The small VGG
+# --------------------------------------------------------------------------------------------
+
+
+@points(2)
+def test_small_vgg_other_widths(submission, reference):
+    cases = (((28, 28, 3), 5, (8, 16, 24), 1), ((32, 32, 1), 10, (16, 32), 3), ((20, 24, 2), 3, (12,), 2))
+    for shape, classes, widths, convs in cases:
+        what = f"build_vgg_small({shape}, {classes}, widths={widths}, convs_per_block={convs})"
+        _, model = _built(submission, "build_vgg_small", what, shape, classes, widths=widths,
+                          convs_per_block=convs)
+        compare_layers(_rows(model), _rows(reference.build_vgg_small(shape, classes, widths, convs)), what)
+        _check_activations(model, what)
+
+
+@points(1)
+def test_small_vgg_is_compiled_for_one_hot_labels(submission):
+    what = "build_vgg_small((16, 16, 3), 4, widths=(8,))"
+    ref = expect_model(submission.build_vgg_small((16, 16, 3), 4, widths=(8,)), what)
+    settings = compile_settings(ref, what)
+    assert loss_name(settings) == "categorical_crossentropy", (
+        f"{what} is compiled with a loss other than categorical cross-entropy (the labels are one-hot)")
+    assert "accuracy" in str(settings.get("metrics")), f"{what} is not compiled with metrics=['accuracy']"
+    assert settings.get("optimizer"), f"{what} is compiled without an optimizer"
+
+
+@pytest.mark.seconds(90)
+@points(5)
+def test_small_vgg_learns_digits(submission, exercise, record):
+    task = digit_task("vgg-32")
+    threshold = float(exercise.extra["threshold"][task.dataset])
+    what = "build_vgg_small((32, 32, 1), 10, widths=(16, 32))"
+    model = expect_model(submission.build_vgg_small(tuple(task.x_train.shape[1:]), 10, widths=(16, 32)), what)
+    started = time.monotonic()
+    history = expect_history(submission.train_vgg_small(model, task.x_train, task.y_train_onehot),
+                             "train_vgg_small(model, x, y)", keys=("loss", "accuracy"))
+    seconds = time.monotonic() - started
+    record("history", history)
+    assert len(history["accuracy"]) == len(history["loss"]) >= 1, (
+        "the history should hold one loss and one accuracy per epoch")
+    predicted = class_predictions(model.predict(task.x_test), len(task.x_test), 10)
+    acc = accuracy(predicted, task.y_test)
+    device = submission.device
+    record("metric", {"name": "accuracy", "value": acc, "threshold": threshold, "dataset": task.dataset,
+                      "seconds": seconds, "device": device, "epochs": len(history["loss"])})
+    record("confusion", confusion(predicted, task.y_test, 10))
+    assert acc >= threshold, accuracy_feedback(acc, threshold, task.dataset, seconds, device)
