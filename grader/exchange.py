@@ -560,9 +560,9 @@ def _collect_one(course: Course, student: str, exercise: str, records: list[dict
     deadline = _iso_deadline(course.exercises[exercise])
     dest = course.submitted_dir / student / exercise
     try:
-        (course.submitted_dir / student).mkdir(exist_ok=True)
-        for stale in (course.submitted_dir / student).glob(f".*-{exercise}-*"):
-            shutil.rmtree(stale, ignore_errors=True)  # left by a collect that was killed
+        if dest.parent.is_dir():
+            for stale in dest.parent.glob(f".*-{exercise}-*"):
+                shutil.rmtree(stale, ignore_errors=True)  # left by a collect that was killed
         if chosen is None:
             if dest.exists() or dest.is_symlink():
                 _remove_dir(dest)
@@ -575,6 +575,7 @@ def _collect_one(course: Course, student: str, exercise: str, records: list[dict
                        "accepted": info.accepted, "ignored": ignored})
         text = json.dumps(stored, indent=2, ensure_ascii=False) + "\n"
         if not _same_copy(dest, text, stored):
+            dest.parent.mkdir(exist_ok=True)
             build = Path(tempfile.mkdtemp(prefix=f".collect-{exercise}-", dir=dest.parent))
             try:
                 for name in record["files"]:

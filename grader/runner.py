@@ -304,15 +304,17 @@ def zygote(ctl_fd: int) -> None:
                 closing = not ctl.recv(1 << 16)
                 break
         os.close(pidfd)
-        os.kill(-1, signal.SIGKILL)  # every other process of this uid: the child and all it started
+        try:
+            os.kill(-1, signal.SIGKILL)  # every other process of this uid: the child and all it started
+        except ProcessLookupError:
+            pass  # none left
         while True:
             try:
                 os.waitpid(-1, 0)
             except ChildProcessError:
                 break
-        for folder in (workdir, "/tmp", "/dev/shm"):
+        for folder in ("/work", "/tmp", "/dev/shm"):
             _wipe(folder)
-        shutil.rmtree(workdir, ignore_errors=True)
         wire.write_frame(ctl_fd, wire.encode({"status": "done", "exit": code, "killed": killed}))
         if closing:
             return

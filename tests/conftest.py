@@ -22,7 +22,10 @@ if "DLGRADE_HODA_DIR" not in os.environ and SHARED_HODA.is_dir():
     os.environ["DLGRADE_HODA_DIR"] = str(SHARED_HODA)
 
 
-def sandbox_processes(uid: int = BASE_SANDBOX_UID) -> list[str]:
+HOSTILE_SLOT = 7  # hostile gradings run under their own uid, so other gradings on the machine never count
+
+
+def sandbox_processes(uid: int = BASE_SANDBOX_UID + HOSTILE_SLOT) -> list[str]:
     """Processes of the sandbox uid still alive on this machine, as 'pid name'."""
     found = []
     for status in Path("/proc").glob("[0-9]*/status"):

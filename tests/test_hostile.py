@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import HOSTILE_DIR, wait_for_no_sandbox_processes
+from conftest import HOSTILE_DIR, HOSTILE_SLOT, wait_for_no_sandbox_processes
 from grader.engine import grade
 
 HOST_MARKS = [Path("/tmp/dlgrade-pwned-by-pickle"), Path("/tmp/dlgrade-conftest-was-loaded"),
@@ -30,7 +30,7 @@ def clean_host_marks():
 def run_hostile(perceptron, name, limits):
     path = HOSTILE_DIR / name
     t0 = time.monotonic()
-    result = grade(perceptron, path, "hidden", limits=limits)
+    result = grade(perceptron, path, "hidden", limits=limits, slot=HOSTILE_SLOT)
     elapsed = time.monotonic() - t0
     assert elapsed < limits.wall_seconds + 10, f"grading took {elapsed:.1f} s"
     assert result.max_score > 0 and len(result.tests) >= 5
@@ -129,7 +129,7 @@ def test_conftest_in_submission_is_never_loaded(perceptron, fast_limits, tmp_pat
     sub.mkdir()
     shutil.copy(HOSTILE_DIR / "conftest_submission" / "perceptron.py", sub / "perceptron.py")
     shutil.copy(HOSTILE_DIR / "conftest_submission" / "conftest.py.txt", sub / "conftest.py")
-    result = grade(perceptron, sub, "hidden", limits=fast_limits)
+    result = grade(perceptron, sub, "hidden", limits=fast_limits, slot=HOSTILE_SLOT)
     assert_no_points(result)
     assert not Path("/tmp/dlgrade-conftest-was-loaded").exists()
 

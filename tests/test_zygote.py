@@ -1,0 +1,106 @@
+"""A worker's zygote: one sandbox that imported the heavy modules, a fresh child per grading, and
+nothing of one learner's grading left for the next."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import HOSTILE_SLOT, wait_for_no_sandbox_processes
+from grader.engine import grade
+from grader.sandbox import Limits
+from grader.zygote import ZygotePool
+
+LEARNER_A = '''
+import os, time
+if os.fork() == 0:
+    os.setsid()
+    if os.fork() == 0:
+        while True:
+            time.sleep(0.05)
+    os._exit(0)
+for place in ("/tmp/secret-of-a", "secret-of-a", "/dev/shm/secret-of-a", "/work/secret-of-a"):
+    try:
+        open(place, "w").write("A's answers")
+    except OSError:
+        pass
+def step(z):
+    raise NotImplementedError
+predict = train_perceptron = logic_gate = step
+'''
+
+LEARNER_B = '''
+import os
+seen = []
+for folder in ("/tmp", "/dev/shm", ".", "/work", "/submissions"):
+    try:
+        seen += [f"{folder}/{n}" for n in os.listdir(folder)]
+    except OSError as err:
+        seen.append(f"{folder}: {type(err).__name__}")
+procs = []
+for pid in os.listdir("/proc"):
+    if pid.isdigit():
+        try:
+            procs.append(open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\\0", b" ").decode()[:60])
+        except OSError:
+            pass
+try:
+    open(f"/proc/{os.getppid()}/mem", "rb").read(1)
+    mem = "zygote memory READ"
+except OSError as err:
+    mem = f"zygote memory refused ({type(err).__name__})"
+print("SEEN", seen)
+print("PROCS", procs)
+print("MEM", mem)
+def step(z):
+    raise NotImplementedError
+predict = train_perceptron = logic_gate = step
+'''
+
+
+@pytest.fixture
+def pool():
+    p = ZygotePool(HOSTILE_SLOT)
+    yield p
+    p.close()
+    assert wait_for_no_sandbox_processes() == []
+
+
+def limits():
+    return Limits(wall_seconds=20, test_seconds=3, memory_mb=512, processes=32)
+
+
+def test_a_zygote_grades_like_a_fresh_sandbox(perceptron, pool):
+    fresh = grade(perceptron, perceptron.solution, "hidden", slot=HOSTILE_SLOT)
+    factory = pool.factory([], "cpu", limits())
+    forked = [grade(perceptron, perceptron.solution, "hidden", slot=HOSTILE_SLOT, sandbox_factory=factory)
+              for _ in range(2)]
+    for r in forked:
+        assert r.full_marks and r.extra_data["sandbox"]["started_by"] == "zygote"
+        assert [(t.name, t.status) for t in r.tests] == [(t.name, t.status) for t in fresh.tests]
+    zygote = next(iter(pool.zygotes.values()))
+    assert zygote.forks == 2 and zygote.alive()
+
+
+def test_nothing_of_one_learner_reaches_the_next(perceptron, pool, tmp_path):
+    factory = pool.factory([], "cpu", limits())
+    a, b = tmp_path / "a.py", tmp_path / "b.py"
+    a.write_text(LEARNER_A)
+    b.write_text(LEARNER_B)
+    result_a = grade(perceptron, a, "hidden", slot=HOSTILE_SLOT, sandbox_factory=factory, limits=limits())
+    assert result_a.score == 0
+    result_b = grade(perceptron, b, "hidden", slot=HOSTILE_SLOT, sandbox_factory=factory, limits=limits())
+    out = result_b.output
+    assert "SEEN" in out and "PROCS" in out
+    assert "secret-of-a" not in out, out
+    assert "time.sleep" not in out and out.count("runner.py") <= 2, out  # only the zygote and B itself
+    assert "zygote memory refused" in out, out
+
+
+def test_a_timeout_kills_only_the_child_and_the_zygote_goes_on(perceptron, pool):
+    from pathlib import Path
+    factory = pool.factory([], "cpu", limits())
+    hang = Path(__file__).parent / "hostile" / "infinite_loop.py"
+    result = grade(perceptron, hang, "hidden", slot=HOSTILE_SLOT, sandbox_factory=factory, limits=limits())
+    assert result.score == 0 and any(t.status == "timeout" for t in result.tests)
+    after = grade(perceptron, perceptron.solution, "hidden", slot=HOSTILE_SLOT, sandbox_factory=factory)
+    assert after.full_marks
