@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -18,6 +19,10 @@ def _fail(message: str) -> None:
 
 
 def _exercise(ex_id: str):
+    """The exercise: the course's own when run inside a course folder, else the bundled one."""
+    from grader.course import find_course_dir
+    if find_course_dir() is not None:
+        return _course_exercise(_course(None), ex_id)
     from grader.spec import SpecError, find_exercise
     try:
         return find_exercise(ex_id)
@@ -98,8 +103,12 @@ def main():
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
 def list_cmd(as_json):
     """List the exercises."""
-    from grader.spec import all_exercises
-    exercises = all_exercises(solutions=False)
+    from grader.course import find_course_dir
+    if find_course_dir() is not None:
+        exercises = _course(None).all_exercises()
+    else:
+        from grader.spec import all_exercises
+        exercises = all_exercises(solutions=False)
     if as_json:
         click.echo(json.dumps([{"id": e.id, "title": e.title, "entry": e.entry, "functions": e.functions,
                                 "points": e.points, "gpu": e.gpu} for e in exercises], ensure_ascii=False, indent=2))
@@ -249,6 +258,288 @@ def templates(check_only):
     verb = "stale" if check_only else "rewritten"
     click.echo(f"{verb}: {', '.join(stale)}" if stale else "all templates are up to date")
     sys.exit(1 if (check_only and stale) else 0)
+
+
+# --- the course loop --------------------------------------------------------------------------
+
+course_option = click.option("--course", "course_dir", type=click.Path(file_okay=False, path_type=Path),
+                             default=None, help="The course folder (default: the nearest one holding "
+                             "course.toml, from the current folder up).")
+db_option = click.option("--db", default=None, help="Gradebook: a SQLite file or any SQLAlchemy URL such as "
+                         "postgresql+psycopg://user@host/db (default: course.toml's [gradebook] url).")
+
+
+def _course(course_dir: Path | None):
+    from grader.course import CourseError, load_course
+    try:
+        return load_course(course_dir)
+    except CourseError as err:
+        _fail(str(err))
+
+
+def _course_exercise(course, ex_id: str):
+    from grader.course import CourseError
+    try:
+        return course.exercise(ex_id)
+    except CourseError as err:
+        _fail(str(err))
+
+
+def _gradebook(course, db: str | None):
+    from grader.gradebook import Gradebook, GradebookError
+    try:
+        return Gradebook.open(db or course.gradebook_url)
+    except GradebookError as err:
+        _fail(str(err))
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--id", "course_id", default=None, help="The course id (default: the folder's name).")
+def init(directory, course_id):
+    """Instructors: create a course in DIRECTORY from the bundled exercises and solutions."""
+    from grader.course import CourseError, init_course
+    try:
+        course = init_course(directory, course_id)
+    except CourseError as err:
+        _fail(str(err))
+    click.echo(f"Created course {course.id} in {course.root} with {len(course.exercises)} exercises; "
+               f"edit {course.toml_path} for deadlines and the late policy, then: dlgrade release")
+
+
+@main.command()
+@course_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the learner bundle (default: <course>/release).")
+@click.option("--force", is_flag=True, help="Replace a previous bundle in --out.")
+def release(course_dir, out, force):
+    """Instructors: build the learner bundle (READMEs, templates, public tests, course.toml)."""
+    from grader.release import BundleError, TemplateError, build_bundle
+    course = _course(course_dir)
+    try:
+        path = build_bundle(course, out or course.root / "release", force=force)
+    except (BundleError, TemplateError) as err:
+        _fail(str(err))
+    click.echo(f"Learner bundle written to {path}; it holds no solution and no hidden test. "
+               "Give it to learners (they run `dlgrade start` / `check` / `submit` inside it).")
+
+
+@main.command()
+@click.argument("exercise")
+@click.argument("path", required=False)
+@click.option("--student", default=None, help="Your student id (default: $DLGRADE_STUDENT, else your user name).")
+@course_option
+def submit(exercise, path, student, course_dir):
+    """Submit your work on EXERCISE (PATH: your file or folder; default ./EXERCISE/)."""
+    from grader.exchange import ExchangeError, submit as submit_work
+    course = _course(course_dir)
+    ex = _course_exercise(course, exercise)
+    try:
+        record = submit_work(course.exchange_path, ex, _resolve_check_path(ex, path), student, course=course)
+    except ExchangeError as err:
+        _fail(str(err))
+    deadline = course.exercises.get(ex.id)
+    note = f" (deadline {deadline:%Y-%m-%d %H:%M} UTC)" if deadline else ""
+    click.echo(f"Submitted {ex.id} for {record['student']} at {record['submitted_at']}{note}; "
+               f"sha256 {record['sha256'][:12]}. Earlier submissions are kept.")
+
+
+@main.command()
+@click.option("--student", default=None, help="Whose submissions (default: yours).")
+@click.option("--exercise", default=None)
+@click.option("--all", "everyone", is_flag=True, help="Instructors: every learner's submissions.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
+@course_option
+def status(student, exercise, everyone, as_json, course_dir):
+    """Show what was submitted, and when."""
+    from grader.exchange import ExchangeError, default_student, status as list_status
+    course = _course(course_dir)
+    try:
+        records = list_status(course.exchange_path, None if everyone else (student or default_student()), exercise)
+    except ExchangeError as err:
+        _fail(str(err))
+    if as_json:
+        click.echo(json.dumps(records, indent=2, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    table = Table("student", "exercise", "submitted at (UTC)", "sha256", "files")
+    for r in records:
+        table.add_row(r["student"], r["exercise"], str(r["submitted_at"]), r["sha256"][:12],
+                      ", ".join(f["name"] if isinstance(f, dict) else str(f) for f in r.get("files", [])))
+    Console().print(table)
+    if not records:
+        click.echo("no submissions yet")
+
+
+def _record_collected(course, gradebook, collected) -> int:
+    """Put collected submissions into the gradebook (students, exercises, submissions)."""
+    count = 0
+    with gradebook.transaction():
+        for rec in collected:
+            if rec.get("skipped"):
+                continue
+            ex = course.exercise(rec["exercise"])
+            gradebook.add_student(rec["student"])
+            gradebook.upsert_exercise(ex.id, ex.title.get("en", ex.id), ex.content_hash())
+            gradebook.add_submission(rec["student"], ex.id, rec["sha256"], rec["submitted_at"], rec["path"],
+                                     late=bool(rec.get("late")), late_days=float(rec.get("late_days") or 0.0))
+            count += 1
+    return count
+
+
+@main.command()
+@course_option
+@db_option
+def collect(course_dir, db):
+    """Instructors: bring submissions from the exchange into the course and the gradebook
+    (the latest on-time submission counts; late ones per the late policy)."""
+    from grader.exchange import ExchangeError, collect as collect_work
+    course = _course(course_dir)
+    gradebook = _gradebook(course, db)
+    try:
+        collected = collect_work(course)
+    except ExchangeError as err:
+        _fail(str(err))
+    count = _record_collected(course, gradebook, collected)
+    late = sum(1 for r in collected if r.get("late") and not r.get("skipped"))
+    skipped = [r for r in collected if r.get("skipped")]
+    click.echo(f"Collected {count} submission(s) into {course.submitted_dir} ({late} late); "
+               f"{len(skipped)} skipped.")
+    for r in skipped:
+        click.echo(f"  skipped {r['student']}/{r['exercise']}: {r.get('reason', r.get('skipped'))}")
+
+
+@main.command()
+@course_option
+@db_option
+@click.option("--exercise", default=None, help="Only this exercise.")
+@click.option("--student", default=None, help="Only this learner.")
+@click.option("--workers", type=int, default=None, help="Local grading workers (default: the CPU count).")
+@click.option("--scheduler", default=None, help="A Dask scheduler, e.g. tcp://host:8786 (workers: `dask worker`).")
+@device_option
+@click.option("--force", is_flag=True, help="Grade again even what is already graded.")
+def autograde(course_dir, db, exercise, student, workers, scheduler, device, force):
+    """Instructors: grade every collected submission with the hidden tests, in parallel."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+        TimeRemainingColumn
+
+    from grader.batch import run_batch
+    from grader.course import CourseError
+    course = _course(course_dir)
+    if course.hoda_dir:
+        os.environ.setdefault("DLGRADE_HODA_DIR", str(course.hoda_dir))
+    gradebook = _gradebook(course, db)
+    console = Console(stderr=True)
+    counts = {"done": 0, "failed": 0, "cached": 0}
+    progress = Progress(TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("done {task.fields[done]} · failed {task.fields[failed]} · cached "
+                                   "{task.fields[cached]} · left {task.fields[left]}"),
+                        TextColumn("{task.fields[rate]}/min"), TimeElapsedColumn(), TimeRemainingColumn(),
+                        console=console)
+    state = {}
+    t0 = time.monotonic()
+
+    def on_plan(n_tasks, n_cached):
+        counts["cached"] = n_cached
+        state["task"] = progress.add_task("grading", total=n_tasks, done=0, failed=0, cached=n_cached,
+                                          left=n_tasks, rate="-")
+
+    def on_result(status_, task, result):
+        counts["done" if status_ == "graded" else "failed"] += 1
+        finished = counts["done"] + counts["failed"]
+        rate = 60 * finished / max(time.monotonic() - t0, 1e-6)
+        total = progress.tasks[0].total
+        progress.update(state["task"], advance=1, done=counts["done"], failed=counts["failed"],
+                        left=total - finished, rate=f"{rate:.1f}")
+
+    try:
+        with progress:
+            summary = run_batch(course, gradebook, exercise=exercise, student=student,
+                                workers=workers or os.cpu_count() or 1, scheduler=scheduler, device=device,
+                                force=force, on_plan=on_plan, on_result=on_result)
+    except CourseError as err:
+        _fail(str(err))
+    _print_summary(summary)
+
+
+def _print_summary(summary) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    table = Table("student", "exercise", "status", "score", "time (s)")
+    for r in summary.rows:
+        score = "-" if r["score"] is None else f"{r['score']:g} / {r['max_score']:g}"
+        table.add_row(r["student"], r["exercise"], r["status"] if not r["error"] else f"{r['status']}: {r['error'][:60]}",
+                      score, "-" if r["seconds"] is None else f"{r['seconds']:.1f}")
+    console = Console()
+    if summary.rows:
+        console.print(table)
+    console.print(f"graded {summary.graded}, failed {summary.failed}, cached {summary.cached} "
+                  f"(retried {summary.retried}) in {summary.seconds:.1f} s")
+
+
+@main.command()
+@course_option
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
+def grades(course_dir, db, as_json):
+    """Instructors: the grade table, one row per learner and exercise (late flags, overrides)."""
+    course = _course(course_dir)
+    rows = _gradebook(course, db).grades()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    table = Table("student", "exercise", "score", "late", "override", "status")
+    for r in rows:
+        score = "-" if r["score"] is None else f"{r['score']:g} / {r['max_score'] or 0:g}"
+        table.add_row(r["student"], r["exercise"], score, f"{r['late_days']:.1f} d" if r["late"] else "",
+                      r["override_reason"] or "" if r["overridden"] else "", r["status"])
+    Console().print(table)
+
+
+@main.command()
+@click.argument("student")
+@click.argument("exercise")
+@click.option("--score", type=float, required=True)
+@click.option("--reason", required=True, help="Why (kept with who and when).")
+@click.option("--who", default=None, help="Who overrides (default: your user name).")
+@course_option
+@db_option
+def override(student, exercise, score, reason, who, course_dir, db):
+    """Instructors: set a learner's score on an exercise by hand (the autograde stays in history)."""
+    import getpass
+
+    from grader.gradebook import GradebookError
+    course = _course(course_dir)
+    try:
+        _gradebook(course, db).override(student, exercise, score, reason, who or getpass.getuser())
+    except GradebookError as err:
+        _fail(str(err))
+    click.echo(f"{student} / {exercise}: score set to {score:g} ({reason})")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["csv", "canvas", "gradescope"]), required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="A file (csv, canvas) or a folder (gradescope: one results.json per grading).")
+@course_option
+@db_option
+def export(fmt, out, course_dir, db):
+    """Instructors: export grades as CSV, a Canvas gradebook import, or Gradescope results.json files."""
+    from grader.export import ExportError, export as write_export
+    course = _course(course_dir)
+    gradebook = _gradebook(course, db)
+    rows = gradebook.grades()
+    gradings = [{"student": g["student_id"], "exercise": g["exercise_id"], "result": g.get("result_json")}
+                for g in gradebook.gradings()]
+    try:
+        path = write_export(fmt, rows, gradings, out, course.id)
+    except ExportError as err:
+        _fail(str(err))
+    click.echo(f"wrote {path}")
 
 
 @main.command()

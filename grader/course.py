@@ -392,7 +392,7 @@ def _late_table(late: LatePolicy, comments: bool) -> list[str]:
 def course_toml(course: Course, exchange: str = DEFAULT_EXCHANGE, gradebook: str = DEFAULT_GRADEBOOK,
                 hoda_dir: str = "") -> str:
     """The instructor's course.toml (with comments) for a course's settings."""
-    lines = [f"# dlgrade course file. Deadlines are TOML date-times in UTC (the Z).",
+    lines = ["# dlgrade course file. Deadlines are TOML date-times in UTC (the Z).",
              "[course]", f"id = {_toml_str(course.id)}", f"title = {_toml_str(course.title)}", ""]
     lines += _exercise_tables(course.exercises)
     lines += _late_table(course.late, comments=True)

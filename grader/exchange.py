@@ -39,6 +39,7 @@ from pathlib import Path
 
 from . import __version__
 from .course import Course, as_utc, check_id, late_info
+from .engine import MAX_FILE_BYTES, SubmissionError, submission_files
 from .spec import Exercise, hash_files
 
 INBOUND = "inbound"
@@ -120,14 +121,15 @@ def _is_archive(name: str, head: bytes) -> bool:
             or head[257:262] == b"ustar")
 
 
-def _looks_binary(head: bytes) -> bool:
+def _not_text(head: bytes) -> str | None:
+    """Why a file's first bytes are not UTF-8 text, or None."""
     if b"\0" in head:
-        return True
+        return "is a binary file"
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
     except UnicodeDecodeError:
-        return True
-    return False
+        return "is not UTF-8 text"
+    return None
 
 
 def _head(path: Path) -> bytes:
@@ -141,9 +143,17 @@ def _head(path: Path) -> bytes:
         os.close(fd)
 
 
-def _archive_error(path: Path, exercise: Exercise) -> ExchangeError:
+def _archive_error(path: Path, exercise: Exercise, inside: bool = False) -> ExchangeError:
+    if inside:
+        return ExchangeError(f"{path} is an archive; dlgrade does not unpack archives: remove it from the folder, "
+                             f"or submit your {exercise.entry} alone")
     return ExchangeError(f"{path} is an archive; dlgrade does not unpack archives: unpack it and submit the "
                          f"folder, or your {exercise.entry} alone")
+
+
+def _size_error(path: Path, size: int) -> ExchangeError:
+    return ExchangeError(f"{path} is {size} bytes, over the {MAX_FILE_BYTES // 1024} KiB limit for a source file; "
+                         "keep data out of your code (the tests give it to your functions)")
 
 
 def _scan_folder(folder: Path, exercise: Exercise) -> list[str]:
@@ -185,22 +195,33 @@ def _scan_folder(folder: Path, exercise: Exercise) -> list[str]:
                                 f"data and model files, or submit your {exercise.entry} alone")
         head = _head(path)
         if _is_archive(name, head):
-            raise _archive_error(path, exercise)
-        if _looks_binary(head):
-            raise ExchangeError(f"{path} is a binary file (or not UTF-8 text); a submission holds source files "
-                                f"only: remove it from the folder, or submit your {exercise.entry} alone")
-        if not name.endswith(".py"):
+            raise _archive_error(path, exercise, inside=True)
+        if name.endswith(".py"):
+            size = entry.stat(follow_symlinks=False).st_size
+            if size > MAX_FILE_BYTES:
+                raise _size_error(path, size)
+            if b"\0" in head:
+                raise ExchangeError(f"{path} is a binary file, not Python source; save your code as text")
+            if _not_text(head):
+                raise ExchangeError(f"{path} is not UTF-8 text; save it as UTF-8")
+        else:
+            why = _not_text(head)
+            if why:
+                raise ExchangeError(f"{path} {why}; a submission holds source files only: remove it from the "
+                                    f"folder, or submit your {exercise.entry} alone")
             left_out.append(f"{name} (only .py files are graded)")
     return left_out
 
 
 def _read_submission(exercise: Exercise, path: Path) -> tuple[dict[str, bytes], list[str]]:
     """The files to submit (name -> content, read once) and the names left out, or ExchangeError."""
-    from .engine import MAX_FILE_BYTES, SubmissionError, submission_files
     path = Path(path).expanduser()
     left_out: list[str] = []
-    if not path.is_symlink() and path.is_file() and _is_archive(path.name, _head(path)):
-        raise _archive_error(path, exercise)
+    if not path.is_symlink() and path.is_file():
+        if _is_archive(path.name, _head(path)):
+            raise _archive_error(path, exercise)
+        if path.suffix == ".py" and path.stat().st_size > MAX_FILE_BYTES:
+            raise _size_error(path, path.stat().st_size)
     if not path.is_symlink() and path.is_dir():
         left_out = _scan_folder(path, exercise)
     try:
@@ -219,9 +240,9 @@ def _read_submission(exercise: Exercise, path: Path) -> tuple[dict[str, bytes], 
         except OSError as err:
             raise ExchangeError(f"cannot read {src}: {err.strerror}; check the file") from None
         if len(data) > MAX_FILE_BYTES:
-            raise ExchangeError(f"{src} is over the {MAX_FILE_BYTES}-byte limit for a source file")
+            raise _size_error(src, len(data))
         if b"\0" in data:
-            raise ExchangeError(f"{src} is a binary file (it holds NUL bytes); submit your source code as text")
+            raise ExchangeError(f"{src} is a binary file, not Python source; save your code as text")
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
