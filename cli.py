@@ -421,47 +421,52 @@ def collect(course_dir, db):
 @click.option("--force", is_flag=True, help="Grade again even what is already graded.")
 def autograde(course_dir, db, exercise, student, workers, scheduler, device, force):
     """Instructors: grade every collected submission with the hidden tests, in parallel."""
+    from grader.course import CourseError
+    course = _course(course_dir)
+    if course.hoda_dir:
+        os.environ.setdefault("DLGRADE_HODA_DIR", str(course.hoda_dir))
+    if exercise is not None:
+        _course_exercise(course, exercise)  # an unknown id fails here, naming the course's exercises
+    gradebook = _gradebook(course, db)
+    if student is not None and student not in {s["id"] for s in gradebook.students()}:
+        _fail(f"unknown student {student!r}; `dlgrade grades` lists the learners with collected work")
+    try:
+        summary = _run_with_progress(course, gradebook, exercise=exercise, student=student,
+                                     workers=workers or os.cpu_count() or 1, scheduler=scheduler, device=device,
+                                     force=force)
+    except CourseError as err:
+        _fail(str(err))
+    _print_summary(summary)
+
+
+def _run_with_progress(course, gradebook, **options):
+    """run_batch with a progress bar: done / failed / cached / left, rate and ETA."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
         TimeRemainingColumn
 
     from grader.batch import run_batch
-    from grader.course import CourseError
-    course = _course(course_dir)
-    if course.hoda_dir:
-        os.environ.setdefault("DLGRADE_HODA_DIR", str(course.hoda_dir))
-    gradebook = _gradebook(course, db)
     console = Console(stderr=True)
-    counts = {"done": 0, "failed": 0, "cached": 0}
+    counts = {"done": 0, "failed": 0}
     progress = Progress(TextColumn("[bold]grading"), BarColumn(), MofNCompleteColumn(),
                         TextColumn("done {task.fields[done]} · failed {task.fields[failed]} · cached "
-                                   "{task.fields[cached]} · left {task.fields[left]}"),
-                        TextColumn("{task.fields[rate]}/min"), TimeElapsedColumn(), TimeRemainingColumn(),
-                        console=console)
-    state = {}
-    t0 = time.monotonic()
+                                   "{task.fields[cached]} · left {task.fields[left]} · {task.fields[rate]}/min"),
+                        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), console=console)
+    state = {"t0": time.monotonic()}
 
     def on_plan(n_tasks, n_cached):
-        counts["cached"] = n_cached
         state["task"] = progress.add_task("grading", total=n_tasks, done=0, failed=0, cached=n_cached,
                                           left=n_tasks, rate="-")
 
     def on_result(status_, task, result):
         counts["done" if status_ == "graded" else "failed"] += 1
         finished = counts["done"] + counts["failed"]
-        rate = 60 * finished / max(time.monotonic() - t0, 1e-6)
-        total = progress.tasks[0].total
+        rate = 60 * finished / max(time.monotonic() - state["t0"], 1e-6)
         progress.update(state["task"], advance=1, done=counts["done"], failed=counts["failed"],
-                        left=total - finished, rate=f"{rate:.1f}")
+                        left=progress.tasks[0].total - finished, rate=f"{rate:.1f}")
 
-    try:
-        with progress:
-            summary = run_batch(course, gradebook, exercise=exercise, student=student,
-                                workers=workers or os.cpu_count() or 1, scheduler=scheduler, device=device,
-                                force=force, on_plan=on_plan, on_result=on_result)
-    except CourseError as err:
-        _fail(str(err))
-    _print_summary(summary)
+    with progress:
+        return run_batch(course, gradebook, on_plan=on_plan, on_result=on_result, **options)
 
 
 def _print_summary(summary) -> None:
@@ -485,8 +490,9 @@ def _print_summary(summary) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
 def grades(course_dir, db, as_json):
     """Instructors: the grade table, one row per learner and exercise (late flags, overrides)."""
+    from grader.course import apply_late_policy
     course = _course(course_dir)
-    rows = _gradebook(course, db).grades()
+    rows = apply_late_policy(course, _gradebook(course, db).grades())
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
@@ -531,8 +537,9 @@ def export(fmt, out, course_dir, db):
     """Instructors: export grades as CSV, a Canvas gradebook import, or Gradescope results.json files."""
     from grader.export import ExportError, export as write_export
     course = _course(course_dir)
+    from grader.course import apply_late_policy
     gradebook = _gradebook(course, db)
-    rows = gradebook.grades()
+    rows = apply_late_policy(course, gradebook.grades())
     gradings = [{"student": g["student_id"], "exercise": g["exercise_id"], "result": g.get("result_json")}
                 for g in gradebook.gradings()]
     try:
@@ -543,39 +550,72 @@ def export(fmt, out, course_dir, db):
 
 
 @main.command()
-def demo():
-    """Grade every exercise's reference solution and untouched template, and print a score table."""
-    import time
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to create the demo course (default: a new temporary folder).")
+@click.option("--workers", type=int, default=None, help="Grading workers (default: the CPU count).")
+def demo(directory, workers):
+    """Walk the whole course loop on the bundled exercises: a temporary course, its learner bundle,
+    simulated learners who submit, collect, autograde with a progress bar, and the grade table."""
+    import tempfile
 
     from rich.console import Console
     from rich.table import Table
 
-    from grader.engine import grade as run_grading
-    from grader.spec import all_exercises, solutions_root
+    from grader.cohort import write_submission
+    from grader.course import init_course
+    from grader.exchange import collect as collect_work, submit as submit_work
+    from grader.release import build_bundle
+    from grader.spec import solutions_root
     console = Console()
     if solutions_root() is None:
         _fail("the demo needs the course checkout's solutions/ folder; run it from a clone of the project")
-    exercises = all_exercises()
-    console.print(f"Grading the reference solution and the untouched template of {len(exercises)} exercises "
-                  "with their hidden tests, each in its own sandbox...")
-    table = Table("exercise", "submission", "score", "time", "first hint for the learner")
     t0 = time.monotonic()
-    sandbox = None
-    for ex in exercises:
-        for label, path in (("reference", ex.solution), ("template", ex.template)):
-            res = run_grading(ex, path, "hidden")
-            sandbox = res.extra_data.get("sandbox")
-            hint = next((t.output.splitlines()[0] for t in res.tests if t.status != "passed" and t.output), "")
-            colour = "green" if res.full_marks else "yellow"
-            table.add_row(ex.id, label, f"[{colour}]{res.score:g} / {res.max_score:g}[/{colour}]",
-                          f"{res.execution_time:.2f} s", hint[:70])
+    root = (directory or Path(tempfile.mkdtemp(prefix="dlgrade-demo-"))) / "course"
+    course = init_course(root, "demo")
+    console.print(f"[bold]1. init[/bold]     a course with {len(course.exercises)} exercises, their reference "
+                  f"solutions and hidden tests: {course.root}")
+    bundle = build_bundle(course, course.root / "release")
+    console.print(f"[bold]2. release[/bold]  the learner bundle (READMEs, templates, public tests; no solution): {bundle}")
+    learners = {"ali": "correct", "sara": "partial", "reza": "broken", "nima": "template"}
+    count = 0
+    for student, kind in learners.items():
+        for ex in course.all_exercises():
+            folder = bundle / student / ex.id
+            if kind == "template":
+                folder.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(ex.template, folder / ex.entry)
+            else:
+                write_submission(ex, kind, folder)
+            submit_work(course.exchange_path, ex, folder, student, course=course)
+            count += 1
+    console.print(f"[bold]3. submit[/bold]   {len(learners)} simulated learners ("
+                  + ", ".join(f"{s}: {k}" for s, k in learners.items()) + f") submit {count} files to the exchange")
+    gradebook = _gradebook(course, None)
+    collected = collect_work(course)
+    _record_collected(course, gradebook, collected)
+    console.print(f"[bold]4. collect[/bold]  the submission that counts for each learner and exercise goes to "
+                  f"submitted/ and the gradebook ({course.gradebook_url})")
+    console.print("[bold]5. autograde[/bold] every submission with the hidden tests, each in its own sandbox "
+                  "(Keras exercises train and are scored on held-out data):")
+    summary = _run_with_progress(course, gradebook, workers=workers or os.cpu_count() or 1)
+    console.print(f"   graded {summary.graded}, failed {summary.failed} in {summary.seconds:.0f} s")
+    table = Table("student", *[e for e in course.exercises], "total", title="6. grades")
+    matrix = {(r["student"], r["exercise"]): r for r in gradebook.grades()}
+    for student in learners:
+        cells = [matrix.get((student, e)) for e in course.exercises]
+        total = sum(c["score"] or 0 for c in cells if c)
+        possible = sum(c["max_score"] or 0 for c in cells if c)
+        table.add_row(f"{student} ({learners[student]})",
+                      *["-" if c is None or c["score"] is None else f"{c['score']:g}/{c['max_score']:g}" for c in cells],
+                      f"{total:g}/{possible:g}")
     console.print(table)
+    sandbox = next((g["result_json"]["extra_data"]["sandbox"] for g in gradebook.gradings() if g.get("result_json")), None)
     if sandbox:
         console.print(f"sandbox: {sandbox['mode']} ({', '.join(sandbox['active'])})")
         for w in sandbox["warnings"]:
             console.print(f"[yellow]warning:[/yellow] {w}")
-    console.print(f"done in {time.monotonic() - t0:.1f} s. Next: `dlgrade list`, `dlgrade start perceptron`, "
-                  "`dlgrade check perceptron`.")
+    console.print(f"done in {time.monotonic() - t0:.0f} s. Look around: dlgrade grades --course {course.root}; "
+                  f"learners' view: {bundle}")
 
 
 if __name__ == "__main__":

@@ -486,3 +486,18 @@ def init_course(directory: Path | str, course_id: str | None = None, title: str 
         shutil.rmtree(build, ignore_errors=True)
         raise
     return load_course(target)
+
+
+def apply_late_policy(course: Course, rows: list[dict]) -> list[dict]:
+    """Grade rows (from the gradebook) with the course's late penalty applied to late, accepted,
+    not overridden scores; each row keeps its `auto_score` and gets its `late_factor`."""
+    import math
+    for row in rows:
+        row.setdefault("auto_score", row.get("score"))
+        factor = 1.0
+        if row.get("late") and not row.get("overridden") and course.late.policy == "penalty":
+            factor = max(0.0, 1.0 - course.late.penalty_per_day * math.ceil(float(row.get("late_days") or 0.0)))
+            if row.get("score") is not None:
+                row["score"] = round(row["score"] * factor, 6)
+        row["late_factor"] = factor
+    return rows

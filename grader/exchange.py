@@ -160,57 +160,64 @@ def _scan_folder(folder: Path, exercise: Exercise) -> list[str]:
     """Check every entry of a submitted folder (without following links); return the names that
     are not submitted, with the reason. The files submitted are those engine.submission_files picks."""
     real = folder.resolve()
-    left_out, count, total = [], 0, 0
+    left_out: list[str] = []
+    counts = [0, 0]  # files, bytes
     try:
-        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        entries = os.scandir(folder)  # not sorted: a folder of a million files fails at the 51st
     except OSError as err:
         raise ExchangeError(f"cannot list {folder}: {err.strerror}; check its permissions") from None
-    for entry in entries:
-        name, path = entry.name, folder / entry.name
-        if entry.is_symlink():
-            target = Path(os.path.realpath(path))
-            if not target.is_relative_to(real):
-                raise ExchangeError(f"{path} is a symbolic link to {target}, outside the folder; copy the file "
-                                    "into the folder instead of linking it")
-            if name == exercise.entry:
-                raise ExchangeError(f"{path} is a symbolic link; make your {exercise.entry} a plain file")
-            left_out.append(f"{name} (symbolic link)")
-            continue
-        if entry.is_dir(follow_symlinks=False):
-            if not name.startswith("."):
-                left_out.append(f"{name}/ (folder)")
-            continue
-        if not entry.is_file(follow_symlinks=False):
-            left_out.append(f"{name} (not a regular file)")
-            continue
-        if name.startswith(".") and not name.endswith(".py"):
-            continue  # hidden files (.DS_Store, editor state) are neither checked nor submitted
-        count += 1
-        if count > MAX_FILES:
-            raise ExchangeError(f"{folder} holds more than {MAX_FILES} files; submit only your exercise's folder "
-                                f"(or your {exercise.entry} alone)")
-        total += entry.stat(follow_symlinks=False).st_size
-        if total > MAX_TOTAL_BYTES:
-            raise ExchangeError(f"{folder} holds more than {MAX_TOTAL_BYTES // (1024 * 1024)} MiB of files; remove "
-                                f"data and model files, or submit your {exercise.entry} alone")
-        head = _head(path)
-        if _is_archive(name, head):
-            raise _archive_error(path, exercise, inside=True)
-        if name.endswith(".py"):
-            size = entry.stat(follow_symlinks=False).st_size
-            if size > MAX_FILE_BYTES:
-                raise _size_error(path, size)
-            if b"\0" in head:
-                raise ExchangeError(f"{path} is a binary file, not Python source; save your code as text")
-            if _not_text(head):
-                raise ExchangeError(f"{path} is not UTF-8 text; save it as UTF-8")
-        else:
-            why = _not_text(head)
-            if why:
-                raise ExchangeError(f"{path} {why}; a submission holds source files only: remove it from the "
-                                    f"folder, or submit your {exercise.entry} alone")
-            left_out.append(f"{name} (only .py files are graded)")
-    return left_out
+    with entries:
+        for entry in entries:
+            _check_entry(entry, folder, real, exercise, left_out, counts)
+    return sorted(left_out)
+
+
+def _check_entry(entry: os.DirEntry, folder: Path, real: Path, exercise: Exercise, left_out: list[str],
+                 counts: list[int]) -> None:
+    name, path = entry.name, folder / entry.name
+    if entry.is_symlink():
+        target = Path(os.path.realpath(path))
+        if not target.is_relative_to(real):
+            raise ExchangeError(f"{path} is a symbolic link to {target}, outside the folder; copy the file "
+                                "into the folder instead of linking it")
+        if name == exercise.entry:
+            raise ExchangeError(f"{path} is a symbolic link; make your {exercise.entry} a plain file")
+        left_out.append(f"{name} (symbolic link)")
+        return
+    if entry.is_dir(follow_symlinks=False):
+        if not name.startswith("."):
+            left_out.append(f"{name}/ (folder)")
+        return
+    if not entry.is_file(follow_symlinks=False):
+        left_out.append(f"{name} (not a regular file)")
+        return
+    if name.startswith(".") and not name.endswith(".py"):
+        return  # hidden files (.DS_Store, editor state) are neither checked nor submitted
+    counts[0] += 1
+    if counts[0] > MAX_FILES:
+        raise ExchangeError(f"{folder} holds more than {MAX_FILES} files; submit only your exercise's folder "
+                            f"(or your {exercise.entry} alone)")
+    counts[1] += entry.stat(follow_symlinks=False).st_size
+    if counts[1] > MAX_TOTAL_BYTES:
+        raise ExchangeError(f"{folder} holds more than {MAX_TOTAL_BYTES // (1024 * 1024)} MiB of files; remove "
+                            f"data and model files, or submit your {exercise.entry} alone")
+    head = _head(path)
+    if _is_archive(name, head):
+        raise _archive_error(path, exercise, inside=True)
+    if name.endswith(".py"):
+        size = entry.stat(follow_symlinks=False).st_size
+        if size > MAX_FILE_BYTES:
+            raise _size_error(path, size)
+        if b"\0" in head:
+            raise ExchangeError(f"{path} is a binary file, not Python source; save your code as text")
+        if _not_text(head):
+            raise ExchangeError(f"{path} is not UTF-8 text; save it as UTF-8")
+    else:
+        why = _not_text(head)
+        if why:
+            raise ExchangeError(f"{path} {why}; a submission holds source files only: remove it from the "
+                                f"folder, or submit your {exercise.entry} alone")
+        left_out.append(f"{name} (only .py files are graded)")
 
 
 def _read_submission(exercise: Exercise, path: Path) -> tuple[dict[str, bytes], list[str]]:
@@ -320,10 +327,12 @@ def submit(exchange_root: Path | str, exercise: Exercise, path: Path | str, stud
         for folder in (inbound / student, inbound / student / exercise.id):
             if folder.is_symlink():
                 raise ExchangeError(f"{folder} is a symbolic link; ask your instructor to remove it")
-            if not folder.is_dir():
+            try:
                 folder.mkdir()
-                created.append(folder)
-                os.chmod(folder, 0o750 | setgid)
+            except FileExistsError:
+                continue  # there already (or made just now by a parallel submit)
+            created.append(folder)
+            os.chmod(folder, 0o750 | setgid)
         target_dir = inbound / student / exercise.id
         tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=target_dir))
         for name, data in contents.items():
@@ -354,8 +363,8 @@ def submit(exchange_root: Path | str, exercise: Exercise, path: Path | str, stud
                 pass
         if isinstance(err, ExchangeError):
             raise
-        raise ExchangeError(f"could not write your submission to {inbound / student}: "
-                            f"{err.strerror or err}; nothing was submitted, try again or tell your instructor") from None
+        raise ExchangeError(f"could not write your submission to {inbound / student}: {err.strerror or err}; "
+                            "nothing was submitted, try again or tell your instructor") from None
     return {**record, "id": final.name, "path": str(final)}
 
 
@@ -527,9 +536,9 @@ def _choose(course: Course, exercise: str, records: list[dict], now: datetime):
 def collect(course: Course, exchange_root: Path | str | None = None, now: datetime | None = None) -> list[dict]:
     """Copy the submission that counts for each (student, exercise) of the exchange into
     `<course>/submitted/<student>/<exercise>/`; return one record per (student, exercise) found,
-    sorted: collected ones (`collected: True`, the submission.json with `submission`, `deadline`,
+    sorted: collected ones (`collected: True`, `skipped: False`, the submission.json with `submission`, `deadline`,
     `late`, `late_days`, `factor`, `accepted`, `ignored`; plus `path`, `source`) and skipped ones
-    (`collected: False`, `reason`). Running it again without new submissions changes nothing."""
+    (`collected: False`, `skipped: True`, `reason`). Running it again without new submissions changes nothing."""
     root = Path(exchange_root).expanduser() if exchange_root is not None else Path(course.exchange_path)
     if not root.is_dir():
         raise ExchangeError(f"the exchange folder {root} does not exist; check [exchange] path in "
@@ -559,10 +568,11 @@ def _collect_locked(course: Course, root: Path, now: datetime) -> list[dict]:
             try:
                 check_id(student, "student id")
             except ValueError:
-                results.append({**base, "collected": False, "reason": "not a valid student id", "ignored": []})
+                results.append({**base, "collected": False, "skipped": True, "ignored": [],
+                                "reason": "not a valid student id"})
                 continue
             if exercise not in course.exercises:
-                results.append({**base, "collected": False, "ignored": [],
+                results.append({**base, "collected": False, "skipped": True, "ignored": [],
                                 "reason": f"not an exercise of course {course.id}"})
                 continue
             records = []
@@ -587,7 +597,7 @@ def _collect_one(course: Course, student: str, exercise: str, records: list[dict
         if chosen is None:
             if dest.exists() or dest.is_symlink():
                 _remove_dir(dest)
-            return {"student": student, "exercise": exercise, "collected": False, "reason": reason,
+            return {"student": student, "exercise": exercise, "collected": False, "skipped": True, "reason": reason,
                     "deadline": deadline, "ignored": ignored}
         record, info = chosen
         stored = {k: v for k, v in record.items() if k not in ("id", "path")}
@@ -612,7 +622,7 @@ def _collect_one(course: Course, student: str, exercise: str, records: list[dict
     except OSError as err:
         raise ExchangeError(f"cannot write {dest}: {err.strerror or err}; the submissions in the exchange are "
                             "untouched, fix the problem and collect again") from None
-    return {**stored, "collected": True, "path": str(dest), "source": record["path"],
+    return {**stored, "collected": True, "skipped": False, "path": str(dest), "source": record["path"],
             "owner": owner_name(Path(record["path"]))}
 
 

@@ -103,7 +103,12 @@ def build_bundle(course, out_dir: Path | str, force: bool = False) -> Path:
                                 "replace it even with force: give an empty folder")
     files: dict[str, str | Path] = {}
     for ex_id in course.exercises:
-        ex = course.exercise(ex_id)
+        try:
+            ex = course.exercise(ex_id)
+        except BundleError:
+            raise
+        except CourseError as err:
+            raise BundleError(str(err)) from None
         if ex.solution is None:
             raise BundleError(f"exercise {ex_id} has no solutions/{ex_id}/solution.py in the course; its template "
                                 "is generated from the reference, so add it first")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -110,12 +111,24 @@ def test_validate_proves_every_exercise_can_pass_and_fail():
         assert e["reference"] == e["max_score"] > e["template"], e
 
 
-def test_demo_prints_the_score_table():
-    proc = dlgrade("demo")
+def test_demo_walks_the_course_loop(tmp_path):
+    proc = subprocess.run(["dlgrade", "demo", "--dir", str(tmp_path)], capture_output=True, text=True,
+                          timeout=1200, env=dict(os.environ, COLUMNS="250"))
     assert proc.returncode == 0, proc.stderr
+    for step in ("1. init", "2. release", "3. submit", "4. collect", "5. autograde", "6. grades"):
+        assert step in proc.stdout
     for ex in EXERCISE_IDS:
         assert ex in proc.stdout
-    assert "reference" in proc.stdout and "template" in proc.stdout and "sandbox: namespaces" in proc.stdout
+    assert "sandbox: namespaces" in proc.stdout and "failed 0" in proc.stdout
+    from grader.gradebook import Gradebook
+    with Gradebook.open(str(tmp_path / "course" / "gradebook.sqlite")) as gb:
+        rows = gb.grades()
+    assert len(rows) == 4 * len(EXERCISE_IDS)
+    for r in rows:
+        if r["student"] == "ali":  # the reference
+            assert r["score"] == r["max_score"] > 0, r
+        elif r["student"] in ("reza", "nima"):  # broken, untouched template
+            assert r["score"] < r["max_score"], r
 
 
 def test_the_wheel_ships_no_solution_or_hidden_test(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import stat
 import tomllib
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -25,7 +26,7 @@ def complete_exercise_ids() -> list[str]:
     sol = solutions_root()
     return [e.id for e in all_exercises(exercises_root(), solutions=False)
             if all((e.directory / n).is_file() for n in LEARNER_FILES)
-            and sol is not None and (sol / e.id / "solution.py").is_file() and (sol / e.id / "test_hidden.py").is_file()]
+            and sol is not None and all((sol / e.id / n).is_file() for n in ("solution.py", "test_hidden.py"))]
 
 
 @pytest.fixture(scope="module")
@@ -68,6 +69,9 @@ def test_init_creates_a_course_that_load_course_reads_back(tmp_path):
         assert (root / "exercises" / ex_id / "exercise.toml").is_file()
     assert any((root / "solutions" / ex_id / "solution.py").is_file() for ex_id in bundled)
     assert (root / "exchange" / "inbound").is_dir() and (root / "submitted").is_dir()
+    # a shared server: learners create their folder in inbound/ but cannot list or remove others'
+    assert stat.S_IMODE((root / "exchange" / "inbound").stat().st_mode) == 0o3733
+    assert stat.S_IMODE((root / "solutions").stat().st_mode) == 0o700
     deadlines = list(course.exercises.values())
     assert deadlines[0] == datetime(2026, 9, 8, 23, 59, tzinfo=UTC)
     assert all(b - a == timedelta(days=7) for a, b in zip(deadlines, deadlines[1:]))

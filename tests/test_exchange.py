@@ -169,6 +169,16 @@ def test_two_submits_in_the_same_second_get_distinct_folders(course, perceptron_
         assert (Path(r["path"]) / "perceptron.py").read_bytes() == (folder / "perceptron.py").read_bytes()
 
 
+def test_parallel_submits_of_one_learner_all_land(course, perceptron_ex, tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+    folder = work(tmp_path, "par")
+    at = datetime(2026, 1, 30, 8, 0, 0, tzinfo=UTC)
+    with ThreadPoolExecutor(8) as pool:
+        records = list(pool.map(lambda _: submit(course.exchange_path, perceptron_ex, folder, "pat", now=at), range(8)))
+    assert len({r["path"] for r in records}) == 8
+    assert len(status(course.exchange_path, "pat")) == 8
+
+
 def _zip_with_parent_paths(path: Path) -> Path:
     with zipfile.ZipFile(path, "w") as z:
         z.writestr("../../evil.py", "import os\n")
@@ -368,7 +378,9 @@ def test_collect_applies_the_late_rule_for_a_class(course, perceptron_ex, tmp_pa
     assert alice["factor"] == 1.0 and "on-time submission (it counts)" in alice["ignored"][0]["reason"]
     assert (by["bob"]["late"], by["bob"]["factor"], by["bob"]["late_days"]) == (False, 1.0, 0.0)
     assert (by["carol"]["late"], by["carol"]["late_days"], by["carol"]["factor"]) == (True, 1.5, 0.8)
-    assert by["dave"]["collected"] is False and "late policy rejects" in by["dave"]["reason"]
+    assert by["dave"]["collected"] is False and by["dave"]["skipped"] is True
+    assert "late policy rejects" in by["dave"]["reason"]
+    assert all(r["skipped"] is not r["collected"] for r in records)
     assert by["erin"]["submission"] == made["erin"][1]["id"] and by["erin"]["factor"] == 0.8
     assert "earlier late submission" in by["erin"]["ignored"][0]["reason"]
     frank = by["frank"]
@@ -383,7 +395,8 @@ def test_collect_applies_the_late_rule_for_a_class(course, perceptron_ex, tmp_pa
         stored = json.loads((folder / "submission.json").read_text())
         assert stored["student"] == student and stored["deadline"] == "2026-12-01T23:59:00Z"
         assert {"late", "late_days", "factor", "accepted", "submission", "sha256"} <= set(stored)
-        assert stored == {k: v for k, v in by[student].items() if k not in ("collected", "path", "source", "owner")}
+        returned_only = ("collected", "skipped", "path", "source", "owner")
+        assert stored == {k: v for k, v in by[student].items() if k not in returned_only}
         chosen = Path(by[student]["source"])
         assert (folder / "perceptron.py").read_bytes() == (chosen / "perceptron.py").read_bytes()
         # the collected folder is what a grading takes: the same files, the same hash
@@ -405,7 +418,8 @@ def test_collecting_twice_changes_nothing_and_a_new_submission_replaces_the_copy
     assert again["carol"]["submission"] == newer["id"] and again["carol"]["factor"] == 0.7
     folder = course.submitted_dir / "carol" / "perceptron"
     assert sorted(p.name for p in folder.iterdir()) == ["perceptron.py", "submission.json", "util.py"]
-    assert {s: r for s, r in again.items() if s != "carol"} == {r["student"]: r for r in first if r["student"] != "carol"}
+    unchanged = {r["student"]: r for r in first if r["student"] != "carol"}
+    assert {s: r for s, r in again.items() if s != "carol"} == unchanged
     # and once more without util.py: the collected copy loses the file that is gone
     newest = submit(course.exchange_path, perceptron_ex, work(tmp_path, "carol-3"), "carol",
                     now=DEADLINE + timedelta(days=2, hours=2))

@@ -1,0 +1,167 @@
+"""Hidden tests for keras-mlp.
+
+Architecture: the learner's models are rebuilt from their configuration in safe mode on the
+trusted side and compared layer by layer (class, output shape, parameters) with the reference
+solution's model built here, for the notes' 25 inputs and for other input and class counts.
+
+Accuracy: the learner's MLP is built and trained in the sandbox on the training digits of
+digit_task("mlp-5x5") (Hoda when the course has it, else scikit-learn's digits at 5x5); the
+held-out digits are predicted by the sandbox's live model and scored here with the held-out
+labels, which never enter the sandbox. The threshold per data set is in exercise.toml
+([threshold]), with how it was measured.
+
+Messages name the property that failed and never show an expected value beyond the
+architecture that the README states."""
+
+import time
+
+import numpy as np
+import pytest
+
+from grader.data import digit_task
+from grader.modelcheck import (accuracy, accuracy_feedback, class_predictions, compare_layers, compile_settings,
+                               confusion, expect_history, expect_model, layer_rows, loss_name, rebuild)
+from grader.testing import Feedback, points
+
+TRAIN_SECONDS = 60  # the README promises the training this much time (on CPU)
+
+
+def _rows(model):
+    return [r for r in layer_rows(model) if r.kind != "InputLayer"]
+
+
+def _built(submission, what, *args, **kwargs):
+    ref = expect_model(submission.build_mlp(*args, **kwargs), what)
+    return ref, rebuild(ref, what)
+
+
+def _check_activations(model, what):
+    dense = [layer for layer in model.layers if type(layer).__name__ == "Dense"]
+    if len(dense) != 2:
+        raise Feedback(f"{what} should have 2 Dense layers, but it has {len(dense)}")
+    if dense[0].get_config().get("activation") != "relu":
+        raise Feedback(f"the hidden Dense layer of {what} does not use activation='relu'")
+    if dense[1].get_config().get("activation") != "softmax":
+        raise Feedback(f"the output Dense layer of {what} does not use activation='softmax'")
+
+
+def _loss(settings):
+    loss = settings.get("loss")
+    if isinstance(loss, dict) and isinstance(loss.get("config"), str):  # a loss passed as a function
+        return loss["config"]
+    return loss_name(settings)
+
+
+def _metric_names(settings):
+    names = []
+    for m in settings.get("metrics") or []:
+        if isinstance(m, dict):
+            cfg = m.get("config")
+            names.append(str(cfg.get("name") if isinstance(cfg, dict) else cfg or m.get("class_name")))
+        else:
+            names.append(str(m))
+    return [n.lower() for n in names]
+
+
+@pytest.fixture(scope="module")
+def task():
+    return digit_task("mlp-5x5")
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """Holds the learner's trained MLP (or the failure) for the tests of this grading."""
+    return {}
+
+
+def _train(submission, task, trained):
+    """Build and train the learner's MLP once for the tests that need it (a failure is kept and
+    raised again for each of them)."""
+    if "result" not in trained:
+        what = f"build_mlp(input_dim={task.x_train.shape[1]}, num_classes={task.num_classes})"
+        try:
+            ref = expect_model(submission.build_mlp(input_dim=task.x_train.shape[1], num_classes=task.num_classes),
+                               what)
+            t0 = time.monotonic()
+            history = submission.train_mlp(ref, task.x_train, task.y_train_onehot)
+            trained["result"] = (ref, history, time.monotonic() - t0)
+        except Exception as err:  # kept and raised again for every test that needs it
+            trained["result"], trained["error"] = None, err
+    if trained["result"] is None:
+        raise trained["error"]
+    return trained["result"]
+
+
+@points(1)
+def test_build_mlp_returns_a_built_keras_model(submission):
+    _built(submission, "build_mlp()")
+
+
+@points(2)
+def test_layer_table_for_25_inputs(submission, reference):
+    _, model = _built(submission, "build_mlp(input_dim=25, num_classes=10)", input_dim=25, num_classes=10)
+    compare_layers(_rows(model), _rows(reference.build_mlp(input_dim=25, num_classes=10)),
+                   "build_mlp(input_dim=25, num_classes=10)")
+    total = sum(r.params for r in _rows(model))
+    assert total == 2314, f"build_mlp(input_dim=25, num_classes=10) has {total:,} parameters in all; the notes' model has 2,314"
+
+
+@points(1)
+def test_activations_relu_then_softmax(submission):
+    _, model = _built(submission, "build_mlp(input_dim=25, num_classes=10)", input_dim=25, num_classes=10)
+    _check_activations(model, "build_mlp(input_dim=25, num_classes=10)")
+
+
+@points(3)
+def test_layer_table_for_other_inputs_and_classes(submission, reference):
+    for input_dim, num_classes in ((64, 10), (784, 10), (16, 3), (25, 2)):
+        what = f"build_mlp(input_dim={input_dim}, num_classes={num_classes})"
+        _, model = _built(submission, what, input_dim=input_dim, num_classes=num_classes)
+        compare_layers(_rows(model), _rows(reference.build_mlp(input_dim=input_dim, num_classes=num_classes)), what)
+        _check_activations(model, what)
+
+
+@points(2)
+def test_compiled_with_categorical_crossentropy_and_accuracy(submission):
+    ref, _ = _built(submission, "build_mlp()")
+    settings = compile_settings(ref, "build_mlp()")
+    name = _loss(settings)
+    assert name == "categorical_crossentropy", (
+        f"build_mlp() is compiled with the loss {name or 'None'!r}; one-hot labels and a softmax output go with "
+        "loss='categorical_crossentropy'")
+    assert any("acc" in m for m in _metric_names(settings)), (
+        "build_mlp() is compiled without an accuracy metric; pass metrics=['accuracy']")
+
+
+@points(2)
+@pytest.mark.seconds(TRAIN_SECONDS)
+def test_train_mlp_returns_the_history(submission, task, trained):
+    _, history, _ = _train(submission, task, trained)
+    history = expect_history(history, "train_mlp(model, x, y)", keys=("loss",))
+    if not any("acc" in k for k in history):
+        raise Feedback("train_mlp(model, x, y): the history has no accuracy; compile with metrics=['accuracy']")
+    losses = history["loss"]
+    assert len(losses) >= 1, "train_mlp(model, x, y): the history is empty; did model.fit run?"
+    assert all(np.isfinite(losses)), "the training loss became NaN or infinite; check the inputs and the learning rate"
+    assert len(losses) == 1 or losses[-1] < losses[0], (
+        "the training loss did not go down during training; check the loss, the optimizer and the labels")
+
+
+@points(5)
+@pytest.mark.seconds(TRAIN_SECONDS)
+def test_held_out_accuracy(submission, task, trained, exercise, record):
+    ref, history, seconds = _train(submission, task, trained)
+    try:
+        record("history", expect_history(history, "train_mlp(model, x, y)"))
+    except Feedback:
+        pass  # the history test says what is wrong with it
+    threshold = float(exercise.extra["threshold"][task.dataset])
+    outputs = ref.predict(task.x_test)
+    predicted = class_predictions(outputs, len(task.x_test), task.num_classes,
+                                  "your model's predictions for the held-out digits")
+    acc = accuracy(predicted, task.y_test)
+    device = submission.device
+    record("metric", {"accuracy": acc, "threshold": threshold, "dataset": task.dataset, "seconds": seconds,
+                      "device": device})
+    record("confusion", confusion(predicted, task.y_test, task.num_classes))
+    assert acc >= threshold, accuracy_feedback(acc, threshold, task.dataset, seconds, device)

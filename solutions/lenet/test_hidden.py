@@ -1,0 +1,183 @@
+"""Hidden tests for lenet.
+
+Architecture: the learner's models are rebuilt from their configuration in safe mode on the
+trusted side and compared layer by layer (class, output shape, parameters) with the reference
+solution's model built here, for the notes' 32x32x3 input and for other image sizes, channel
+counts and class counts; activations and the dropout rate are read from the layer configs.
+
+Accuracy: the learner's LeNet is built and trained in the sandbox on the training digits of
+digit_task("lenet-32") (Hoda at 32x32x1 when the course has it, else scikit-learn's digits
+brought to 32x32x1); the held-out digits are predicted by the sandbox's live model and scored
+here with the held-out labels, which never enter the sandbox. The threshold per data set is in
+exercise.toml ([threshold]), with how it was measured.
+
+Messages name the property that failed and never show an expected value beyond the
+architecture that the README states."""
+
+import time
+
+import numpy as np
+import pytest
+
+from grader.data import digit_task
+from grader.modelcheck import (accuracy, accuracy_feedback, class_predictions, compare_layers, compile_settings,
+                               confusion, expect_history, expect_model, layer_rows, loss_name, rebuild)
+from grader.testing import Feedback, points
+
+TRAIN_SECONDS = 90  # the README promises the training this much time (on CPU)
+
+
+def _rows(model):
+    return [r for r in layer_rows(model) if r.kind != "InputLayer"]
+
+
+def _call(input_shape, num_classes):
+    return f"build_lenet(input_shape={tuple(input_shape)}, num_classes={num_classes})"
+
+
+def _built(submission, input_shape=(32, 32, 3), num_classes=10):
+    what = _call(input_shape, num_classes)
+    ref = expect_model(submission.build_lenet(input_shape=tuple(input_shape), num_classes=num_classes), what)
+    return ref, rebuild(ref, what), what
+
+
+def _check_layers(submission, reference, input_shape, num_classes):
+    _, model, what = _built(submission, input_shape, num_classes)
+    compare_layers(_rows(model), _rows(reference.build_lenet(input_shape=input_shape, num_classes=num_classes)), what)
+    _check_activations(model, what)
+    return model
+
+
+def _check_activations(model, what):
+    """Conv2D and hidden Dense layers use ReLU, the last Dense softmax, Dropout drops half."""
+    dense = []
+    for layer in model.layers:
+        kind, config = type(layer).__name__, layer.get_config()
+        if kind == "Conv2D" and config.get("activation") != "relu":
+            raise Feedback(f"a Conv2D layer of {what} does not use activation='relu'")
+        if kind == "Dropout" and not np.isclose(float(config.get("rate", -1)), 0.5):
+            raise Feedback(f"the Dropout layer of {what} should drop half of its inputs: Dropout(0.5)")
+        if kind == "Dense":
+            dense.append(config)
+    if not dense:
+        raise Feedback(f"{what} has no Dense layer")
+    if any(c.get("activation") != "relu" for c in dense[:-1]):
+        raise Feedback(f"a hidden Dense layer of {what} does not use activation='relu'")
+    if dense[-1].get("activation") != "softmax":
+        raise Feedback(f"the last Dense layer of {what} does not use activation='softmax'")
+
+
+def _loss(settings):
+    loss = settings.get("loss")
+    if isinstance(loss, dict) and isinstance(loss.get("config"), str):  # a loss passed as a function
+        return loss["config"]
+    return loss_name(settings)
+
+
+def _metric_names(settings):
+    names = []
+    for m in settings.get("metrics") or []:
+        if isinstance(m, dict):
+            cfg = m.get("config")
+            names.append(str(cfg.get("name") if isinstance(cfg, dict) else cfg or m.get("class_name")))
+        else:
+            names.append(str(m))
+    return [n.lower() for n in names]
+
+
+@pytest.fixture(scope="module")
+def task():
+    return digit_task("lenet-32")
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """Holds the learner's trained LeNet (or the failure) for the tests of this grading."""
+    return {}
+
+
+def _train(submission, task, trained):
+    """Build and train the learner's LeNet once for the tests that need it (a failure is kept
+    and raised again for each of them)."""
+    if "result" not in trained:
+        shape = tuple(int(d) for d in task.x_train.shape[1:])
+        try:
+            ref = expect_model(submission.build_lenet(input_shape=shape, num_classes=task.num_classes),
+                               _call(shape, task.num_classes))
+            t0 = time.monotonic()
+            history = submission.train_lenet(ref, task.x_train, task.y_train_onehot)
+            trained["result"] = (ref, history, time.monotonic() - t0)
+        except Exception as err:  # kept and raised again for every test that needs it
+            trained["result"], trained["error"] = None, err
+    if trained["result"] is None:
+        raise trained["error"]
+    return trained["result"]
+
+
+@points(1)
+def test_build_lenet_returns_a_built_keras_model(submission):
+    _built(submission)
+
+
+@points(2)
+def test_layer_table_of_the_notes(submission, reference):
+    model = _check_layers(submission, reference, (32, 32, 3), 10)
+    total = sum(r.params for r in _rows(model))
+    assert total == 62958, f"{_call((32, 32, 3), 10)} has {total:,} parameters in all; the notes' LeNet has 62,958"
+
+
+@points(1)
+def test_layer_table_for_grey_32x32_digits(submission, reference):
+    _check_layers(submission, reference, (32, 32, 1), 10)
+
+
+@points(3)
+def test_layer_table_for_other_shapes_and_classes(submission, reference):
+    for input_shape, num_classes in (((28, 28, 1), 10), ((64, 64, 3), 5), ((40, 48, 1), 4), ((36, 36, 2), 2)):
+        _check_layers(submission, reference, input_shape, num_classes)
+
+
+@points(1)
+def test_compiled_with_categorical_crossentropy_and_accuracy(submission):
+    ref, _, what = _built(submission)
+    settings = compile_settings(ref, what)
+    name = _loss(settings)
+    assert name == "categorical_crossentropy", (
+        f"{what} is compiled with the loss {name or 'None'!r}; one-hot labels and a softmax output go with "
+        "loss='categorical_crossentropy'")
+    assert any("acc" in m for m in _metric_names(settings)), (
+        f"{what} is compiled without an accuracy metric; pass metrics=['accuracy']")
+
+
+@points(2)
+@pytest.mark.seconds(TRAIN_SECONDS)
+def test_train_lenet_returns_the_history(submission, task, trained):
+    _, history, _ = _train(submission, task, trained)
+    history = expect_history(history, "train_lenet(model, x, y)", keys=("loss",))
+    if not any("acc" in k for k in history):
+        raise Feedback("train_lenet(model, x, y): the history has no accuracy; compile with metrics=['accuracy']")
+    losses = history["loss"]
+    assert len(losses) >= 1, "train_lenet(model, x, y): the history is empty; did model.fit run?"
+    assert all(np.isfinite(losses)), "the training loss became NaN or infinite; check the inputs and the learning rate"
+    assert len(losses) == 1 or losses[-1] < losses[0], (
+        "the training loss did not go down during training; check the loss, the optimizer and the labels")
+
+
+@points(5)
+@pytest.mark.seconds(TRAIN_SECONDS)
+def test_held_out_accuracy(submission, task, trained, exercise, record):
+    ref, history, seconds = _train(submission, task, trained)
+    try:
+        record("history", expect_history(history, "train_lenet(model, x, y)"))
+    except Feedback:
+        pass  # the history test says what is wrong with it
+    threshold = float(exercise.extra["threshold"][task.dataset])
+    outputs = ref.predict(task.x_test)
+    predicted = class_predictions(outputs, len(task.x_test), task.num_classes,
+                                  "your model's predictions for the held-out digits")
+    acc = accuracy(predicted, task.y_test)
+    device = submission.device
+    record("metric", {"accuracy": acc, "threshold": threshold, "dataset": task.dataset, "seconds": seconds,
+                      "device": device})
+    record("confusion", confusion(predicted, task.y_test, task.num_classes))
+    assert acc >= threshold, accuracy_feedback(acc, threshold, task.dataset, seconds, device)

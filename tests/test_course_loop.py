@@ -1,0 +1,229 @@
+"""The course loop as users run it: init, release, learners start/submit, collect, autograde,
+grades, override, export; a resubmission regrades only itself; a killed coordinator resumes with
+every submission graded exactly once; a worker that dies is retried; a real Dask cluster grades
+a cohort."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.cohort import submission_source
+from grader.gradebook import Gradebook
+from grader.spec import find_exercise
+
+NUMPY_EXERCISES = ("perceptron", "conv-arithmetic")
+
+
+def dlgrade(*args, cwd, env=None, check=True, timeout=600):
+    full_env = dict(os.environ, **(env or {}))
+    proc = subprocess.run(["dlgrade", *map(str, args)], capture_output=True, text=True, cwd=cwd, env=full_env,
+                          timeout=timeout)
+    if check:
+        assert proc.returncode == 0, f"dlgrade {' '.join(map(str, args))}: {proc.stdout}\n{proc.stderr}"
+    return proc
+
+
+@pytest.fixture
+def course(tmp_path):
+    dlgrade("init", "course", cwd=tmp_path)
+    root = tmp_path / "course"
+    dlgrade("release", cwd=root)
+    return root
+
+
+def learner_submits(course: Path, student: str, exercise_id: str, kind: str, extra: str = "") -> None:
+    """A learner in the released bundle: start, write their answer, submit."""
+    bundle = course / "release"
+    home = bundle / student
+    dlgrade("start", exercise_id, "--dir", home, cwd=bundle)
+    ex = find_exercise(exercise_id)
+    (home / exercise_id / ex.entry).write_text(submission_source(ex, kind) + extra)
+    dlgrade("submit", exercise_id, cwd=home, env={"DLGRADE_STUDENT": student})
+
+
+def gradings(course: Path) -> list[dict]:
+    with Gradebook.open(str(course / "gradebook.sqlite")) as gb:
+        return gb.gradings()
+
+
+def test_the_whole_loop(course, tmp_path):
+    bundle = course / "release"
+    assert (bundle / "course.toml").is_file() and not (bundle / "solutions").exists()
+    learners = {"ali": "correct", "sara": "partial", "reza": "broken"}
+    for student, kind in learners.items():
+        for ex in NUMPY_EXERCISES:
+            learner_submits(course, student, ex, kind)
+    status = json.loads(dlgrade("status", "--all", "--json", cwd=bundle).stdout)
+    assert len(status) == 6
+
+    out = dlgrade("collect", cwd=course).stdout
+    assert "Collected 6" in out
+    run = dlgrade("autograde", "--workers", "2", cwd=course)
+    assert "graded 6, failed 0, cached 0" in run.stdout
+
+    rows = json.loads(dlgrade("grades", "--json", cwd=course).stdout)
+    by = {(r["student"], r["exercise"]): r for r in rows}
+    for ex in NUMPY_EXERCISES:
+        assert by[("ali", ex)]["score"] == by[("ali", ex)]["max_score"] > 0
+        assert 0 < by[("sara", ex)]["score"] < by[("sara", ex)]["max_score"]
+        assert by[("reza", ex)]["score"] == 0
+
+    dlgrade("override", "reza", "perceptron", "--score", "5", "--reason", "oral exam", cwd=course)
+    rows = json.loads(dlgrade("grades", "--json", cwd=course).stdout)
+    reza = next(r for r in rows if r["student"] == "reza" and r["exercise"] == "perceptron")
+    assert reza["score"] == 5 and reza["overridden"] and reza["override_reason"] == "oral exam"
+
+    dlgrade("export", "--format", "csv", "--out", tmp_path / "grades.csv", cwd=course)
+    table = list(csv.DictReader((tmp_path / "grades.csv").open()))
+    assert {r["student"] for r in table} == set(learners) and table[0].keys() >= set(NUMPY_EXERCISES)
+    dlgrade("export", "--format", "canvas", "--out", tmp_path / "canvas.csv", cwd=course)
+    lines = (tmp_path / "canvas.csv").read_text().splitlines()
+    assert lines[0].startswith("Student,ID,SIS User ID,SIS Login ID,Section") and "Points Possible" in lines[1]
+    dlgrade("export", "--format", "gradescope", "--out", tmp_path / "gs", cwd=course)
+    result = json.loads((tmp_path / "gs" / "ali" / "perceptron" / "results.json").read_text())
+    assert result["score"] == result["max_score"] and result["tests"]
+
+    # sara fixes her perceptron and resubmits: only that submission is graded again
+    learner_submits(course, "sara", "perceptron", "correct", extra="\n# fixed after feedback\n")
+    dlgrade("collect", cwd=course)
+    again = dlgrade("autograde", cwd=course)
+    assert "graded 1, failed 0, cached 5" in again.stdout, again.stdout
+    rows = json.loads(dlgrade("grades", "--json", cwd=course).stdout)
+    sara = next(r for r in rows if r["student"] == "sara" and r["exercise"] == "perceptron")
+    assert sara["score"] == sara["max_score"]
+    # and a changed hidden test regrades exactly that exercise's submissions
+    hidden = course / "solutions" / "conv-arithmetic" / "test_hidden.py"
+    hidden.write_text(hidden.read_text() + "\n# reviewed\n")
+    third = dlgrade("autograde", cwd=course)
+    assert "graded 3, failed 0, cached 3" in third.stdout, third.stdout
+
+
+def _cohort(course: Path, n: int) -> None:
+    for i in range(n):
+        learner_submits(course, f"s{i:02d}", "perceptron", "slow" if i % 2 else "partial", extra=f"\n# {i}\n")
+    dlgrade("collect", cwd=course)
+
+
+def test_a_killed_coordinator_resumes_with_every_submission_graded_once(course):
+    _cohort(course, 6)  # slow learners: each grading takes more than 2 s
+    db = str(course / "gradebook.sqlite")
+    for delay in (2.5, 4.0):
+        proc = subprocess.Popen(["dlgrade", "autograde", "--workers", "1"], cwd=course, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(delay)
+        os.kill(proc.pid, signal.SIGKILL)  # the coordinator only: its workers see their stdin close
+        proc.wait()
+    done_before = len(gradings(course))
+    assert done_before < 6, "the coordinator was killed too late to test a resume"
+    out = dlgrade("autograde", "--workers", "2", cwd=course).stdout
+    rows = gradings(course)
+    assert len(rows) == 6 and len({r["key"] for r in rows}) == 6
+    assert all(r["status"] == "graded" for r in rows)
+    assert f"cached {done_before}" in out
+    with Gradebook.open(db) as gb:
+        assert len(gb.grades()) == 6
+
+
+def test_a_worker_that_dies_mid_grading_is_retried_once(course):
+    from grader.batch import run_batch
+    from grader.course import load_course
+    _cohort(course, 2)
+    me = os.getpid()
+    killed = []
+
+    def kill_a_busy_worker():
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not killed:
+            for status in Path("/proc").glob("[0-9]*/status"):
+                try:
+                    cmd = (status.parent / "cmdline").read_bytes()
+                    ppid = int(next(l for l in status.read_text().splitlines() if l.startswith("PPid:")).split()[1])
+                except (OSError, StopIteration, ValueError):
+                    continue
+                if b"grader.worker" in cmd and ppid == me:
+                    time.sleep(1.0)  # it is importing a slow submission now
+                    os.kill(int(status.parent.name), signal.SIGKILL)
+                    killed.append(status.parent.name)
+                    break
+            time.sleep(0.1)
+
+    killer = threading.Thread(target=kill_a_busy_worker)
+    killer.start()
+    with Gradebook.open(str(course / "gradebook.sqlite")) as gb:
+        summary = run_batch(load_course(course), gb, workers=1)
+    killer.join()
+    assert killed, "no worker was found to kill"
+    assert summary.retried == 1 and summary.graded == 2 and summary.failed == 0
+    assert all(r["status"] == "graded" for r in gradings(course))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_a_dask_cluster_on_loopback_grades_a_cohort(course):
+    _cohort(course, 4)
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    bin_dir = Path(sys.executable).parent
+    scheduler = subprocess.Popen([str(bin_dir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                                  "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers = [subprocess.Popen([str(bin_dir / "dask"), "worker", address, "--nthreads", "1", "--no-dashboard",
+                                 "--name", f"w{i}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for i in range(2)]
+    try:
+        from distributed import Client
+        with Client(address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+        out = dlgrade("autograde", "--scheduler", address, cwd=course).stdout
+        assert "graded 4, failed 0, cached 0" in out, out
+        rows = gradings(course)
+        assert len(rows) == 4 and all(r["status"] == "graded" for r in rows)
+    finally:
+        for p in workers + [scheduler]:
+            p.terminate()
+        for p in workers + [scheduler]:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+@pytest.mark.parametrize("args, message", [
+    (("override", "nobody", "perceptron", "--score", "1", "--reason", "x"), "nobody"),
+    (("override", "ali", "no-such", "--score", "1", "--reason", "x"), "no-such"),
+    (("autograde", "--exercise", "no-such"), "no-such"),
+])
+def test_bad_names_get_one_line_and_change_nothing(course, args, message):
+    learner_submits(course, "ali", "perceptron", "correct")
+    dlgrade("collect", cwd=course)
+    db = course / "gradebook.sqlite"
+    before = db.read_bytes()
+    proc = dlgrade(*args, cwd=course, check=False)
+    assert proc.returncode == 2 and message in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert db.read_bytes() == before
+
+
+def test_no_course_and_a_corrupt_gradebook_are_explained(tmp_path, course):
+    proc = dlgrade("collect", cwd=tmp_path, check=False)
+    assert proc.returncode == 2 and "course.toml" in proc.stderr and "dlgrade init" in proc.stderr
+    db = course / "gradebook.sqlite"
+    db.write_bytes(os.urandom(4096))
+    before = db.read_bytes()
+    proc = dlgrade("grades", cwd=course, check=False)
+    assert proc.returncode == 2 and "gradebook.sqlite" in proc.stderr and "Traceback" not in proc.stderr
+    assert db.read_bytes() == before
