@@ -39,7 +39,7 @@ def submission_source(exercise: Exercise, kind: str) -> str:
     if kind == "broken":
         return "import numpy as np\n\ndef oops(:\n    return np.zeros(3)\n"
     if kind == "slow":
-        return "import time\ntime.sleep(2)  # a slow import: the learner's code does work at import time\n" + reference
+        return "import time\ntime.sleep(1)  # a slow import: the learner's code does work at import time\n" + reference
     raise ValueError(f"unknown kind {kind!r}; one of {', '.join(KINDS)}")
 
 

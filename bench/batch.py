@@ -1,0 +1,140 @@
+"""Batch autograding of a simulated cohort: wall time with 1 and 2 local workers, with a 2-worker
+Dask cluster on loopback, and the regrade of the unchanged cohort (everything cached); median of
+N runs each, all in this one run. With --zygote, also the per-grading time of a Keras exercise
+in one worker with and without the worker's zygote (Keras imported once per worker).
+
+    python bench/batch.py --learners 100 --runs 3 [--exercise perceptron --exercise conv-arithmetic]
+    python bench/batch.py --zygote --zygote-gradings 6
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cohort import make_cohort  # noqa: E402
+
+from grader.batch import run_batch  # noqa: E402
+from grader.course import load_course  # noqa: E402
+from grader.gradebook import Gradebook  # noqa: E402
+
+
+def fresh_copy(template: Path, where: Path) -> Path:
+    if where.exists():
+        shutil.rmtree(where)
+    shutil.copytree(template, where, symlinks=True)
+    return where
+
+
+def timed_batch(course_root: Path, **options) -> tuple[float, object]:
+    course = load_course(course_root)
+    with Gradebook.open(course.gradebook_url) as gb:
+        t0 = time.perf_counter()
+        summary = run_batch(course, gb, **options)
+        return time.perf_counter() - t0, summary
+
+
+class DaskCluster:
+    """A scheduler and two single-threaded workers on 127.0.0.1."""
+
+    def __enter__(self):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.address = f"tcp://127.0.0.1:{port}"
+        dask = str(Path(sys.executable).parent / "dask")
+        self.procs = [subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                                        "--no-dashboard"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+        self.procs += [subprocess.Popen([dask, "worker", self.address, "--nthreads", "1", "--no-dashboard"],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(2)]
+        from distributed import Client
+        with Client(self.address, timeout="30s") as client:
+            client.wait_for_workers(2, timeout=60)
+        return self
+
+    def __exit__(self, *exc):
+        for p in self.procs:
+            p.terminate()
+        for p in self.procs:
+            p.wait(timeout=30)
+
+
+def cohort_bench(args) -> None:
+    base = Path(args.out)
+    t0 = time.perf_counter()
+    template = make_cohort(base / "template", args.learners, args.exercise)
+    n = len(load_course(template).exercises) if not args.exercise else len(args.exercise)
+    print(f"cohort: {args.learners} learners x {n} exercises, made in {time.perf_counter() - t0:.1f} s", flush=True)
+    results: dict[str, list[float]] = {"1 local worker": [], "2 local workers": [], "2-worker Dask (loopback)": [],
+                                       "regrade, unchanged cohort (2 local workers)": []}
+    graded = None
+    with DaskCluster() as cluster:
+        for run in range(args.runs):
+            for label, options in (("1 local worker", {"workers": 1}), ("2 local workers", {"workers": 2}),
+                                   ("2-worker Dask (loopback)", {"scheduler": cluster.address})):
+                root = fresh_copy(template, base / "run")
+                seconds, summary = timed_batch(root, **options)
+                assert summary.failed == 0, summary.rows[:3]
+                graded = summary.graded
+                results[label].append(seconds)
+                print(f"run {run + 1}: {label}: {seconds:.1f} s ({summary.graded} graded)", flush=True)
+                if label == "2 local workers":
+                    seconds, summary = timed_batch(root, workers=2)
+                    assert summary.graded == 0 and summary.cached == graded
+                    results["regrade, unchanged cohort (2 local workers)"].append(seconds)
+    print(f"\n{'configuration':48} {'median (s)':>10} {'gradings/s':>11}  runs")
+    for label, times in results.items():
+        med = statistics.median(times)
+        rate = f"{graded / med:11.2f}" if "regrade" not in label else f"{'-':>11}"
+        print(f"{label:48} {med:10.2f} {rate}  {' '.join(f'{t:.1f}' for t in times)}")
+
+
+def zygote_bench(args) -> None:
+    """Per-grading time of one Keras exercise's reference, one worker, with and without the zygote."""
+    from grader.spec import find_exercise
+    from grader.worker import run_task
+    ex = find_exercise(args.keras_exercise)
+    task = {"task_id": "z", "exercise_dir": str(ex.directory), "solutions_dir": str(ex.solution_dir.parent),
+            "submission_path": str(ex.solution), "device": "cpu", "hoda_dir": ""}
+    rows = {}
+    for label, use in (("fresh sandbox per grading", False), ("fork from the worker's zygote", True)):
+        times = []
+        for _ in range(args.zygote_gradings):
+            t0 = time.perf_counter()
+            out = run_task(task, slot=9, use_zygote=use)
+            times.append(time.perf_counter() - t0)
+            assert "result" in out and out["result"]["score"] == out["result"]["max_score"], out.get("error")
+        rows[label] = times
+        print(f"{label}: " + " ".join(f"{t:.2f}" for t in times), flush=True)
+    fresh = statistics.median(rows["fresh sandbox per grading"][1:])
+    forked = statistics.median(rows["fork from the worker's zygote"][1:])
+    print(f"\n{ex.id}: median per grading (first grading of each left out): fresh {fresh:.2f} s, "
+          f"zygote {forked:.2f} s, saved {fresh - forked:.2f} s per grading ({fresh / forked:.2f}x)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--learners", type=int, default=100)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--exercise", action="append", help="default: perceptron and conv-arithmetic")
+    parser.add_argument("--out", default="/tmp/dlgrade-batch-bench")
+    parser.add_argument("--zygote", action="store_true", help="run the zygote comparison instead")
+    parser.add_argument("--keras-exercise", default="keras-mlp")
+    parser.add_argument("--zygote-gradings", type=int, default=6)
+    args = parser.parse_args()
+    if args.zygote:
+        zygote_bench(args)
+        return
+    args.exercise = args.exercise or ["perceptron", "conv-arithmetic"]
+    cohort_bench(args)
+
+
+if __name__ == "__main__":
+    main()
