@@ -98,8 +98,9 @@ def compile_settings(ref: ModelRef, what: str = "your model") -> dict:
 def loss_name(settings: dict) -> str:
     """The loss of a compile config as a snake_case name ('categorical_crossentropy', ...)."""
     loss = settings.get("loss")
-    if isinstance(loss, dict):
-        loss = loss.get("config", {}).get("name") or loss.get("class_name")
+    if isinstance(loss, dict):  # a loss object, or a function (whose config is its name)
+        config = loss.get("config")
+        loss = (config.get("name") if isinstance(config, dict) else config) or loss.get("class_name")
     name = str(loss or "")
     import re
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() if any(c.isupper() for c in name) else name

@@ -18,13 +18,30 @@ import pytest
 from grader.data import digit_task
 from grader.modelcheck import (accuracy, class_predictions, compile_settings, expect_history, expect_model,
                                layer_rows, loss_name, rebuild)
-from grader.testing import Feedback, points
+from grader.testing import Feedback, SubmissionRaised, points
 
 VALIDATION_BAR = 0.80  # on 200 of the training digits; the hidden threshold is in exercise.toml
 
 
+def _model(build, what, *args, **kwargs):
+    """The learner's model from `build(*args, **kwargs)`, with a clear message when the sandbox
+    cannot describe it (a subclassed model, or a model without an input shape)."""
+    try:
+        value = build(*args, **kwargs)
+    except SubmissionRaised as err:
+        if "get_config" in err.message:
+            raise Feedback(f"{what} returned a model that Keras cannot describe by its configuration (a subclassed "
+                           "keras.Model or a custom layer?); build it from Keras's own layers with keras.Sequential "
+                           "or the functional API") from None
+        if "isn't built" in err.message:
+            raise Feedback(f"{what} returned a model that is not built: it has no input shape; start it with "
+                           "keras.Input(shape=...)") from None
+        raise
+    return expect_model(value, what)
+
+
 def _build(submission):
-    ref = expect_model(submission.build_mlp(), "build_mlp()")
+    ref = _model(submission.build_mlp, "build_mlp()")
     return ref, rebuild(ref, "build_mlp()")
 
 
@@ -36,7 +53,7 @@ def test_layer_table_of_the_notes(submission):
     got = [(r.kind, r.output_shape, r.params) for r in rows]
     assert got == want, (
         "build_mlp() should have the layers of the notes, Dense (None, 64) with 1,664 parameters and Dense "
-        f"(None, 10) with 650 (2,314 in all); your model has: " + "; ".join(str(r) for r in rows))
+        "(None, 10) with 650 (2,314 in all); your model has: " + "; ".join(str(r) for r in rows))
 
 
 @points(1)
@@ -67,7 +84,8 @@ def test_train_mlp_learns_the_digits(submission, record):
     order = np.random.default_rng(0).permutation(len(task.x_train))
     n_val = min(200, len(order) // 4)
     val, fit = order[:n_val], order[n_val:n_val + 800]
-    ref = expect_model(submission.build_mlp(input_dim=task.x_train.shape[1], num_classes=10), "build_mlp(25, 10)")
+    ref = _model(submission.build_mlp, "build_mlp(input_dim=25, num_classes=10)", input_dim=task.x_train.shape[1],
+                 num_classes=10)
     t0 = time.monotonic()
     history = submission.train_mlp(ref, task.x_train[fit], task.y_train_onehot[fit])
     seconds = time.monotonic() - t0

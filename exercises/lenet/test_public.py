@@ -23,7 +23,7 @@ import pytest
 from grader.data import digit_task
 from grader.modelcheck import (accuracy, class_predictions, compile_settings, expect_history, expect_model,
                                layer_rows, loss_name, rebuild)
-from grader.testing import Feedback, points
+from grader.testing import Feedback, SubmissionRaised, points
 
 NOTES_TABLE = [
     ("Conv2D", (28, 28, 8), 608),
@@ -39,9 +39,26 @@ NOTES_TABLE = [
 VALIDATION_BAR = 0.85  # on 500 of the training digits; the hidden threshold is in exercise.toml
 
 
+def _model(build, what, *args, **kwargs):
+    """The learner's model from `build(*args, **kwargs)`, with a clear message when the sandbox
+    cannot describe it (a subclassed model, or a model without an input shape)."""
+    try:
+        value = build(*args, **kwargs)
+    except SubmissionRaised as err:
+        if "get_config" in err.message:
+            raise Feedback(f"{what} returned a model that Keras cannot describe by its configuration (a subclassed "
+                           "keras.Model or a custom layer?); build it from Keras's own layers with keras.Sequential "
+                           "or the functional API") from None
+        if "isn't built" in err.message:
+            raise Feedback(f"{what} returned a model that is not built: it has no input shape; start it with "
+                           "keras.Input(shape=...)") from None
+        raise
+    return expect_model(value, what)
+
+
 def _build(submission, input_shape=(32, 32, 3), num_classes=10):
     what = f"build_lenet(input_shape={input_shape}, num_classes={num_classes})"
-    ref = expect_model(submission.build_lenet(input_shape=input_shape, num_classes=num_classes), what)
+    ref = _model(submission.build_lenet, what, input_shape=input_shape, num_classes=num_classes)
     return ref, rebuild(ref, what), what
 
 
@@ -90,7 +107,8 @@ def test_train_lenet_learns_the_digits(submission, record):
     n_val = min(500, len(order) // 4)  # scikit-learn's digits have only 1,257 training images
     val, fit = order[:n_val], order[n_val:n_val + 2000]
     shape = tuple(int(d) for d in task.x_train.shape[1:])
-    ref = expect_model(submission.build_lenet(input_shape=shape, num_classes=10), f"build_lenet({shape}, 10)")
+    ref = _model(submission.build_lenet, f"build_lenet(input_shape={shape}, num_classes=10)", input_shape=shape,
+                 num_classes=10)
     t0 = time.monotonic()
     history = submission.train_lenet(ref, task.x_train[fit], task.y_train_onehot[fit])
     seconds = time.monotonic() - t0

@@ -22,9 +22,26 @@ import pytest
 from grader.data import digit_task
 from grader.modelcheck import (accuracy, accuracy_feedback, class_predictions, compare_layers, compile_settings,
                                confusion, expect_history, expect_model, layer_rows, loss_name, rebuild)
-from grader.testing import Feedback, points
+from grader.testing import Feedback, SubmissionRaised, points
 
 TRAIN_SECONDS = 90  # the README promises the training this much time (on CPU)
+
+
+def _model(build, what, *args, **kwargs):
+    """The learner's model from `build(*args, **kwargs)`, with a clear message when the sandbox
+    cannot describe it (a subclassed model, or a model without an input shape)."""
+    try:
+        value = build(*args, **kwargs)
+    except SubmissionRaised as err:
+        if "get_config" in err.message:
+            raise Feedback(f"{what} returned a model that Keras cannot describe by its configuration (a subclassed "
+                           "keras.Model or a custom layer?); build it from Keras's own layers with keras.Sequential "
+                           "or the functional API") from None
+        if "isn't built" in err.message:
+            raise Feedback(f"{what} returned a model that is not built: it has no input shape; start it with "
+                           "keras.Input(shape=...)") from None
+        raise
+    return expect_model(value, what)
 
 
 def _rows(model):
@@ -37,7 +54,7 @@ def _call(input_shape, num_classes):
 
 def _built(submission, input_shape=(32, 32, 3), num_classes=10):
     what = _call(input_shape, num_classes)
-    ref = expect_model(submission.build_lenet(input_shape=tuple(input_shape), num_classes=num_classes), what)
+    ref = _model(submission.build_lenet, what, input_shape=tuple(input_shape), num_classes=num_classes)
     return ref, rebuild(ref, what), what
 
 
@@ -102,8 +119,8 @@ def _train(submission, task, trained):
     if "result" not in trained:
         shape = tuple(int(d) for d in task.x_train.shape[1:])
         try:
-            ref = expect_model(submission.build_lenet(input_shape=shape, num_classes=task.num_classes),
-                               _call(shape, task.num_classes))
+            ref = _model(submission.build_lenet, _call(shape, task.num_classes), input_shape=shape,
+                         num_classes=task.num_classes)
             t0 = time.monotonic()
             history = submission.train_lenet(ref, task.x_train, task.y_train_onehot)
             trained["result"] = (ref, history, time.monotonic() - t0)
