@@ -618,5 +618,11 @@ def demo(directory, workers):
                   f"learners' view: {bundle}")
 
 
+from grader.report_cli import COMMANDS as _REPORT_COMMANDS  # noqa: E402  (report, release-feedback, feedback)
+
+for _command in _REPORT_COMMANDS:
+    main.add_command(_command)
+
+
 if __name__ == "__main__":
     main()

@@ -176,6 +176,12 @@ def _dir_chain_args(path: str) -> list[str]:
     return args
 
 
+def cpu_seconds(limits: Limits) -> int:
+    """The CPU-time rlimit of a sandbox: its wall limit on every core (frameworks train on all of
+    them), plus a little; the wall-clock deadline is the limit that decides."""
+    return int(limits.wall_seconds * max(1, os.cpu_count() or 1)) + 2
+
+
 def gpu_devices() -> list[str]:
     """The NVIDIA device files of this machine (empty when no GPU is visible)."""
     return sorted(glob.glob("/dev/nvidia[0-9]*"))
@@ -430,7 +436,7 @@ class Sandbox(Channel):
 
     def _preexec(self):
         lim = self.limits
-        cpu = int(lim.wall_seconds) + 2
+        cpu = cpu_seconds(lim)
         # CUDA maps far more address space than it uses: on a GPU the memory limit cannot be an rlimit.
         address_space = resource.RLIM_INFINITY if self.device == "gpu" else lim.memory_mb * MiB
         if self.zygote_share is not None:  # a zygote lives across gradings; each child sets its own

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from . import wire
-from .sandbox import Channel, Limits, Sandbox, SandboxStartError, _OutputReader
+from .sandbox import Channel, Limits, Sandbox, SandboxStartError, _OutputReader, cpu_seconds
 
 FINISH_SECONDS = 15.0
 
@@ -57,7 +57,7 @@ class Zygote:
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
         frame = wire.encode({"op": "fork", "entry": entry,
-                             "limits": {"cpu_seconds": int(limits.wall_seconds) + 2,
+                             "limits": {"cpu_seconds": cpu_seconds(limits),
                                         "memory_mb": None if self.sandbox.device == "gpu" else limits.memory_mb}})
         try:
             socket.send_fds(self.sandbox.control, [frame], [req_r, resp_w, out_w])

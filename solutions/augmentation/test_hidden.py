@@ -179,12 +179,12 @@ def test_random_crop_uses_the_padding_and_varies(submission):
     size, padding = 28, 4
     out, offsets = _crop_offsets(submission, x, size, padding, 11)
     chosen = [o[0] for o in offsets]
-    assert len(set(chosen)) >= 3, (
-        "random_crop picked (almost) the same window for every image; draw the position of each "
-        "image's window at random")
     assert any(o != (padding, padding) for o in chosen), (
         "random_crop never puts its window over the zero padding; pad first, then pick any position "
         "of the padded image")
+    assert len(set(chosen)) >= 3, (
+        "random_crop picked (almost) the same window for every image; draw the position of each "
+        "image's window at random")
     again = _images(submission.random_crop(x, size, padding, Rng(11)), "random_crop(..., Rng(11))", x)
     other = _images(submission.random_crop(x, size, padding, Rng(12)), "random_crop(..., Rng(12))", x)
     assert np.array_equal(out, again), "random_crop gives different windows for the same generator seed"
@@ -343,7 +343,8 @@ def test_augment_dataset_copies_are_flips_and_crops(submission):
     assert any("mirrored" in s for s in kinds) and any("same" in s for s in kinds), (
         f"{what}: the copies are never (or always) mirrored; use random_flip")
     assert len(set().union(*offsets)) >= 3, f"{what}: the copies are (almost) never shifted; use random_crop"
-    assert not np.array_equal(x_aug[8:16], x_aug[16:24]), f"{what}: copies 1 and 2 are identical; draw anew for each copy"
+    assert not np.array_equal(x_aug[8:16], x_aug[16:24]), (
+        f"{what}: copies 1 and 2 are identical; draw anew for each copy")
 
 
 # --------------------------------------------------------------------------------------------

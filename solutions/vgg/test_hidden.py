@@ -56,6 +56,16 @@ def _check_activations(model, what):
         raise Feedback(f"the last Dense layer of {what} does not use activation='softmax'")
 
 
+def _not_keras_applications(model, what):
+    """keras.applications.VGG16 itself (recognised by its layer names) is not an answer."""
+    names = [layer.name for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    theirs = [f"block{b}_{kind}" for b, convs in enumerate((2, 2, 3, 3, 3), start=1)
+              for kind in [f"conv{i}" for i in range(1, convs + 1)] + ["pool"]]
+    if names == theirs + ["flatten", "fc1", "fc2", "predictions"]:
+        raise Feedback(f"{what} has the layer names of keras.applications.VGG16: build VGG16 yourself from "
+                       "your vgg_block (keras.applications.VGG16 is what it is compared with)")
+
+
 def _vgg16_rows(input_shape, classes):
     import keras
     model = keras.applications.VGG16(weights=None, input_shape=input_shape, classes=classes)
@@ -108,6 +118,7 @@ def test_vgg_block_computes_relu_convolutions_and_max_pooling(submission, refere
 @points(3)
 def test_vgg16_default_matches_keras_applications(submission):
     _, model = _built(submission, "build_vgg16", "build_vgg16()")
+    _not_keras_applications(model, "build_vgg16()")
     got = _rows(model)
     total = int(model.count_params())
     del model
@@ -121,6 +132,7 @@ def test_vgg16_other_classes_and_input_shapes(submission):
     for shape, classes in (((64, 96, 3), 7), ((32, 32, 1), 10)):
         what = f"build_vgg16({shape}, {classes})"
         _, model = _built(submission, "build_vgg16", what, shape, classes)
+        _not_keras_applications(model, what)
         got = _rows(model)
         del model
         _free()
