@@ -614,6 +614,11 @@ def demo(directory, workers):
         console.print(f"sandbox: {sandbox['mode']} ({', '.join(sandbox['active'])})")
         for w in sandbox["warnings"]:
             console.print(f"[yellow]warning:[/yellow] {w}")
+    from grader.report import write_reports
+    written = {lang: write_reports(course, gradebook, course.root / "reports" / lang, lang) for lang in ("fa", "en")}
+    console.print(f"[bold]7. report[/bold]   feedback pages for every learner (Persian and English) and the class "
+                  f"dashboard:\n   dashboard: {written['en']['dashboard']}\n   a learner's page: "
+                  f"{next(p for p in written['fa']['learners'] if '/sara/' in str(p))}")
     console.print(f"done in {time.monotonic() - t0:.0f} s. Look around: dlgrade grades --course {course.root}; "
                   f"learners' view: {bundle}")
 

@@ -66,6 +66,18 @@ class DaskCluster:
             p.wait(timeout=30)
 
 
+def render_reports(course_root: Path, lang: str) -> float:
+    """Seconds to write every learner's report and the dashboard from the gradebook."""
+    from grader.report import write_reports
+    course = load_course(course_root)
+    with Gradebook.open(course.gradebook_url) as gb:
+        t0 = time.perf_counter()
+        written = write_reports(course, gb, course_root / "reports" / lang, lang)
+        seconds = time.perf_counter() - t0
+    assert len(written["learners"]) > 0
+    return seconds
+
+
 def cohort_bench(args) -> None:
     base = Path(args.out)
     t0 = time.perf_counter()
@@ -89,10 +101,13 @@ def cohort_bench(args) -> None:
                     seconds, summary = timed_batch(root, workers=2)
                     assert summary.graded == 0 and summary.cached == graded
                     results["regrade, unchanged cohort (2 local workers)"].append(seconds)
+                    for lang in ("fa", "en"):
+                        seconds = render_reports(root, lang)
+                        results.setdefault(f"reports for the cohort ({lang}: pages + dashboard)", []).append(seconds)
     print(f"\n{'configuration':48} {'median (s)':>10} {'gradings/s':>11}  runs")
     for label, times in results.items():
         med = statistics.median(times)
-        rate = f"{graded / med:11.2f}" if "regrade" not in label else f"{'-':>11}"
+        rate = f"{graded / med:11.2f}" if label[0].isdigit() else f"{'-':>11}"
         print(f"{label:48} {med:10.2f} {rate}  {' '.join(f'{t:.1f}' for t in times)}")
 
 

@@ -115,11 +115,13 @@ def test_demo_walks_the_course_loop(tmp_path):
     proc = subprocess.run(["dlgrade", "demo", "--dir", str(tmp_path)], capture_output=True, text=True,
                           timeout=1200, env=dict(os.environ, COLUMNS="250"))
     assert proc.returncode == 0, proc.stderr
-    for step in ("1. init", "2. release", "3. submit", "4. collect", "5. autograde", "6. grades"):
+    for step in ("1. init", "2. release", "3. submit", "4. collect", "5. autograde", "6. grades", "7. report"):
         assert step in proc.stdout
     for ex in EXERCISE_IDS:
         assert ex in proc.stdout
     assert "sandbox: namespaces" in proc.stdout and "failed 0" in proc.stdout
+    assert (tmp_path / "course" / "reports" / "en" / "dashboard.html").is_file()
+    assert (tmp_path / "course" / "reports" / "fa" / "sara" / "report.html").is_file()
     from grader.gradebook import Gradebook
     with Gradebook.open(str(tmp_path / "course" / "gradebook.sqlite")) as gb:
         rows = gb.grades()
