@@ -21,8 +21,10 @@ from grader.spec import all_exercises
 def metric_of(result) -> str:
     for artifacts in result.extra_data.get("artifacts", {}).values():
         metric = artifacts.get("metric")
-        if isinstance(metric, dict) and "accuracy" in metric:
-            return f"{metric['accuracy']:.3f} on {metric.get('dataset', '?')}"
+        if isinstance(metric, dict):
+            value = metric.get("accuracy", metric.get("value"))
+            if isinstance(value, (int, float)):
+                return f"{value:.3f} on {metric.get('dataset', '?')} (threshold {metric.get('threshold', '?')})"
     return "-"
 
 

@@ -36,6 +36,25 @@ def expect_model(value, what: str) -> ModelRef:
     return value
 
 
+def model_from(build, what: str, *args, **kwargs) -> ModelRef:
+    """Call the learner's model-building function `build(*args, **kwargs)` (a `submission.NAME`)
+    and check it returned a Keras model, explaining the two usual reasons the sandbox cannot
+    describe one (a subclassed model; a model with no input shape)."""
+    from .testing import SubmissionRaised
+    try:
+        value = build(*args, **kwargs)
+    except SubmissionRaised as err:
+        if "get_config" in err.message:
+            raise Feedback(f"{what} returned a model that Keras cannot describe by its configuration (a subclassed "
+                           "keras.Model or a custom layer?); build it from Keras's own layers with keras.Sequential "
+                           "or the functional API") from None
+        if "isn't built" in err.message:
+            raise Feedback(f"{what} returned a model that is not built: it has no input shape; start it with "
+                           "keras.Input(shape=...)") from None
+        raise
+    return expect_model(value, what)
+
+
 def rebuild(ref: ModelRef, what: str = "your model"):
     """A Keras model rebuilt from the sandbox's description, in safe mode, with its weights."""
     import keras

@@ -16,28 +16,14 @@ import numpy as np
 import pytest
 
 from grader.data import digit_task
-from grader.modelcheck import (accuracy, class_predictions, compile_settings, expect_history, expect_model,
+from grader.modelcheck import (model_from, accuracy, class_predictions, compile_settings, expect_history,
                                layer_rows, loss_name, rebuild)
-from grader.testing import Feedback, SubmissionRaised, points
+from grader.testing import Feedback, points
 
 VALIDATION_BAR = 0.80  # on 200 of the training digits; the hidden threshold is in exercise.toml
 
 
-def _model(build, what, *args, **kwargs):
-    """The learner's model from `build(*args, **kwargs)`, with a clear message when the sandbox
-    cannot describe it (a subclassed model, or a model without an input shape)."""
-    try:
-        value = build(*args, **kwargs)
-    except SubmissionRaised as err:
-        if "get_config" in err.message:
-            raise Feedback(f"{what} returned a model that Keras cannot describe by its configuration (a subclassed "
-                           "keras.Model or a custom layer?); build it from Keras's own layers with keras.Sequential "
-                           "or the functional API") from None
-        if "isn't built" in err.message:
-            raise Feedback(f"{what} returned a model that is not built: it has no input shape; start it with "
-                           "keras.Input(shape=...)") from None
-        raise
-    return expect_model(value, what)
+_model = model_from  # the learner's model, or a message saying why it cannot be described
 
 
 def _build(submission):
