@@ -599,15 +599,21 @@ def demo(directory, workers):
                   "(Keras exercises train and are scored on held-out data):")
     summary = _run_with_progress(course, gradebook, workers=workers or os.cpu_count() or 1)
     console.print(f"   graded {summary.graded}, failed {summary.failed} in {summary.seconds:.0f} s")
-    table = Table("student", *[e for e in course.exercises], "total", title="6. grades")
+    table = Table("exercise", *[f"{s}\n({k})" for s, k in learners.items()], title="6. grades")
     matrix = {(r["student"], r["exercise"]): r for r in gradebook.grades()}
-    for student in learners:
-        cells = [matrix.get((student, e)) for e in course.exercises]
-        total = sum(c["score"] or 0 for c in cells if c)
-        possible = sum(c["max_score"] or 0 for c in cells if c)
-        table.add_row(f"{student} ({learners[student]})",
-                      *["-" if c is None or c["score"] is None else f"{c['score']:g}/{c['max_score']:g}" for c in cells],
-                      f"{total:g}/{possible:g}")
+    totals = {s: [0.0, 0.0] for s in learners}
+    for ex_id in course.exercises:
+        cells = []
+        for student in learners:
+            c = matrix.get((student, ex_id))
+            if c is None or c["score"] is None:
+                cells.append("-")
+                continue
+            totals[student][0] += c["score"]
+            totals[student][1] += c["max_score"] or 0
+            cells.append(f"{c['score']:g}/{c['max_score']:g}")
+        table.add_row(ex_id, *cells)
+    table.add_row("[bold]total[/bold]", *[f"[bold]{t:g}/{p:g}[/bold]" for t, p in totals.values()])
     console.print(table)
     sandbox = next((g["result_json"]["extra_data"]["sandbox"] for g in gradebook.gradings() if g.get("result_json")), None)
     if sandbox:
