@@ -125,6 +125,18 @@ def loss_name(settings: dict) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() if any(c.isupper() for c in name) else name
 
 
+def metric_names(settings: dict) -> list[str]:
+    """The metrics of a compile config, lower-cased names ('accuracy', ...)."""
+    names = []
+    for m in settings.get("metrics") or []:
+        if isinstance(m, dict):
+            cfg = m.get("config")
+            names.append(str(cfg.get("name") if isinstance(cfg, dict) else cfg or m.get("class_name")))
+        else:
+            names.append(str(m))
+    return [n.lower() for n in names]
+
+
 def class_predictions(outputs, n: int, num_classes: int, what: str = "your model's predictions") -> np.ndarray:
     """Validate a (n, num_classes) output array and return the predicted class of each row."""
     outputs = expect_array(outputs, what, shape=(n, num_classes), dtype_kind="f")

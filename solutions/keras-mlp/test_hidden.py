@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from grader.data import digit_task
-from grader.modelcheck import (model_from, accuracy, accuracy_feedback, class_predictions, compare_layers, compile_settings,
+from grader.modelcheck import (metric_names, model_from, accuracy, accuracy_feedback, class_predictions, compare_layers, compile_settings,
                                confusion, expect_history, layer_rows, loss_name, rebuild)
 from grader.testing import Feedback, points
 
@@ -48,22 +48,10 @@ def _check_activations(model, what):
         raise Feedback(f"the output Dense layer of {what} does not use activation='softmax'")
 
 
-def _loss(settings):
-    loss = settings.get("loss")
-    if isinstance(loss, dict) and isinstance(loss.get("config"), str):  # a loss passed as a function
-        return loss["config"]
-    return loss_name(settings)
+_loss = loss_name  # function losses included
 
 
-def _metric_names(settings):
-    names = []
-    for m in settings.get("metrics") or []:
-        if isinstance(m, dict):
-            cfg = m.get("config")
-            names.append(str(cfg.get("name") if isinstance(cfg, dict) else cfg or m.get("class_name")))
-        else:
-            names.append(str(m))
-    return [n.lower() for n in names]
+_metric_names = metric_names
 
 
 @pytest.fixture(scope="module")
