@@ -145,3 +145,18 @@ def test_a_sandbox_that_cannot_start_is_the_graders_fault_not_the_learners(conv,
     assert result.score == 0
     assert all(t.status == "error" and "not a problem in your code" in t.output for t in result.tests)
     assert result.extra_data["internal_errors"], "the instructor must get the details"
+
+
+def test_without_namespaces_it_degrades_to_rlimits_and_says_so(conv, monkeypatch, tmp_path):
+    from grader.sandbox import Protections
+    fallback = Protections(warnings=["bubblewrap (bwrap) is not installed: the sandbox runs with rlimits only"])
+    monkeypatch.setattr("grader.sandbox.probe", lambda: fallback)
+    result = grade(conv, conv.solution, "public")
+    assert result.full_marks
+    sandbox = result.extra_data["sandbox"]
+    assert sandbox["mode"] == "rlimits-only" and sandbox["warnings"] == fallback.warnings
+    assert "pid-namespace" not in sandbox["active"] and "rlimits" in sandbox["active"]
+    hang = write(tmp_path, "import time\ntime.sleep(60)\n")
+    t0 = time.monotonic()
+    stopped = grade(conv, hang, "public", limits=Limits(wall_seconds=3, test_seconds=2, memory_mb=512))
+    assert time.monotonic() - t0 < 10 and stopped.score == 0
