@@ -320,9 +320,26 @@ def zygote(ctl_fd: int) -> None:
             return
 
 
+def _preload() -> None:
+    """Import the exercise's heavy modules (e.g. keras) before any learner code runs, so the cost
+    is paid before any test's clock; their start-up chatter on stderr is not the learner's output."""
+    names = [n for n in os.environ.get("DLGRADE_PRELOAD", "").split(",") if n]
+    if not names:
+        return
+    saved = os.dup(2)
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 2)
+    try:
+        for name in names:
+            importlib.import_module(name)
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(quiet)
+
+
 def main(argv: list[str]) -> None:
-    for name in filter(None, os.environ.get("DLGRADE_PRELOAD", "").split(",")):
-        importlib.import_module(name)  # e.g. keras: paid before the clock of any test starts
+    _preload()
     if argv[1] == "--zygote":
         sys.dont_write_bytecode = True
         zygote(int(argv[2]))
