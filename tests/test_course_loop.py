@@ -244,3 +244,49 @@ def test_no_course_and_a_corrupt_gradebook_are_explained(tmp_path, course):
     proc = dlgrade("grades", cwd=course, check=False)
     assert proc.returncode == 2 and "gradebook.sqlite" in proc.stderr and "Traceback" not in proc.stderr
     assert db.read_bytes() == before
+
+
+ATTACKER = '''
+import os, signal, time
+seen = set()
+end = time.monotonic() + 4
+while time.monotonic() < end:  # while the other learner's grading runs beside this one
+    try:
+        os.kill(-1, signal.SIGKILL)  # everything this uid may signal (never itself)
+    except OSError:
+        pass
+    for pid in os.listdir("/proc"):
+        if pid.isdigit():
+            try:
+                seen.add(open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\\0", b" ").decode()[:80])
+            except OSError:
+                pass
+    time.sleep(0.05)
+print("SEEN", sorted(seen))
+def step(z):
+    raise NotImplementedError
+predict = train_perceptron = logic_gate = step
+'''
+
+
+def test_parallel_gradings_cannot_reach_each_other(course):
+    """Two workers grade at the same time under different uids and PID namespaces: a learner who
+    kills every process it can and lists every process it sees cannot touch or see the other."""
+    from grader.batch import run_batch
+    from grader.course import load_course
+    learner_submits(course, "victim", "perceptron", "slow")  # 1 s at import, then the reference
+    bundle = course / "release"
+    dlgrade("start", "perceptron", "--dir", bundle / "attacker", cwd=bundle)
+    (bundle / "attacker" / "perceptron" / "perceptron.py").write_text(ATTACKER)
+    dlgrade("submit", "perceptron", cwd=bundle / "attacker", env={"DLGRADE_STUDENT": "attacker"})
+    dlgrade("collect", cwd=course)
+    with Gradebook.open(str(course / "gradebook.sqlite")) as gb:
+        summary = run_batch(load_course(course), gb, workers=2)
+        rows = {g["student_id"]: g for g in gb.gradings()}
+    assert summary.graded == 2 and summary.failed == 0
+    victim, attacker = rows["victim"]["result_json"], rows["attacker"]["result_json"]
+    assert victim["score"] == victim["max_score"] > 0
+    assert attacker["score"] == 0
+    seen = attacker["output"]
+    assert "SEEN" in seen and "runner.py" in seen  # it does see its own process...
+    assert seen.count("runner.py") == 1, seen  # ...and not the other grading's runner
