@@ -168,6 +168,36 @@ def expect_history(value, what: str, keys=("loss",)) -> dict:
     return out
 
 
+def check_training_history(history, what: str) -> dict:
+    """A validated training history with a loss and an accuracy per epoch, a finite loss that
+    went down; Feedback naming what is wrong otherwise."""
+    history = expect_history(history, what, keys=("loss",))
+    if not any("acc" in k for k in history):
+        raise Feedback(f"{what}: the history has no accuracy; compile with metrics=['accuracy']")
+    losses = history["loss"]
+    if len(losses) < 1:
+        raise Feedback(f"{what}: the history is empty; did model.fit run?")
+    if not all(np.isfinite(losses)):
+        raise Feedback("the training loss became NaN or infinite; check the inputs and the learning rate")
+    if len(losses) > 1 and not losses[-1] < losses[0]:
+        raise Feedback("the training loss did not go down during training; check the loss, the optimizer and the labels")
+    return history
+
+
+def score_held_out(ref: ModelRef, task, threshold: float, seconds: float, device: str, record) -> None:
+    """Score the sandbox's trained model on the task's held-out digits here, on the trusted side
+    (their labels never enter the sandbox); record the metric and the confusion matrix for the
+    report, and fail with the learner-facing sentence when the accuracy is under `threshold`."""
+    predicted = class_predictions(ref.predict(task.x_test), len(task.x_test), task.num_classes,
+                                  "your model's predictions for the held-out digits")
+    acc = accuracy(predicted, task.y_test)
+    record("metric", {"accuracy": acc, "threshold": threshold, "dataset": task.dataset, "seconds": seconds,
+                      "device": device})
+    record("confusion", confusion(predicted, task.y_test, task.num_classes))
+    if acc < threshold:
+        raise Feedback(accuracy_feedback(acc, threshold, task.dataset, seconds, device))
+
+
 def accuracy_feedback(metric: float, threshold: float, dataset: str, seconds: float, device: str) -> str:
     """The sentence a learner reads about an accuracy threshold."""
     verdict = "enough" if metric >= threshold else f"{threshold:.2f} needed"
