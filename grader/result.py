@@ -8,6 +8,28 @@ from dataclasses import asdict, dataclass, field
 STATUSES = ("passed", "failed", "error", "timeout")
 
 
+class Kind:
+    """Why a test ended as it did, set where it is known (the exception a test raised, the
+    sandbox's answer), stored in the test's `extra_data["kind"]`. Nothing downstream reads a
+    message's text to learn it."""
+
+    PASSED = "passed"
+    WRONG_ANSWER = "wrong_answer"        # an assertion / Feedback of the test
+    RAISED = "raised"                    # the learner's code raised an exception
+    NOT_IMPLEMENTED = "not_implemented"  # ... NotImplementedError: the template's placeholder
+    TIMEOUT = "timeout"                  # the learner's code ran out of time
+    MEMORY = "memory"                    # ... ran out of memory (MemoryError, or killed at the limit)
+    IMPORT_ERROR = "import_error"        # the learner's file could not be imported
+    MISSING_FUNCTION = "missing_function"  # the file lacks a function the tests call
+    UNSENDABLE = "unsendable"            # returned something that cannot be graded
+    CRASHED = "crashed"                  # the learner's code stopped the sandbox (exit, signal, garbage)
+    GRADER_FAULT = "grader_fault"        # the grader, the machine or the sandbox failed: never a grade
+
+
+KINDS = tuple(v for k, v in vars(Kind).items() if k.isupper())
+LEARNER_KINDS = tuple(k for k in KINDS if k not in (Kind.PASSED, Kind.GRADER_FAULT))
+
+
 @dataclass
 class TestResult:
     """One test: what it was worth, what it earned and what the learner should read."""
@@ -19,20 +41,44 @@ class TestResult:
     output: str = ""
     visibility: str = "visible"
     duration: float = 0.0
+    kind: str = ""  # a `Kind`; "" where it is not known (a result stored before kinds existed)
+
+    def __post_init__(self):
+        if not self.kind and self.status == "passed":
+            self.kind = Kind.PASSED
 
     def to_json(self) -> dict:
         # Gradescope reads name/score/max_score/status(passed|failed)/output/visibility.
+        extra = {"status": self.status, "duration": round(self.duration, 4)}
+        if self.kind:
+            extra["kind"] = self.kind
         return {"name": self.name, "score": self.score, "max_score": self.max_score,
                 "status": "passed" if self.status == "passed" else "failed",
-                "output": self.output, "visibility": self.visibility,
-                "extra_data": {"status": self.status, "duration": round(self.duration, 4)}}
+                "output": self.output, "visibility": self.visibility, "extra_data": extra}
 
     @classmethod
     def from_json(cls, data: dict) -> "TestResult":
-        extra = data.get("extra_data", {})
+        extra = data.get("extra_data") or {}
         return cls(name=data["name"], score=data["score"], max_score=data["max_score"],
                    status=extra.get("status", data.get("status", "failed")), output=data.get("output", ""),
-                   visibility=data.get("visibility", "visible"), duration=extra.get("duration", 0.0))
+                   visibility=data.get("visibility", "visible"), duration=extra.get("duration", 0.0),
+                   kind=kind_of(data))
+
+
+def kind_of(test: dict) -> str:
+    """The `Kind` of a test in its JSON form; for a row stored before kinds existed: passed, timeout
+    (both known from its status), else "" (unknown; never guessed from the message)."""
+    extra = test.get("extra_data") if isinstance(test, dict) else None
+    extra = extra if isinstance(extra, dict) else {}
+    kind = extra.get("kind")
+    if isinstance(kind, str) and kind in KINDS:
+        return kind
+    status = extra.get("status", test.get("status") if isinstance(test, dict) else None)
+    if status == "passed":
+        return Kind.PASSED
+    if status == "timeout":
+        return Kind.TIMEOUT
+    return ""
 
 
 @dataclass
@@ -56,7 +102,19 @@ class Result:
 
     @property
     def full_marks(self) -> bool:
-        return self.max_score > 0 and self.score == self.max_score
+        return self.max_score > 0 and self.score == self.max_score and not self.grader_fault
+
+    @property
+    def grader_fault(self) -> str | None:
+        """Why this grading is not a grade (a test could not run because of the grader, the machine
+        or the sandbox), for the instructor; None when every test result is the learner's own."""
+        faulty = [t for t in self.tests if t.kind == Kind.GRADER_FAULT]
+        if not faulty:
+            return None
+        details = [str(e).strip() for e in self.extra_data.get("internal_errors") or [] if str(e).strip()]
+        lines = [ln.strip() for ln in (details[0] if details else faulty[0].output).splitlines() if ln.strip()]
+        cause = lines[-1] if lines else "a test could not run"
+        return f"grader fault in {len(faulty)} of {len(self.tests)} tests ({faulty[0].name}): {cause}"[:1000]
 
     def to_json(self) -> dict:
         """A dict with Gradescope's results.json fields (score, max_score, execution_time, output,
@@ -78,4 +136,4 @@ class Result:
                    extra_data=extra)
 
 
-__all__ = ["Result", "TestResult", "STATUSES", "asdict"]
+__all__ = ["Result", "TestResult", "STATUSES", "Kind", "KINDS", "LEARNER_KINDS", "kind_of", "asdict"]

@@ -11,12 +11,27 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
+from .result import Kind
+
 points = pytest.mark.points
 """`@points(n)`: the test is worth n points (1 when a test has no marker)."""
 
 
 class Feedback(AssertionError):
-    """A test failure whose message is written for the learner."""
+    """A test failure whose message is written for the learner (kind: wrong answer, unless given)."""
+
+    def __init__(self, *args, kind: str = Kind.WRONG_ANSWER):
+        super().__init__(*args)
+        self.kind = kind
+
+
+class GraderFault(Exception):
+    """The trusted side could not grade (a test's or modelcheck's own problem, missing data, a
+    machine fault): never the learner's fault and never a grade. The grading is retried, then
+    stored as failed and graded again later. The message is for the instructor only; the learner
+    reads a fixed sentence."""
+
+    kind = Kind.GRADER_FAULT
 
 
 class SubmissionRaised(Exception):
@@ -31,6 +46,14 @@ class SubmissionRaised(Exception):
         self.traceback = traceback
         super().__init__(f"{function} raised {type_name}: {message}")
 
+    @property
+    def kind(self) -> str:
+        if self.is_a("NotImplementedError"):
+            return Kind.NOT_IMPLEMENTED
+        if self.is_a("MemoryError"):
+            return Kind.MEMORY
+        return Kind.RAISED
+
     def is_a(self, type_name: str) -> bool:
         """True when the learner's exception is `type_name` or a subclass of it."""
         return type_name in self.mro
@@ -39,11 +62,13 @@ class SubmissionRaised(Exception):
 class SubmissionUnavailable(Exception):
     """The sandbox cannot answer: the submission failed to import, exited, crashed, ran out of
     time or memory, or lacks the function. The message is learner-facing; `status` is "timeout"
-    when time ran out, else "error"."""
+    when time ran out, else "error"; `kind` (a `Kind`) says which of these it is (default: timeout
+    when time ran out, else crashed)."""
 
-    def __init__(self, message: str, status: str = "error"):
+    def __init__(self, message: str, status: str = "error", kind: str | None = None):
         super().__init__(message)
         self.status = status
+        self.kind = kind or (Kind.TIMEOUT if status == "timeout" else Kind.CRASHED)
 
 
 @dataclass(frozen=True)
