@@ -209,15 +209,20 @@ def test_transposed_convolution(submission):
 
 @points(1)
 def test_invalid_arguments_raise_value_error(submission):
-    with expect_raises("ValueError", "conv_output_size(5, 7)"):
-        submission.conv_output_size(5, 7)
     with expect_raises("ValueError", "conv_output_size(5, 3, padding=-1)"):
         submission.conv_output_size(5, 3, padding=-1)
     with expect_raises("ValueError", "conv_output_size(5, 3, stride=0)"):
         submission.conv_output_size(5, 3, stride=0)
     with expect_raises("ValueError", "conv_output_size(5.0, 3)"):
         submission.conv_output_size(5.0, 3)
-    with expect_raises("ValueError", "pool_output_size(2, 3, 2)"):
-        submission.pool_output_size(2, 3, 2)
     with expect_raises("ValueError", "conv_output_shape((32, 32, 3), 6, 5, padding='full')"):
         submission.conv_output_shape((32, 32, 3), 6, 5, padding="full")
+
+
+@points(1)
+def test_a_filter_that_does_not_fit_raises_value_error(submission):
+    # a 7x7 filter on a 5x5 image, a 3x3 window on a 2x2 map: the output would be empty
+    with expect_raises("ValueError", "conv_output_size(5, 7) (the filter does not fit)"):
+        submission.conv_output_size(5, 7)
+    with expect_raises("ValueError", "pool_output_size(2, 3, 2) (the window does not fit)"):
+        submission.pool_output_size(2, 3, 2)
