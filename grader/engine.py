@@ -19,7 +19,7 @@ import pytest
 
 from . import __version__
 from .plugin import GradingPlugin, SandboxSession
-from .result import Result, TestResult
+from .result import Kind, Result, TestResult
 from .sandbox import Limits, resolve_device
 from .spec import Exercise, hash_files, solutions_root
 
@@ -100,7 +100,27 @@ def _forget_modules(roots: list[Path]) -> None:
 
 def grade(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int = 0,
           env: dict[str, str] | None = None, limits: Limits | None = None, device: str = "auto",
-          sandbox_factory=None) -> Result:
+          sandbox_factory=None, retry_factory=None, retries: int = 1) -> Result:
+    """Grade `submission` like `grade_once`; a grading with a grader fault (`Result.grader_fault`)
+    is graded again, `retries` times, in a fresh sandbox (`retry_factory`, e.g. a fresh zygote's,
+    else a new sandbox without a zygote). A fault that stays is the result's `grader_fault`: the
+    caller stores it as failed, never as a grade. `extra_data["attempts"]` counts the gradings."""
+    result = grade_once(exercise, submission, suite, slot, env, limits, device, sandbox_factory)
+    attempts, faults = 1, []
+    while result.grader_fault and attempts <= retries:
+        faults.append(result.grader_fault)
+        factory = retry_factory() if callable(retry_factory) else None
+        result = grade_once(exercise, submission, suite, slot, env, limits, device, factory)
+        attempts += 1
+    result.extra_data["attempts"] = attempts
+    if faults:
+        result.extra_data["earlier_faults"] = faults
+    return result
+
+
+def grade_once(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int = 0,
+               env: dict[str, str] | None = None, limits: Limits | None = None, device: str = "auto",
+               sandbox_factory=None) -> Result:
     """Grade `submission` (a file or folder) against the exercise's `suite` ("public"/"hidden").
     `limits` overrides the exercise's own; `slot` picks the sandbox uid (one per parallel grading);
     `device` is auto/cpu/gpu (a GPU only for exercises whose `gpu` setting allows it);
@@ -142,8 +162,8 @@ def grade(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int
     if plugin.collect_errors or (exit_code not in (0, 1) and not plugin.results):
         internal += plugin.collect_errors or [f"pytest exited with {exit_code}"]
         plugin.results.append(TestResult("tests could be collected", 0.0, 1.0, "error",
-                                         "the grader could not run this exercise's tests; tell your instructor",
-                                         visibility))
+                                         "the grader could not run this exercise's tests; it will be graded again",
+                                         visibility, kind=Kind.GRADER_FAULT))
     return Result(
         exercise=exercise.id, suite=suite, tests=plugin.results, execution_time=time.monotonic() - t0,
         output=output,

@@ -32,6 +32,10 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sess
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 STATUSES = ("graded", "failed", "crashed")
+# Why a failed grading is not a grade: the grader, the machine or the sandbox failed (retried and
+# graded again by the next autograde); the submission itself cannot be graded (its files); the
+# gradebook could not store the grading.
+FAULTS = ("grader_fault", "submission", "database")
 CONNECT_TIMEOUT_S = 5  # PostgreSQL: how long an unreachable server may keep `open` waiting
 SQLITE_BUSY_MS = 30_000
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -132,6 +136,7 @@ class Grading(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)  # when this result was recorded
+    fault: Mapped[str | None] = mapped_column(String(32))  # one of FAULTS for a failed grading
 
 
 class Override(Base):
@@ -402,23 +407,30 @@ class Gradebook:
 
     def record_grading(self, submission_id: int, key: str, exercise_hash: str, grader_version: str,
                        result_json: dict | None, status: str, device: str | None, backend: str | None,
-                       duration_s: float | None, error: str | None = None) -> int:
+                       duration_s: float | None, error: str | None = None, fault: str | None = None) -> int:
         """Store one grading's outcome in one transaction and return its id. A key recorded again
         updates its row (attempts + 1): a grading is never counted twice. `result_json` is
-        `Result.to_json()` (a Result is accepted too); score and max_score come from it."""
+        `Result.to_json()` (a Result is accepted too); score and max_score come from it, and only a
+        "graded" grading has a score (a failed one keeps its result for the instructor, never a 0).
+        `fault` (one of FAULTS) says why a failed grading failed; only "graded" ones are cached."""
         if status not in STATUSES:
             raise GradebookError(f"grading status {status!r} is not one of {', '.join(STATUSES)}")
+        if fault is not None and fault not in FAULTS:
+            raise GradebookError(f"grading fault {fault!r} is not one of {', '.join(FAULTS)}")
+        if status == "graded" and fault is not None:
+            raise GradebookError(f"a graded grading has no fault (got {fault!r}); record it as failed")
         if hasattr(result_json, "to_json"):
             result_json = result_json.to_json()
         if status == "graded" and not isinstance(result_json, dict):
             raise GradebookError("a grading with status 'graded' needs its Result JSON")
         values = dict(submission_id=submission_id, key=key, exercise_hash=exercise_hash,
                       grader_version=grader_version, status=status,
-                      score=_number(result_json, "score"), max_score=_number(result_json, "max_score"),
+                      score=_number(result_json, "score") if status == "graded" else None,
+                      max_score=_number(result_json, "max_score"),
                       result_json=json.dumps(result_json, ensure_ascii=False) if result_json is not None else None,
                       device=device, backend=backend,
                       duration_s=float(duration_s) if duration_s is not None else None,
-                      error=error, created_at=_now())
+                      error=error, fault=fault, created_at=_now())
         with self._session() as s:
             if s.get(Submission, submission_id) is None:
                 raise GradebookError(f"no submission {submission_id} in {self.where}; "
@@ -498,7 +510,9 @@ class Gradebook:
         """One row per (student, exercise) with a submission: the score that counts (the latest
         override, else the latest grading of the counting submission), max_score, late, late_days,
         overridden, override_reason, status ("graded" | "failed" | "crashed" | "pending": not graded
-        yet) and graded_at; plus submission_id, sha256 and auto_score (the grading's own score)."""
+        yet) and graded_at; plus submission_id, sha256, auto_score (the grading's own score), and for
+        a failed or crashed grading its fault (one of FAULTS, or None) and error (the cause). A
+        grading that is not "graded" has no score: the row's score is None unless overridden."""
         with self._session() as s:
             counting: dict[tuple[str, str], Submission] = {}
             for sub in s.scalars(select(Submission).order_by(Submission.collected_at, Submission.id)):
@@ -515,7 +529,7 @@ class Gradebook:
         for (student, exercise), sub in sorted(counting.items()):
             grading = latest_grading.get((exercise, sub.sha256))
             over = latest_override.get((student, exercise))
-            auto = grading.score if grading is not None else None
+            auto = grading.score if grading is not None and grading.status == "graded" else None
             rows.append({
                 "student": student, "exercise": exercise,
                 "score": over.score if over is not None else auto,
@@ -525,6 +539,8 @@ class Gradebook:
                 "status": grading.status if grading is not None else "pending",
                 "graded_at": grading.created_at if grading is not None else None,
                 "submission_id": sub.id, "sha256": sub.sha256, "auto_score": auto,
+                "fault": grading.fault if grading is not None else None,
+                "error": grading.error if grading is not None and grading.status != "graded" else None,
             })
         return rows
 
@@ -563,4 +579,4 @@ def _grading_dict(row: Grading) -> dict:
     return data
 
 
-__all__ = ["Gradebook", "GradebookError", "STATUSES", "MIGRATIONS", "alembic_config"]
+__all__ = ["Gradebook", "GradebookError", "STATUSES", "FAULTS", "MIGRATIONS", "alembic_config"]

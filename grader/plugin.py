@@ -13,9 +13,20 @@ from pathlib import Path
 
 import pytest
 
-from .result import TestResult
+from .result import Kind, TestResult
 from .sandbox import Sandbox, SandboxDied, SandboxError, SandboxStartError, SandboxTimeout
-from .testing import Feedback, Rng, SubmissionRaised, SubmissionUnavailable
+from .testing import Feedback, GraderFault, Rng, SubmissionRaised, SubmissionUnavailable
+
+GRADER_FAULT_TEXT = ("this test could not run because of a problem in the grader, not in your code; "
+                     "it will be graded again")
+
+
+def _died_kind(err: SandboxError) -> str:
+    """memory when the sandbox is known to have been killed at its memory limit, else crashed."""
+    if getattr(err, "kind", None) == Kind.MEMORY or getattr(err, "oom", False) \
+            or type(err).__name__ in ("SandboxOOM", "SandboxOutOfMemory", "SandboxMemory"):
+        return Kind.MEMORY
+    return Kind.CRASHED
 from .wire import ModelRef
 
 MAX_RESTARTS = 3
@@ -37,6 +48,7 @@ class SandboxSession:
         self.sandbox: Sandbox | None = None
         self.broken: str | None = None
         self.broken_status = "error"
+        self.broken_kind = Kind.CRASHED
         self.starts = 0
         self.timeouts = 0
         self.outputs: list[str] = []
@@ -61,7 +73,9 @@ class SandboxSession:
 
     def _ensure(self) -> Sandbox:
         if self.broken:
-            raise SubmissionUnavailable(self.broken, self.broken_status)
+            if self.broken_kind == Kind.GRADER_FAULT:
+                raise GraderFault(self.broken)
+            raise SubmissionUnavailable(self.broken, self.broken_status, self.broken_kind)
         if self.sandbox is not None and self.sandbox.alive():
             return self.sandbox
         self._retire()
@@ -69,7 +83,8 @@ class SandboxSession:
             self.broken = (f"your code was stopped {self.starts} times in this grading (time or memory ran out); "
                            "the remaining tests did not run")
             self.broken_status = "timeout" if self.timeouts >= self.starts else "error"
-            raise SubmissionUnavailable(self.broken, self.broken_status)
+            self.broken_kind = Kind.TIMEOUT if self.timeouts >= self.starts else Kind.CRASHED
+            raise SubmissionUnavailable(self.broken, self.broken_status, self.broken_kind)
         self.starts += 1
         timeout = self._timeout()
         try:
@@ -82,25 +97,28 @@ class SandboxSession:
         except SandboxStartError as err:
             self.sandbox = None
             self.faults.append(err.details)
-            self.broken = f"{err}; this is not a problem in your code: tell your instructor"
-            raise SubmissionUnavailable(self.broken) from None
+            self.broken = f"{err}; this is not a problem in your code"
+            self.broken_status, self.broken_kind = "error", Kind.GRADER_FAULT
+            raise GraderFault(self.broken) from None
         try:
             header, names = self.sandbox.request({"op": "import"}, timeout=timeout)
         except SandboxError as err:
             self._retire()
             self.broken = f"Importing your file {self.entry} {err}"
             self.broken_status = "timeout" if isinstance(err, SandboxTimeout) else "error"
-            raise SubmissionUnavailable(self.broken, self.broken_status) from None
+            self.broken_kind = Kind.TIMEOUT if isinstance(err, SandboxTimeout) else _died_kind(err)
+            raise SubmissionUnavailable(self.broken, self.broken_status, self.broken_kind) from None
         if header.get("status") == "raised":
             e = header.get("error", {})
             self._retire()
             self.broken = (f"Your file {self.entry} could not be imported: {e.get('type')}: {e.get('message')}\n"
                            f"{e.get('traceback', '')}").strip()
-            raise SubmissionUnavailable(self.broken)
+            self.broken_kind = Kind.MEMORY if "MemoryError" in (e.get("mro") or ()) else Kind.IMPORT_ERROR
+            raise SubmissionUnavailable(self.broken, "error", self.broken_kind)
         if header.get("status") != "ok" or not isinstance(names, list):
             self._retire()
             self.broken = "the sandbox gave an unexpected answer to the import"
-            raise SubmissionUnavailable(self.broken)
+            raise SubmissionUnavailable(self.broken, "error", Kind.CRASHED)
         self.info = {"versions": {**self.sandbox.ready.get("versions", {}), **header.get("versions", {})},
                      "device": header.get("device", "cpu")}
         self.defined = [n for n in names if isinstance(n, str)]
@@ -138,7 +156,8 @@ class SandboxSession:
             raise SubmissionUnavailable(f"`{function}` {err}", "timeout") from None
         except SandboxDied as err:
             self._retire()
-            raise SubmissionUnavailable(f"your code {err} while running `{function}`") from None
+            raise SubmissionUnavailable(f"your code {err} while running `{function}`", "error",
+                                        _died_kind(err)) from None
         status = header.get("status")
         if status == "ok":
             return self._attach(value)
@@ -148,10 +167,10 @@ class SandboxSession:
                                    str(e.get("message", "")), str(e.get("traceback", "")))
         if status == "missing":
             raise SubmissionUnavailable(f"your file does not define a function `{function}`; "
-                                        "keep the names of the template")
+                                        "keep the names of the template", "error", Kind.MISSING_FUNCTION)
         if status == "unsendable":
             raise Feedback(f"`{function}` returned {header.get('message')}, which cannot be graded; "
-                           "return numbers, strings, lists, tuples, dicts or numpy arrays")
+                           "return numbers, strings, lists, tuples, dicts or numpy arrays", kind=Kind.UNSENDABLE)
         if status == "error":
             raise SubmissionUnavailable(f"`{function}`: {header.get('message', 'the sandbox refused the request')}")
         raise SubmissionUnavailable(f"`{function}`: the sandbox gave an unexpected answer")
@@ -218,19 +237,28 @@ def _points(item) -> float:
 
 def learner_message(exc: BaseException, memory_mb: int) -> tuple[str, str]:
     """(status, text) for a test that failed with `exc`: text a learner can act on."""
+    status, _, text = failure(exc, memory_mb)
+    return status, text
+
+
+def failure(exc: BaseException | None, memory_mb: int) -> tuple[str, str, str]:
+    """(status, kind, text) for a test that failed with `exc`: the `Kind` is known from the
+    exception's type, never from its message; the text is one a learner can act on. Any exception
+    that is not the learner's (a bug or fault on the trusted side, `GraderFault`) is a grader fault."""
     if isinstance(exc, SubmissionRaised):
         hint = ""
         if exc.type_name == "NotImplementedError":
             hint = "\n(This part of the template is not written yet.)"
         elif exc.type_name == "MemoryError":
             hint = f"\n(The memory limit is {memory_mb} MB.)"
-        return "failed", f"`{exc.function}` raised {exc.type_name}: {exc.message}\n{exc.traceback}".rstrip() + hint
+        return ("failed", exc.kind,
+                f"`{exc.function}` raised {exc.type_name}: {exc.message}\n{exc.traceback}".rstrip() + hint)
     if isinstance(exc, SubmissionUnavailable):
-        return exc.status, str(exc)
-    if isinstance(exc, AssertionError):
-        return "failed", str(exc) or "this check failed"
-    return "error", ("the test could not run because of a problem in the grader, not in your code; "
-                     "your instructor has the details")
+        hint = f"\n(The memory limit is {memory_mb} MB.)" if exc.kind == Kind.MEMORY else ""
+        return exc.status, exc.kind, str(exc) + hint
+    if isinstance(exc, AssertionError) and not isinstance(exc, GraderFault):
+        return "failed", getattr(exc, "kind", Kind.WRONG_ANSWER), str(exc) or "this check failed"
+    return "error", Kind.GRADER_FAULT, GRADER_FAULT_TEXT
 
 
 class GradingPlugin:
@@ -307,12 +335,13 @@ class GradingPlugin:
                 self.results.append(TestResult(item.name, worth, worth, "passed", "", self.visibility, duration))
                 return
             exc = call.excinfo.value if call.excinfo else None
-            status, text = learner_message(exc, self.memory_mb) if exc is not None else ("failed", "")
-            if status == "error" and not isinstance(exc, (SubmissionUnavailable, SubmissionRaised)):
-                self.internal_errors.append(f"{item.name}: " + "".join(
-                    traceback.format_exception(type(exc), exc, exc.__traceback__))[-4000:])
+            status, kind, text = failure(exc, self.memory_mb)
+            if kind == Kind.GRADER_FAULT:
+                self.internal_errors.append(f"{item.name}: " + ("".join(
+                    traceback.format_exception(type(exc), exc, exc.__traceback__))[-4000:]
+                    if exc is not None else f"pytest reported a failure without an exception ({report.when})"))
             self.results.append(TestResult(item.name, 0.0, worth, status, text[:MAX_HINT], self.visibility,
-                                           duration))
+                                           duration, kind))
 
     def pytest_collectreport(self, report):
         if report.failed:
