@@ -182,7 +182,18 @@ def _report(result, as_json: bool) -> None:
         click.echo(result.dumps())
     else:
         _print_result(result)
+    if result.grader_fault:  # retried once already: not a grade, say so and why (exit 3)
+        click.echo(f"not graded: {_plain(result.grader_fault)}; this is a problem of the grader or the machine, "
+                   "not of the submission: fix it and grade again", err=True)
+        sys.exit(3)
     sys.exit(0 if result.full_marks else 1)
+
+
+def _plain(text: object, limit: int = 300) -> str:
+    """One line of text that is safe on a terminal: no control sequences, at most `limit` characters."""
+    import re
+    line = (str(text).strip().splitlines() or [""])[0]
+    return re.sub(r"[\x00-\x1f\x7f-\x9f]", "?", line)[:limit]
 
 
 def _validate_rows(exercises):
@@ -475,11 +486,17 @@ def _print_summary(summary) -> None:
     table = Table("student", "exercise", "status", "score", "time (s)")
     for r in summary.rows:
         score = "-" if r["score"] is None else f"{r['score']:g} / {r['max_score']:g}"
-        table.add_row(r["student"], r["exercise"], r["status"] if not r["error"] else f"{r['status']}: {r['error'][:60]}",
+        table.add_row(r["student"], r["exercise"], r["status"] if not r.get("fault") else f"{r['status']} ({r['fault']})",
                       score, "-" if r["seconds"] is None else f"{r['seconds']:.1f}")
     console = Console()
     if summary.rows:
         console.print(table)
+    from rich.markup import escape
+    for r in summary.rows:  # every failure with its cause, in full: the instructor is told here
+        if r["status"] != "graded" and r.get("error"):
+            console.print(f"[red]{r['status']}[/red] {escape(r['student'])} / {escape(r['exercise'])}: "
+                          f"{escape(_plain(r['error'], 500))} (not a grade; the next autograde grades it again)",
+                          highlight=False)
     console.print(f"graded {summary.graded}, failed {summary.failed}, cached {summary.cached} "
                   f"(retried {summary.retried}) in {summary.seconds:.1f} s")
 
@@ -498,11 +515,13 @@ def grades(course_dir, db, as_json):
         return
     from rich.console import Console
     from rich.table import Table
+    from rich.markup import escape
     table = Table("student", "exercise", "score", "late", "override", "status")
     for r in rows:
         score = "-" if r["score"] is None else f"{r['score']:g} / {r['max_score'] or 0:g}"
         table.add_row(r["student"], r["exercise"], score, f"{r['late_days']:.1f} d" if r["late"] else "",
-                      r["override_reason"] or "" if r["overridden"] else "", r["status"])
+                      r["override_reason"] or "" if r["overridden"] else "",
+                      r["status"] if not r.get("fault") else f"{r['status']} ({r['fault']}): {escape(_plain(r.get('error'), 80))}")
     Console().print(table)
 
 

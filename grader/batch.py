@@ -4,7 +4,10 @@ worker processes, or a Dask cluster), and record each result in the gradebook as
 The coordinator (this process) is the only writer of the gradebook. A grading is keyed by
 (submission sha256, exercise hash, grader version): a key already graded is skipped unless
 `force`, so a batch killed at any moment and started again grades what is left, nothing twice.
-A worker that dies mid-grading fails that grading with status "crashed"; it is retried once."""
+A worker that dies mid-grading fails that grading with status "crashed"; it is retried once.
+A grading with a grader fault (retried once by the worker) and a row the database refuses are
+"failed" with their cause and fault: never a score, never cached, graded again by the next run;
+one row's failure never stops the batch."""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterator
 
 from . import __version__
-from .gradebook import Gradebook
+from .gradebook import FAULTS, Gradebook
 
 MAX_ATTEMPTS = 2  # the first try and one retry
 
@@ -212,12 +215,44 @@ class DaskPool:
         self.client.close()
 
 
-def _status_row(task: Task, response: dict) -> tuple[str, dict | None, str | None]:
+def _status_row(task: Task, response: dict) -> tuple[str, dict | None, str | None, str | None]:
+    """(status, result, error, fault) of a worker's answer. A result with a grader fault is kept for
+    the instructor but is "failed", never a grade."""
+    fault = response.get("fault") if response.get("fault") in FAULTS else None
+    if "result" in response and fault is None:
+        return "graded", response["result"], None, None
     if "result" in response:
-        return "graded", response["result"], None
+        return "failed", response["result"], str(response.get("error") or "grader fault"), fault
     if "crashed" in response:
-        return "crashed", None, response["crashed"]
-    return "failed", None, response.get("error", "unknown error")
+        return "crashed", None, response["crashed"], None
+    return "failed", None, str(response.get("error") or "unknown error"), fault or "grader_fault"
+
+
+def _record(gradebook: Gradebook, task: Task, status: str, result: dict | None, error: str | None,
+            fault: str | None) -> tuple[str, str | None, str | None]:
+    """Store one grading; a database error on this row (e.g. PostgreSQL's "value too long") makes
+    this row failed with its cause, recorded in a fresh transaction, and the batch goes on.
+    Returns the (status, error, fault) that were stored."""
+    extra = (result or {}).get("extra_data") or {}
+    versions = extra.get("versions") if isinstance(extra.get("versions"), dict) else {}
+    try:
+        gradebook.record_grading(task.submission_id, task.key, task.exercise_hash, __version__, result, status,
+                                 extra.get("device", ""), versions.get("backend", ""),
+                                 (result or {}).get("execution_time", 0.0), error=error, fault=fault)
+        return status, error, fault
+    except Exception as err:  # noqa: BLE001 - one row's failure is that row's, never the batch's
+        why = f"the gradebook could not store this grading: {_one_line(err)}"
+    try:
+        gradebook.record_grading(task.submission_id, task.key, task.exercise_hash, __version__, None, "failed",
+                                 None, None, None, error=why, fault="database")
+    except Exception as err:  # noqa: BLE001
+        why += f"; recording the failure failed too: {_one_line(err)}"
+    return "failed", why, "database"
+
+
+def _one_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    return (lines[0] if lines else type(err).__name__)[:500]
 
 
 def run_batch(course, gradebook: Gradebook, *, exercise: str | None = None, student: str | None = None,
@@ -237,24 +272,24 @@ def run_batch(course, gradebook: Gradebook, *, exercise: str | None = None, stud
             retry = []
             for task, response in pool.run(round_tasks):
                 task.attempts += 1
-                status, result, error = _status_row(task, response)
+                status, result, error, fault = _status_row(task, response)
                 if status == "crashed" and task.attempts < MAX_ATTEMPTS:
                     summary.retried += 1
                     retry.append(task)
                     continue
-                versions = (result or {}).get("extra_data", {}).get("versions", {})
-                gradebook.record_grading(
-                    task.submission_id, task.key, task.exercise_hash, __version__, result,
-                    "graded" if status == "graded" else status,
-                    (result or {}).get("extra_data", {}).get("device", ""), versions.get("backend", ""),
-                    (result or {}).get("execution_time", 0.0), error=error)
+                if ((result or {}).get("extra_data") or {}).get("attempts", 1) > 1:
+                    summary.retried += 1  # the worker graded it again after a grader fault
+                status, error, fault = _record(gradebook, task, status, result, error, fault)
                 if status == "graded":
                     summary.graded += 1
                 else:
                     summary.failed += 1
+                graded = status == "graded"
                 summary.rows.append({"student": task.student, "exercise": task.exercise_id, "status": status,
-                                     "score": (result or {}).get("score"), "max_score": (result or {}).get("max_score"),
-                                     "seconds": (result or {}).get("execution_time"), "error": error})
+                                     "score": (result or {}).get("score") if graded else None,
+                                     "max_score": (result or {}).get("max_score"),
+                                     "seconds": (result or {}).get("execution_time"), "error": error,
+                                     "fault": fault})
                 if on_result:
                     on_result(status, task, result)
             round_tasks = retry

@@ -30,8 +30,11 @@ def _zygotes(slot: int):
 
 
 def run_task(task: dict, slot: int | None = None, use_zygote: bool = True) -> dict:
-    """Grade one task (a dict from `batch.Task.to_dict`); returns {"task_id", "result" | "error"}.
-    Exercises that preload heavy modules fork from this worker's zygote unless `use_zygote` is off."""
+    """Grade one task (a dict from `batch.Task.to_dict`); returns {"task_id", "result" | "error"},
+    and "fault" (gradebook.FAULTS) when there is no grade: "grader_fault" (the result is kept but is
+    not a grade) or "submission" (its files cannot be graded). Exercises that preload heavy modules
+    fork from this worker's zygote unless `use_zygote` is off; a grading with a grader fault is
+    retried once from a fresh zygote (or a fresh sandbox)."""
     from .engine import SubmissionError, grade
     from .sandbox import resolve_device
     from .spec import load_exercise
@@ -41,18 +44,26 @@ def run_task(task: dict, slot: int | None = None, use_zygote: bool = True) -> di
         os.environ["DLGRADE_HODA_DIR"] = task["hoda_dir"]
     try:
         exercise = load_exercise(Path(task["exercise_dir"]), Path(task["solutions_dir"]))
-        factory = None
+        factory = fresh = None
         if use_zygote and exercise.preload:
             device = resolve_device(task.get("device", "auto"), exercise.gpu)
             factory = _zygotes(slot).factory(exercise.preload, device, exercise.limits)
+
+            def fresh():  # the retry after a grader fault: retire this worker's zygotes, start anew
+                _zygotes(slot).close()
+                return _zygotes(slot).factory(exercise.preload, device, exercise.limits)
         result = grade(exercise, Path(task["submission_path"]), task.get("suite", "hidden"), slot=slot,
-                       device=task.get("device", "auto"), sandbox_factory=factory)
-        return {"task_id": task["task_id"], "result": result.to_json()}
+                       device=task.get("device", "auto"), sandbox_factory=factory, retry_factory=fresh)
+        answer = {"task_id": task["task_id"], "result": result.to_json()}
+        if result.grader_fault:
+            answer.update(fault="grader_fault", error=result.grader_fault)
+        return answer
     except SubmissionError as err:
-        return {"task_id": task["task_id"], "error": f"the submission cannot be graded: {err}"}
+        return {"task_id": task["task_id"], "error": f"the submission cannot be graded: {err}",
+                "fault": "submission"}
     except Exception as err:  # a grader problem: keep the batch going, report it
         return {"task_id": task["task_id"], "error": f"grader error {type(err).__name__}: {err}",
-                "trace": traceback.format_exc()[-4000:]}
+                "fault": "grader_fault", "trace": traceback.format_exc()[-4000:]}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -68,7 +79,8 @@ def main(argv: list[str] | None = None) -> None:
         if not line:
             continue
         task = json.loads(line)
-        print(json.dumps(run_task(task, args.slot, not args.no_zygote), ensure_ascii=False), file=out, flush=True)
+        # ensure_ascii: a lone surrogate or any odd text in a result can never break the stream
+        print(json.dumps(run_task(task, args.slot, not args.no_zygote), ensure_ascii=True), file=out, flush=True)
 
 
 if __name__ == "__main__":
