@@ -62,25 +62,44 @@ hoda_option = click.option("--hoda-dir", type=click.Path(file_okay=False, path_t
                            "Keras exercises use scikit-learn's bundled digits).")
 
 
+def _safe(text, limit: int = 1 << 20) -> str:
+    """Learner-derived text for a Rich markup string: no control sequence (grader.wire.clean_text)
+    and no markup (escaped). Lines a learner wrote are printed as `_learner_text` Text objects instead."""
+    from rich.markup import escape
+
+    from grader.wire import clean_text
+    return escape(clean_text(str(text), limit))
+
+
+def _learner_text(text, style: str = ""):
+    """A Rich Text of learner-derived text: never read as markup or emoji codes, no control sequence."""
+    from rich.text import Text
+
+    from grader.wire import clean_text
+    return Text(clean_text(str(text), 1 << 20), style=style)
+
+
 def _print_result(result, console=None) -> None:
     from rich.console import Console
-    from rich.markup import escape
     console = console or Console()
     versions = result.extra_data.get("versions", {})
-    backend = f", Keras {versions['keras']} on {versions['backend']}" if "keras" in versions else ""
-    console.print(f"[bold]{result.exercise}[/bold] ({result.suite} tests): "
+    versions = versions if isinstance(versions, dict) else {}
+    backend = (f", Keras {_safe(versions['keras'], 40)} on {_safe(versions.get('backend', '?'), 40)}"
+               if "keras" in versions else "")
+    device = _safe(str(result.extra_data.get("device", "cpu")).upper(), 10)
+    console.print(f"[bold]{_safe(result.exercise, 200)}[/bold] ({_safe(result.suite, 20)} tests): "
                   f"[bold]{result.score:g} / {result.max_score:g}[/bold] points "
-                  f"in {result.execution_time:.1f} s on {result.extra_data.get('device', 'cpu').upper()}{backend}")
+                  f"in {result.execution_time:.1f} s on {device}{backend}")
     for t in result.tests:
-        mark = "[green]PASS[/green]" if t.status == "passed" else f"[red]{t.status.upper()}[/red]"
-        console.print(f"  {mark} {escape(t.name)}  {t.score:g}/{t.max_score:g}")
+        mark = "[green]PASS[/green]" if t.status == "passed" else f"[red]{_safe(t.status.upper(), 20)}[/red]"
+        console.print(f"  {mark} {_safe(t.name, 400)}  {t.score:g}/{t.max_score:g}")
         if t.output:
             for line in t.output.splitlines():
-                console.print(f"       {escape(line)}", highlight=False)
+                console.print(_learner_text("       " + line), highlight=False)
     if result.output.strip():
         console.print("  [dim]your program printed:[/dim]")
         for line in result.output.rstrip().splitlines()[:40]:
-            console.print(f"       {escape(line)}", highlight=False, style="dim")
+            console.print(_learner_text("       " + line, "dim"), highlight=False)
 
 
 def _resolve_check_path(exercise, path: str | None) -> Path:
@@ -281,11 +300,13 @@ db_option = click.option("--db", default=None, help="Gradebook: a SQLite file or
 
 
 def _course(course_dir: Path | None):
-    from grader.course import CourseError, load_course
+    from grader.course import CourseError, load_course, secure_course_dir
     try:
-        return load_course(course_dir)
+        course = load_course(course_dir)
     except CourseError as err:
         _fail(str(err))
+    secure_course_dir(course)  # the instructor's folder stays theirs only (a no-op for learners)
+    return course
 
 
 def _course_exercise(course, ex_id: str):
@@ -299,9 +320,12 @@ def _course_exercise(course, ex_id: str):
 def _gradebook(course, db: str | None):
     from grader.gradebook import Gradebook, GradebookError
     try:
-        return Gradebook.open(db or course.gradebook_url)
+        gradebook = Gradebook.open(db or course.gradebook_url)
     except GradebookError as err:
         _fail(str(err))
+    from grader.course import secure_course_dir
+    secure_course_dir(course)  # a gradebook file made just now is the instructor's only (0600)
+    return gradebook
 
 
 @main.command()
@@ -343,9 +367,11 @@ def release(course_dir, out, force):
 def submit(exercise, path, student, course_dir):
     """Submit your work on EXERCISE (PATH: your file or folder; default ./EXERCISE/)."""
     from grader.exchange import ExchangeError, submit as submit_work
+    from grader.roster import resolve_student
     course = _course(course_dir)
     ex = _course_exercise(course, exercise)
     try:
+        student = resolve_student(course.exchange_path, student)  # with a roster: yourself, unless instructor
         record = submit_work(course.exchange_path, ex, _resolve_check_path(ex, path), student, course=course)
     except ExchangeError as err:
         _fail(str(err))
@@ -363,10 +389,15 @@ def submit(exercise, path, student, course_dir):
 @course_option
 def status(student, exercise, everyone, as_json, course_dir):
     """Show what was submitted, and when."""
-    from grader.exchange import ExchangeError, default_student, status as list_status
+    from grader.exchange import ExchangeError, status as list_status
+    from grader.roster import is_instructor, resolve_student, roster_mode
     course = _course(course_dir)
+    multi = roster_mode(course.exchange_path)
     try:
-        records = list_status(course.exchange_path, None if everyone else (student or default_student()), exercise)
+        if everyone and multi and not is_instructor(course.exchange_path):
+            raise ExchangeError("--all is for instructors: you can see only your own submissions")
+        records = list_status(course.exchange_path, None if everyone else resolve_student(course.exchange_path,
+                                                                                          student), exercise)
     except ExchangeError as err:
         _fail(str(err))
     if as_json:
@@ -376,11 +407,15 @@ def status(student, exercise, everyone, as_json, course_dir):
     from rich.table import Table
     table = Table("student", "exercise", "submitted at (UTC)", "sha256", "files")
     for r in records:
-        table.add_row(r["student"], r["exercise"], str(r["submitted_at"]), r["sha256"][:12],
-                      ", ".join(f["name"] if isinstance(f, dict) else str(f) for f in r.get("files", [])))
+        table.add_row(_safe(r["student"], 200), _safe(r["exercise"], 200), _safe(r["submitted_at"], 60),
+                      _safe(str(r["sha256"])[:12]), _safe(", ".join(  # a learner's record: names are theirs
+                          str(f["name"]) if isinstance(f, dict) else str(f) for f in r.get("files", [])), 2000))
     Console().print(table)
     if not records:
         click.echo("no submissions yet")
+    click.echo("course with a roster: you act only as yourself (your OS user's id)" if multi else
+               "single-user course (no roster): student ids are taken as given and whoever runs dlgrade owns "
+               "everything; a shared server needs a roster (dlgrade roster add ID --user NAME)")
 
 
 def _record_collected(course, gradebook, collected) -> int:
@@ -418,7 +453,13 @@ def collect(course_dir, db):
     click.echo(f"Collected {count} submission(s) into {course.submitted_dir} ({late} late); "
                f"{len(skipped)} skipped.")
     for r in skipped:
-        click.echo(f"  skipped {r['student']}/{r['exercise']}: {r.get('reason', r.get('skipped'))}")
+        click.echo(f"  skipped {_plain(r['student'], 200)}/{_plain(r['exercise'], 200)}: "
+                   f"{_plain(r.get('reason', r.get('skipped')), 2000)}")
+    for r in collected:  # refused submissions (wrong owner, over the limits) stay in the exchange
+        for i in r.get("ignored") or []:
+            if i.get("refused"):
+                click.echo(f"  refused {_plain(r['student'], 200)}/{_plain(r['exercise'], 200)}/"
+                           f"{_plain(i['submission'], 200)}: {_plain(i['reason'], 2000)}")
 
 
 @main.command()
@@ -559,8 +600,8 @@ def export(fmt, out, course_dir, db):
     from grader.course import apply_late_policy
     gradebook = _gradebook(course, db)
     rows = apply_late_policy(course, gradebook.grades())
-    gradings = [{"student": g["student_id"], "exercise": g["exercise_id"], "result": g.get("result_json")}
-                for g in gradebook.gradings()]
+    gradings = [{"student": g["student_id"], "exercise": g["exercise_id"], "result": g.get("result_json"),
+                 "status": g.get("status")} for g in gradebook.gradings()]
     try:
         path = write_export(fmt, rows, gradings, out, course.id)
     except ExportError as err:
@@ -649,8 +690,9 @@ def demo(directory, workers):
 
 
 from grader.report_cli import COMMANDS as _REPORT_COMMANDS  # noqa: E402  (report, release-feedback, feedback)
+from grader.roster_cli import COMMANDS as _ROSTER_COMMANDS  # noqa: E402  (roster add, import, list)
 
-for _command in _REPORT_COMMANDS:
+for _command in (*_REPORT_COMMANDS, *_ROSTER_COMMANDS):
     main.add_command(_command)
 
 

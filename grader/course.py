@@ -22,6 +22,7 @@ import math
 import os
 import re
 import shutil
+import stat
 import tempfile
 import tomllib
 from dataclasses import dataclass, field
@@ -466,7 +467,7 @@ def init_course(directory: Path | str, course_id: str | None = None, title: str 
     except OSError as err:
         raise CourseError(f"cannot create {target}: {err.strerror}") from None
     try:
-        os.chmod(build, 0o755)
+        os.chmod(build, 0o711)  # learners reach exchange/ (when it is inside), list nothing
         for ex in exercises:
             _copy_folder(ex.directory, build / "exercises" / ex.id)
             if (src_solutions / ex.id).is_dir():
@@ -474,6 +475,8 @@ def init_course(directory: Path | str, course_id: str | None = None, title: str 
         (build / "solutions").mkdir(exist_ok=True)
         os.chmod(build / "solutions", 0o700)
         (build / COURSE_FILE).write_text(course_toml(course), encoding="utf-8")
+        os.chmod(build / COURSE_FILE, 0o600)
+        os.chmod(build / "exercises", 0o700)
         (build / "submitted").mkdir(mode=0o700)
         os.chmod(build / "submitted", 0o700)
         from .exchange import ensure_exchange
@@ -501,3 +504,46 @@ def apply_late_policy(course: Course, rows: list[dict]) -> list[dict]:
                 row["score"] = round(row["score"] * factor, 6)
         row["late_factor"] = factor
     return rows
+
+
+# --- the instructor's folder is the instructor's only ------------------------------------------
+
+PUBLIC_ENTRIES = ("release",)  # the learner bundle: meant to be handed out
+
+
+def secure_course_dir(course: Course) -> list[str]:
+    """Make the course folder the instructor's only: the folder itself 0711 when the exchange lies
+    inside it (learners must reach exchange/; they can list nothing), else 0700; every other entry
+    at its top (course.toml, gradebook, roster, exercises/, solutions/, submitted/, reports/) 0700
+    for folders and 0600 for files. Links are left alone. Only the owner of the folder (or root)
+    changes anything; returns the entries changed."""
+    root = Path(course.root)
+    try:
+        st = root.stat()
+    except OSError:
+        return []
+    if os.geteuid() not in (0, st.st_uid) or not course.solutions_dir.is_dir():
+        return []  # not the instructor, or a learner's copy of the course (no solutions/)
+    exchange = Path(course.exchange_path).resolve()
+    inside = exchange.is_relative_to(root) and exchange != root
+    changed = []
+    want_root = 0o711 if inside else 0o700
+    try:
+        if stat.S_IMODE(st.st_mode) != want_root:
+            os.chmod(root, want_root)
+            changed.append(str(root))
+        with os.scandir(root) as entries:
+            for entry in entries:
+                path = root / entry.name
+                if entry.is_symlink() or entry.name in PUBLIC_ENTRIES:
+                    continue
+                if inside and (path == exchange or exchange.is_relative_to(path)):
+                    continue
+                mode = 0o700 if entry.is_dir(follow_symlinks=False) else 0o600
+                if stat.S_IMODE(entry.stat(follow_symlinks=False).st_mode) != mode:
+                    os.chmod(path, mode)
+                    changed.append(str(path))
+    except OSError:
+        pass  # best effort: a folder the instructor cannot change stays as it is
+    return changed
+

@@ -3,9 +3,10 @@ nbgrader's exchange on a JupyterHub server).
 
 ```
 <exchange>/                                   0755
-  inbound/                                    3733: learners create their folder, cannot list others
-    <student>/<exercise>/                     2750: the course's group (inherited) can read them
-      20261201T235900Z-<sha256[:12]>/         one submission, never changed after it is written
+  inbound/                                    0711: learners reach their own folder, cannot list or create
+    <student>/                                0700, the learner's (made by `dlgrade roster add/import`)
+      <exercise>/                             0700
+      20261201T235900Z-<sha256[:12]>/         one submission (0700, files 0600), never changed after it is written
         perceptron.py ...                     the submitted files (exactly what a grading uses)
         submission.json                       student, exercise, submitted_at, sha256, files, sizes
       20261201T235900Z-<sha256[:12]>-2/       the same content again in the same second
@@ -19,7 +20,16 @@ submission or only a hidden `.incoming-*` folder, and an earlier submission is n
 `collect` picks one submission per (student, exercise): **the latest on-time submission counts; if
 there is none, the latest late one that the late policy accepts** (see grader/course.py for the
 policy), and copies it into `<course>/submitted/<student>/<exercise>/` with its submission.json
-plus the late fields. Archives (.zip, .tar*, ...) are refused, never unpacked."""
+plus the late fields. Archives (.zip, .tar*, ...) are refused, never unpacked.
+
+Nothing a learner wrote is trusted at collect: each submission is read once through file
+descriptors (no link followed), its limits (files, bytes, kinds, UTF-8 text) are checked again,
+and its files are hashed from the bytes read. With a roster (grader/roster.py) a submission whose
+folders, record or files are not owned by the roster's user for its id is refused (left in the
+exchange and reported), and the time that counts is the later of the declared `submitted_at` and
+the file system's ctime of the submission (which the learner cannot set). Without a roster (a
+single-user course) ids are taken as given; the declared time counts for a submission owned by
+whoever collects, the later of both for one owned by anyone else."""
 
 from __future__ import annotations
 
@@ -99,8 +109,8 @@ def _sort_key(record: dict):
 
 
 def ensure_exchange(root: Path | str) -> Path:
-    """Create the exchange and its inbound/ (instructors: `dlgrade init` does it). On a shared
-    server, `chgrp` inbound/ to the course staff's group: learners' folders inherit it."""
+    """Create the exchange and its inbound/ (instructors: `dlgrade init` does it). inbound/ is 0711:
+    learners' folders are made by the instructor (`dlgrade roster add/import`)."""
     root = Path(root)
     inbound = root / INBOUND
     fresh = not root.exists()
@@ -109,7 +119,7 @@ def ensure_exchange(root: Path | str) -> Path:
         os.chmod(root, 0o755)
     if not inbound.is_dir():
         inbound.mkdir()
-        os.chmod(inbound, 0o3733)
+        os.chmod(inbound, 0o711)
     return root
 
 
@@ -304,7 +314,8 @@ def submit(exchange_root: Path | str, exercise: Exercise, path: Path | str, stud
                             "ask your instructor")
     if not inbound.is_dir():
         raise ExchangeError(f"the exchange {root} has no {INBOUND}/ folder; your instructor creates it "
-                            "(`dlgrade init`, or mkdir -m 3733 inbound)")
+                            "(`dlgrade init`)")
+    give_to = _learner_folder_owner(root, inbound / student, student)
     contents, left_out = _read_submission(exercise, Path(path))
     at = as_utc(now) if now is not None else datetime.now(timezone.utc)
     record = {
@@ -320,7 +331,6 @@ def submit(exchange_root: Path | str, exercise: Exercise, path: Path | str, stud
         "not_submitted": left_out,
         "dlgrade_version": __version__,
     }
-    setgid = inbound.stat().st_mode & stat.S_ISGID
     created: list[Path] = []
     tmp = None
     try:
@@ -332,14 +342,20 @@ def submit(exchange_root: Path | str, exercise: Exercise, path: Path | str, stud
             except FileExistsError:
                 continue  # there already (or made just now by a parallel submit)
             created.append(folder)
-            os.chmod(folder, 0o750 | setgid)
+            os.chmod(folder, 0o700)
+            if give_to is not None:
+                os.chown(folder, *give_to, follow_symlinks=False)
         target_dir = inbound / student / exercise.id
         tmp = Path(tempfile.mkdtemp(prefix=".incoming-", dir=target_dir))
         for name, data in contents.items():
-            _write_file(tmp / name, data, 0o640)
+            _write_file(tmp / name, data, 0o600)
         record["sha256"] = hash_files([(name, tmp / name) for name in contents])
-        _write_file(tmp / RECORD, (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode(), 0o640)
-        os.chmod(tmp, 0o750 | setgid)
+        _write_file(tmp / RECORD, (json.dumps(record, indent=2, ensure_ascii=False) + "\n").encode(), 0o600)
+        os.chmod(tmp, 0o700)
+        if give_to is not None:  # the instructor submits for a learner: the submission is the learner's
+            for name in (*contents, RECORD):
+                os.chown(tmp / name, *give_to, follow_symlinks=False)
+            os.chown(tmp, *give_to, follow_symlinks=False)
         base = f"{_stamp(at)}-{record['sha256'][:12]}"
         final, n = target_dir / base, 1
         while True:
@@ -366,6 +382,29 @@ def submit(exchange_root: Path | str, exercise: Exercise, path: Path | str, stud
         raise ExchangeError(f"could not write your submission to {inbound / student}: {err.strerror or err}; "
                             "nothing was submitted, try again or tell your instructor") from None
     return {**record, "id": final.name, "path": str(final)}
+
+
+def _learner_folder_owner(root: Path, folder: Path, student: str) -> tuple[int, int] | None:
+    """With a roster: check that the learner's folder is there (the instructor makes it) and
+    return (uid, gid) to give a submission written by root on the learner's behalf, else None."""
+    from .roster import USERS
+    if not (root / USERS).is_dir():
+        return None
+    try:
+        st = folder.lstat()
+    except FileNotFoundError:
+        raise ExchangeError(f"{student} has no folder in the exchange ({folder}): they are not on the course's "
+                            "roster; the instructor adds them (dlgrade roster add ID --user NAME)") from None
+    except OSError as err:
+        raise ExchangeError(f"cannot reach {folder}: {err.strerror}; you can submit only as yourself") from None
+    if not stat.S_ISDIR(st.st_mode):
+        raise ExchangeError(f"{folder} is not a folder; ask your instructor to run `dlgrade roster add` again")
+    euid = os.geteuid()
+    if st.st_uid == euid:
+        return None
+    if euid != 0:
+        raise ExchangeError(f"{folder} is not yours: you can submit only as yourself")
+    return st.st_uid, st.st_gid
 
 
 # --- reading the exchange ---------------------------------------------------------------------
@@ -432,29 +471,6 @@ def status(exchange_root: Path | str, student: str | None = None, exercise: str 
 
 # --- collecting -------------------------------------------------------------------------------
 
-def _verify(record: dict) -> str | None:
-    """Why the files of a submission do not match its record, or None."""
-    folder = Path(record["path"])
-    paths = []
-    for name in record["files"]:
-        if name != Path(name).name or name in (".", "..", RECORD) or name.startswith(".") and not name.endswith(".py"):
-            return f"bad file name {name!r}"
-        p = folder / name
-        try:
-            st = p.lstat()
-        except OSError:
-            return f"{name} is missing"
-        if not stat.S_ISREG(st.st_mode):
-            return f"{name} is not a plain file"
-        paths.append((name, p))
-    try:
-        if hash_files(paths) != record["sha256"]:
-            return "the files do not match their sha256"
-    except OSError as err:
-        return f"unreadable files ({err.strerror})"
-    return None
-
-
 def _rename_exchange(a: Path, b: Path) -> bool:
     """Swap two paths atomically (Linux renameat2 RENAME_EXCHANGE); False where unsupported."""
     try:
@@ -503,7 +519,11 @@ def _choose(course: Course, exercise: str, records: list[dict], now: datetime):
         if r.get("_damaged"):
             ignored.append({"submission": r["id"], "submitted_at": None, "reason": f"damaged: {r['_damaged']}"})
             continue
-        if as_utc(r["submitted_at"]) > now:
+        if r.get("_refused"):
+            ignored.append({"submission": r["id"], "submitted_at": None, "refused": True,
+                            "reason": f"refused: {r['_refused']}; it stays in the exchange"})
+            continue
+        if as_utc(r.get("declared_at", r["submitted_at"])) > now:
             ignored.append({"submission": r["id"], "submitted_at": r["submitted_at"],
                             "reason": "stamped after the collection time (a wrong clock or an edited record)"})
             continue
@@ -528,6 +548,9 @@ def _choose(course: Course, exercise: str, records: list[dict], now: datetime):
     if chosen is not None:
         return chosen, ignored, None
     if not valid:
+        refused = [i["reason"] for i in ignored if i.get("refused")]
+        if refused:
+            return None, ignored, f"no usable submission ({len(refused)} refused; {refused[0]})"
         return None, ignored, "no usable submission"
     return None, ignored, (f"all {len(valid)} submission(s) are late and the late policy rejects them "
                            f"({course.late.describe()})")
@@ -546,7 +569,7 @@ def collect(course: Course, exchange_root: Path | str | None = None, now: dateti
     at = as_utc(now) if now is not None else datetime.now(timezone.utc)
     submitted = course.submitted_dir
     try:
-        submitted.mkdir(exist_ok=True)
+        submitted.mkdir(mode=0o700, exist_ok=True)
         lock = open(submitted / ".collect.lock", "a")
     except OSError as err:
         raise ExchangeError(f"cannot write to {submitted}: {err.strerror}") from None
@@ -559,9 +582,21 @@ def collect(course: Course, exchange_root: Path | str | None = None, now: dateti
 
 
 def _collect_locked(course: Course, root: Path, now: datetime) -> list[dict]:
+    from .roster import load_roster
+    roster = load_roster(course)
     results = []
     for sdir in _subdirs(root / INBOUND):
         student = sdir.name
+        learner = roster.get(student)
+        owner = _roster_uid(learner) if roster else None
+        problem = None
+        if roster and learner is None:
+            problem = f"{student} is not on the course's roster; nothing collected, nothing removed"
+        elif roster and owner is None:
+            problem = f"the roster's user {learner.user} of {student} does not exist on this machine"
+        elif owner is not None and sdir.lstat().st_uid != owner:
+            problem = (f"refused: {INBOUND}/{student}/ is owned by {_user_name(sdir.lstat().st_uid)}, not "
+                       f"{learner.user} (the roster's user for {student}); nothing collected, nothing removed")
         for edir in _subdirs(sdir):
             exercise = edir.name
             base = {"student": student, "exercise": exercise}
@@ -571,19 +606,184 @@ def _collect_locked(course: Course, root: Path, now: datetime) -> list[dict]:
                 results.append({**base, "collected": False, "skipped": True, "ignored": [],
                                 "reason": "not a valid student id"})
                 continue
+            if problem is None and owner is not None and edir.lstat().st_uid != owner:
+                why = (f"refused: {INBOUND}/{student}/{exercise}/ is owned by {_user_name(edir.lstat().st_uid)}, "
+                       f"not {learner.user} (the roster's user for {student}); nothing collected, nothing removed")
+            else:
+                why = problem
+            if why is not None:
+                results.append({**base, "collected": False, "skipped": True, "ignored": [], "reason": why,
+                                "refused": why.startswith("refused")})
+                continue
             if exercise not in course.exercises:
                 results.append({**base, "collected": False, "skipped": True, "ignored": [],
                                 "reason": f"not an exercise of course {course.id}"})
                 continue
+            entry = course.exercise(exercise).entry
             records = []
             for sub in _subdirs(edir):
-                record, damaged = _load_record(sub, student, exercise)
-                if record is not None:
-                    damaged = _verify(record)
-                records.append(record if damaged is None else {"id": sub.name, "_damaged": damaged})
+                try:
+                    records.append(_snapshot(sub, student, exercise, entry, owner,
+                                             learner.user if learner else None))
+                except _Damaged as err:
+                    records.append({"id": sub.name, "_damaged": str(err)})
+                except _Refused as err:
+                    records.append({"id": sub.name, "_refused": str(err)})
             results.append(_collect_one(course, student, exercise, sorted(records, key=lambda r: r["id"]),
                                         now))
     return results
+
+
+class _Damaged(Exception):
+    """A submission that is not whole (no record, missing files, a changed file)."""
+
+
+class _Refused(Exception):
+    """A submission that breaks a rule (owner, limits): kept in the exchange, reported, not collected."""
+
+
+MAX_RECORD_BYTES = 256 * 1024
+
+
+def _roster_uid(learner) -> int | None:
+    try:
+        return learner.uid
+    except KeyError:
+        return None
+
+
+def _user_name(uid: int) -> str:
+    try:
+        import pwd
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return f"uid {uid}"
+
+
+def _open_in(name: str, dir_fd: int, what: str) -> int:
+    try:
+        return os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC | os.O_NONBLOCK, dir_fd=dir_fd)
+    except FileNotFoundError:
+        raise _Damaged(f"{what} is missing") from None
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise _Damaged(f"{what} is a symbolic link") from None
+        raise _Damaged(f"{what} is unreadable ({err.strerror})") from None
+
+
+def _check_record(raw: bytes, student: str, exercise: str) -> dict:
+    try:
+        record = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise _Damaged(f"unreadable {RECORD} ({type(err).__name__})") from None
+    if not isinstance(record, dict):
+        raise _Damaged(f"{RECORD} is not an object")
+    if record.get("student") != student or record.get("exercise") != exercise:
+        raise _Damaged(f"{RECORD} names another student or exercise")
+    try:
+        as_utc(record["submitted_at"])
+    except (KeyError, TypeError, ValueError):
+        raise _Damaged("no valid submitted_at") from None
+    files = record.get("files")
+    if not isinstance(files, list) or not files or not all(isinstance(f, str) for f in files) \
+            or not isinstance(record.get("sha256"), str):
+        raise _Damaged("no valid files/sha256")
+    return record
+
+
+def _hash_contents(contents: dict[str, bytes]) -> str:
+    """spec.hash_files over bytes already read (the same digest)."""
+    import hashlib
+    h = hashlib.sha256()
+    for name in sorted(contents):
+        data = contents[name]
+        h.update(name.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
+    return h.hexdigest()
+
+
+def _snapshot(sub: Path, student: str, exercise: str, entry: str, owner: int | None,
+              owner_user: str | None) -> dict:
+    """Read one submission once, through file descriptors (no link followed): its record, its
+    files' bytes, checked against the owner (with a roster), the limits and the sha256; and the
+    time that counts. _Damaged or _Refused (one line) when it cannot be collected."""
+    try:
+        dfd = os.open(sub, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as err:
+        raise _Damaged(f"cannot open the folder ({err.strerror})") from None
+    try:
+        folder_st = os.fstat(dfd)
+
+        def own(st: os.stat_result, what: str) -> None:
+            if owner is not None and st.st_uid != owner:
+                raise _Refused(f"{what} is owned by {_user_name(st.st_uid)}, not {owner_user} (the roster's user "
+                               f"for {student}): someone else wrote it")
+
+        own(folder_st, "the folder")
+        ctimes = [folder_st.st_ctime]
+        with os.fdopen(_open_in(RECORD, dfd, RECORD), "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                raise _Damaged(f"{RECORD} is not a plain file")
+            own(st, RECORD)
+            raw = fh.read(MAX_RECORD_BYTES + 1)
+        if len(raw) > MAX_RECORD_BYTES:
+            raise _Refused(f"{RECORD} is over {MAX_RECORD_BYTES // 1024} KiB")
+        ctimes.append(st.st_ctime)
+        record = _check_record(raw, student, exercise)
+        files = record["files"]
+        if len(files) > MAX_FILES:
+            raise _Refused(f"{len(files)} files, over the limit of {MAX_FILES}")
+        for name in files:
+            if name != Path(name).name or name in (".", "..", RECORD) or "/" in name or "\0" in name \
+                    or (name.startswith(".") and not name.endswith(".py")):
+                raise _Damaged(f"bad file name {name!r}")
+            if not name.endswith(".py"):
+                raise _Refused(f"{name} is not a .py file (a submission holds Python source files only)")
+        if len(set(files)) != len(files):
+            raise _Damaged("a file is listed twice")
+        if entry not in files:
+            raise _Refused(f"no {entry} (the entry file of {exercise})")
+        contents: dict[str, bytes] = {}
+        total = 0
+        for name in sorted(files):
+            with os.fdopen(_open_in(name, dfd, name), "rb") as fh:
+                st = os.fstat(fh.fileno())
+                if not stat.S_ISREG(st.st_mode):
+                    raise _Damaged(f"{name} is not a plain file")
+                own(st, name)
+                if st.st_size > MAX_FILE_BYTES:
+                    raise _Refused(f"{name} is {st.st_size} bytes, over the {MAX_FILE_BYTES // 1024} KiB limit "
+                                   "for a source file")
+                data = fh.read(MAX_FILE_BYTES + 1)
+            if len(data) > MAX_FILE_BYTES:
+                raise _Refused(f"{name} is over the {MAX_FILE_BYTES // 1024} KiB limit for a source file")
+            total += len(data)
+            if total > MAX_TOTAL_BYTES:
+                raise _Refused(f"the files add up to more than {MAX_TOTAL_BYTES // (1024 * 1024)} MiB")
+            if _is_archive(name, data[:SNIFF_BYTES]):
+                raise _Refused(f"{name} is an archive")
+            if b"\0" in data:
+                raise _Refused(f"{name} is a binary file, not Python source")
+            try:
+                data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise _Refused(f"{name} is not UTF-8 text") from None
+            contents[name] = data
+            ctimes.append(st.st_ctime)
+        if _hash_contents(contents) != record["sha256"]:
+            raise _Damaged("the files do not match their sha256")
+    finally:
+        os.close(dfd)
+    declared = as_utc(record["submitted_at"])
+    counted = declared
+    if owner is not None or folder_st.st_uid != os.geteuid():
+        counted = max(declared, datetime.fromtimestamp(max(ctimes), timezone.utc))
+    out = {**record, "id": sub.name, "path": str(sub), "_contents": contents}
+    if counted > declared:
+        out["declared_at"] = record["submitted_at"]
+        out["submitted_at"] = _iso(counted)
+        out["counted_from"] = "ctime"
+    return out
 
 
 def _collect_one(course: Course, student: str, exercise: str, records: list[dict], now: datetime) -> dict:
@@ -600,21 +800,21 @@ def _collect_one(course: Course, student: str, exercise: str, records: list[dict
             return {"student": student, "exercise": exercise, "collected": False, "skipped": True, "reason": reason,
                     "deadline": deadline, "ignored": ignored}
         record, info = chosen
-        stored = {k: v for k, v in record.items() if k not in ("id", "path")}
+        stored = {k: v for k, v in record.items() if k not in ("id", "path") and not k.startswith("_")}
         stored.update({"submission": record["id"], "deadline": deadline, "policy": course.late.policy,
                        "late": info.late, "late_days": info.late_days, "factor": info.factor,
                        "accepted": info.accepted, "ignored": ignored})
         text = json.dumps(stored, indent=2, ensure_ascii=False) + "\n"
         if not _same_copy(dest, text, stored):
-            dest.parent.mkdir(exist_ok=True)
+            dest.parent.mkdir(mode=0o700, exist_ok=True)
             build = Path(tempfile.mkdtemp(prefix=f".collect-{exercise}-", dir=dest.parent))
             try:
                 for name in record["files"]:
-                    shutil.copyfile(Path(record["path"]) / name, build / name, follow_symlinks=False)
-                (build / RECORD).write_text(text, encoding="utf-8")
+                    _write_file(build / name, record["_contents"][name], 0o600)
+                _write_file(build / RECORD, text.encode("utf-8"), 0o600)
                 if hash_files([(n, build / n) for n in record["files"]]) != record["sha256"]:
                     raise OSError(errno.EIO, f"submission {record['id']} changed while it was copied")
-                os.chmod(build, 0o755)
+                os.chmod(build, 0o700)
                 _replace_dir(build, dest)
             except BaseException:
                 shutil.rmtree(build, ignore_errors=True)

@@ -61,6 +61,19 @@ def _check_id(value: str | None, what: str) -> None:
         _fail(str(err))
 
 
+def _secure_reports(course, target: Path) -> None:
+    """Reports hold every learner's grades: the instructor's only (the folder 0700)."""
+    import os
+
+    from grader.course import secure_course_dir
+    try:
+        if target.is_dir() and not target.is_symlink():
+            os.chmod(target, 0o700)
+    except OSError:
+        pass
+    secure_course_dir(course)
+
+
 @click.command("report")
 @lang_option
 @click.option("--out", type=click.Path(path_type=Path), default=None,
@@ -88,6 +101,7 @@ def report(lang, out, student, course_dir, db):
         written = write_reports(course, gradebook, target, lang, students=[student] if student else None)
     except (ReportError, GradebookError, LanguageError) as err:
         _fail(str(err))
+    _secure_reports(course, target)
     click.echo(f"Wrote {len(written['learners'])} learner page(s) ({lang}) in {target} and the dashboard "
                f"{written['dashboard']} in {time.monotonic() - t0:.1f} s.")
 
@@ -103,16 +117,19 @@ def release_feedback(lang, exercise, student, course_dir, db):
     (<exchange>/feedback/<student>/<exercise>/report.html and report.md)."""
     from grader.gradebook import GradebookError
     from grader.i18n import LanguageError
-    from grader.report import FEEDBACK, ReportError, release_feedback as release
+    from grader.report import FEEDBACK, ReportError
+    from grader.roster import RosterError, release_feedback as release
     lang = _lang(lang)
     _check_id(exercise, "exercise id")
     _check_id(student, "student id")
     course = _course(course_dir)
     gradebook = _gradebook(course, db)
-    try:
-        written = release(course, gradebook, lang, exercise=exercise, student=student)
-    except (ReportError, GradebookError, LanguageError) as err:
+    try:  # with a roster: each learner's pages are theirs only (feedback/<id>/ 0700, pages 0600)
+        written, notes = release(course, gradebook, lang, exercise=exercise, student=student)
+    except (ReportError, GradebookError, LanguageError, RosterError) as err:
         _fail(str(err))
+    for note in notes:
+        click.echo(f"warning: {note}", err=True)
     learners = len({p.parent.name for p in written})
     click.echo(f"Released {len(written)} feedback report(s) for {learners} learner(s) into "
                f"{Path(course.exchange_path) / FEEDBACK}; learners read theirs with `dlgrade feedback EXERCISE`.")
@@ -125,16 +142,19 @@ def release_feedback(lang, exercise, student, course_dir, db):
 @course_option
 def feedback(exercise, student, raw, course_dir):
     """Read your feedback on EXERCISE (after your instructor released it)."""
-    from grader.exchange import ExchangeError, default_student
+    from grader.exchange import ExchangeError
     from grader.report import ReportError, read_feedback
     _check_id(exercise, "exercise id")
     _check_id(student, "student id")
     course = _course(course_dir)
+    from grader.roster import resolve_student
     try:
-        who = student or default_student()
+        who = resolve_student(course.exchange_path, student)  # with a roster: yourself only (or the instructor)
         text, html_path = read_feedback(course, exercise, who)
     except (ReportError, ExchangeError) as err:
         _fail(str(err))
+    from grader.wire import clean_text
+    text = clean_text(text, 1 << 22)  # a page holds learner text: no control sequence reaches the terminal
     if raw:
         click.echo(text)
     else:

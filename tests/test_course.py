@@ -69,9 +69,14 @@ def test_init_creates_a_course_that_load_course_reads_back(tmp_path):
         assert (root / "exercises" / ex_id / "exercise.toml").is_file()
     assert any((root / "solutions" / ex_id / "solution.py").is_file() for ex_id in bundled)
     assert (root / "exchange" / "inbound").is_dir() and (root / "submitted").is_dir()
-    # a shared server: learners create their folder in inbound/ but cannot list or remove others'
-    assert stat.S_IMODE((root / "exchange" / "inbound").stat().st_mode) == 0o3733
+    # a shared server: the instructor makes each learner's inbound folder (roster); learners list nothing
+    assert stat.S_IMODE((root / "exchange" / "inbound").stat().st_mode) == 0o711
     assert stat.S_IMODE((root / "solutions").stat().st_mode) == 0o700
+    # the course folder is the instructor's: learners reach exchange/ only
+    assert stat.S_IMODE(root.stat().st_mode) == 0o711
+    assert stat.S_IMODE((root / "course.toml").stat().st_mode) == 0o600
+    for name in ("exercises", "submitted"):
+        assert stat.S_IMODE((root / name).stat().st_mode) == 0o700
     deadlines = list(course.exercises.values())
     assert deadlines[0] == datetime(2026, 9, 8, 23, 59, tzinfo=UTC)
     assert all(b - a == timedelta(days=7) for a, b in zip(deadlines, deadlines[1:]))
