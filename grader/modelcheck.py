@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .modelsize import Caps, ModelRefused, check_caps
 from .testing import Feedback, expect_array
 from .wire import ModelRef
 
@@ -55,11 +56,18 @@ def model_from(build, what: str, *args, **kwargs) -> ModelRef:
     return expect_model(value, what)
 
 
-def rebuild(ref: ModelRef, what: str = "your model"):
-    """A Keras model rebuilt from the sandbox's description, in safe mode, with its weights."""
+def rebuild(ref: ModelRef, what: str = "your model", caps: Caps | None = None):
+    """A Keras model rebuilt from the sandbox's description, in safe mode, with its weights.
+    Its size is computed from the config first (`modelsize.check_caps`, nothing allocated): a model
+    over `caps` (the exercise's `[caps]`, default `Caps()`) is refused with the learner's message."""
+    try:
+        check_caps(ref.config, caps or Caps(), what)
+    except ModelRefused as err:
+        raise Feedback(str(err)) from None
     import keras
     try:
         config = json.loads(ref.config)
+        config.pop("compile_config", None)  # compiling would build optimizer state; the settings are read as data
         model = keras.saving.deserialize_keras_object(config, safe_mode=True)
     except Exception as err:
         raise Feedback(f"{what} could not be rebuilt from its configuration ({type(err).__name__}: "
@@ -184,11 +192,17 @@ def check_training_history(history, what: str) -> dict:
     return history
 
 
-def score_held_out(ref: ModelRef, task, threshold: float, seconds: float, device: str, record) -> None:
-    """Score the sandbox's trained model on the task's held-out digits here, on the trusted side
-    (their labels never enter the sandbox); record the metric and the confusion matrix for the
-    report, and fail with the learner-facing sentence when the accuracy is under `threshold`."""
-    predicted = class_predictions(ref.predict(task.x_test), len(task.x_test), task.num_classes,
+def score_held_out(ref: ModelRef, task, threshold: float, seconds: float, device: str, record,
+                   caps: Caps | None = None) -> None:
+    """Score the learner's trained model on the task's held-out digits here, on the trusted side:
+    the sandbox hands back the trained model (config + current weights), and `grader.heldout`
+    rebuilds it in a limited child process that predicts the held-out inputs, which never enter
+    the sandbox (nor do their labels). Record the metric and the confusion matrix for the report,
+    and fail with the learner-facing sentence when the accuracy is under `threshold`."""
+    from .heldout import predict
+    trained = ref.trained() if ref.session is not None else ref
+    outputs = predict(trained, task.x_test, caps, "your trained model")
+    predicted = class_predictions(outputs, len(task.x_test), task.num_classes,
                                   "your model's predictions for the held-out digits")
     acc = accuracy(predicted, task.y_test)
     record("metric", {"accuracy": acc, "threshold": threshold, "dataset": task.dataset, "seconds": seconds,

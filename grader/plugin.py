@@ -134,6 +134,13 @@ class SandboxSession:
         return self._request({"op": "predict", "handle": model.handle, "batch_size": int(batch_size),
                               "seed": self.seed}, x, f"{model.name}.predict")
 
+    def describe(self, model: ModelRef) -> ModelRef:
+        """The sandbox's live model described again, with its current (trained) weights."""
+        value = self._request({"op": "describe", "handle": model.handle}, None, f"{model.name}")
+        if not isinstance(value, ModelRef):
+            raise SubmissionUnavailable("the sandbox did not describe the trained model")
+        return value
+
     def _attach(self, value, depth: int = 0):
         if isinstance(value, ModelRef):
             value.session = self
@@ -265,8 +272,9 @@ class GradingPlugin:
     """Registered into the trusted pytest session of one grading."""
 
     def __init__(self, session: SandboxSession, reference: Path | None, visibility: str, memory_mb: int,
-                 exercise=None):
+                 exercise=None, heldout_seed: int = 0):
         self.session = session
+        self._heldout_seed = int(heldout_seed)
         self.exercise_spec = exercise
         self.reference_path = reference
         self.visibility = visibility
@@ -302,6 +310,12 @@ class GradingPlugin:
     def exercise(self):
         """The exercise being graded (its settings, e.g. `exercise.extra["threshold"]`)."""
         return self.exercise_spec
+
+    @pytest.fixture(scope="session")
+    def heldout_seed(self):
+        """The seed that draws the held-out data of threshold tests (a course's secret seed, or one
+        drawn for this grading); trusted side only, never sent to the sandbox."""
+        return self._heldout_seed
 
     @pytest.fixture
     def record(self, request):

@@ -103,7 +103,8 @@ class Session:
         self.entry_dir = os.path.dirname(self.entry)
         self.module = None
         self.handles: dict[int, object] = {}
-        self.handlers = {"import": self.do_import, "call": self.do_call, "predict": self.do_predict}
+        self.handlers = {"import": self.do_import, "call": self.do_call, "predict": self.do_predict,
+                         "describe": self.do_describe}
 
     def send(self, header: dict, value=None) -> None:
         try:
@@ -174,6 +175,13 @@ class Session:
                 raise
             return {"status": "raised", "error": _describe_exception(exc, self.entry_dir)}, None
         return {"status": "ok"}, result
+
+    def do_describe(self, request, _value):
+        """The live model of a handle, described again: config and its current (trained) weights."""
+        model = self.handles.get(request.get("handle"))
+        if model is None:
+            return {"status": "error", "message": "no such model"}, None
+        return {"status": "ok"}, model
 
     def do_predict(self, request, value):
         model = self.handles.get(request.get("handle"))

@@ -8,6 +8,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .modelsize import Caps
 from .sandbox import Limits
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -66,6 +67,7 @@ class Exercise:
     seeds: list[str] = field(default_factory=list)
     preload: list[str] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    caps: Caps = field(default_factory=Caps)  # [caps]: what a learner's model may cost the trusted side
 
     @property
     def public_tests(self) -> Path:
@@ -130,13 +132,17 @@ def load_exercise(directory: Path, solutions: Path | None = None) -> Exercise:
     sol_dir = None
     if solutions is not None and (solutions / ex_id).is_dir():
         sol_dir = solutions / ex_id
-    known = {"id", "entry", "functions", "title", "points", "limits", "seeds", "preload"}
+    try:
+        caps = Caps.from_table(data.get("caps", {}), str(toml_path))
+    except ValueError as err:
+        raise SpecError(str(err)) from None
+    known = {"id", "entry", "functions", "title", "points", "limits", "seeds", "preload", "caps"}
     return Exercise(id=ex_id, directory=directory, solution_dir=sol_dir,
                     entry=_require(data, "entry", str, toml_path),
                     functions=list(_require(data, "functions", list, toml_path)),
                     title=dict(data.get("title", {"en": ex_id})),
                     points=dict(data.get("points", {})), limits=limits, gpu=gpu,
-                    seeds=list(data.get("seeds", [])), preload=list(data.get("preload", [])),
+                    seeds=list(data.get("seeds", [])), preload=list(data.get("preload", [])), caps=caps,
                     extra={k: v for k, v in data.items() if k not in known})
 
 

@@ -79,6 +79,12 @@ class ModelRef:
             raise RuntimeError("this model description is not connected to a sandbox")
         return self.session.predict(self, x, batch_size)
 
+    def trained(self) -> "ModelRef":
+        """A fresh description of the sandbox's live model with its current (trained) weights."""
+        if self.session is None:
+            raise RuntimeError("this model description is not connected to a sandbox")
+        return self.session.describe(self)
+
 
 def _encode_value(value, blobs: list, depth: int = 0, rng_type=None):
     if depth > MAX_DEPTH:
