@@ -15,7 +15,10 @@ Values are a tagged tree, so a learner's dict can never be mistaken for an array
     {"H": n}      a handle to a model that lives in the sandbox (trusted side -> sandbox only)
 
 Nothing here unpickles or evaluates anything. Decoding validates every node (tags, key types,
-depth, counts, sizes, dtypes) and raises `WireError` on anything else.
+depth, counts, sizes, dtypes) and raises `WireError` on anything else. On the trusted side decoding
+also cleans every string once (`clean_text`: lone surrogates replaced, control characters and bidi
+overrides removed, a length cap), so nothing downstream meets raw sandbox text; the runner's hello
+is read with `hello_info` (device "cpu" or "gpu", a few known version strings).
 
 This module runs inside the sandbox too, so it imports only the standard library and numpy.
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import select
 import struct
 import time
@@ -33,8 +37,88 @@ import numpy as np
 
 MAX_DEPTH = 32
 MAX_NODES = 1_000_000
-MAX_STRING = 1 << 20
+MAX_STRING = 1 << 20    # a string inside a returned value (longer: the answer is refused)
+MAX_TEXT = 8000         # a string in a header: an exception's message or traceback, a status
+MAX_CONFIG = 8 << 20    # a Keras model's JSON config (a VGG16's is about 30 kB; 8 MiB is plenty)
+MAX_INT = 1 << 63       # Python ints travel within the 64-bit range
+MAX_NAME = 200          # a model's name
+MAX_OUTPUT = 1 << 20    # captured stdout/stderr, after the byte cap of the sandbox's limits
 ALLOWED_KINDS = "biufc"
+
+# C0 controls but tab and newline, DEL, C1 controls (ESC, CSI, OSC... start terminal sequences), and
+# the bidi embeddings, overrides and isolates that reorder what a reader sees.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_C1 = re.compile("[\x80-\x9f]")
+# Whole terminal sequences first, so "\x1b[31mred" reads "red" (OSC/DCS/APC/PM/SOS up to their
+# terminator, CSI up to its final byte, then two-character escapes), with their C1 forms.
+_SEQUENCE = re.compile("(?:\x1b[]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]{0,4096}(?:\x07|\x1b\\\\|\x9c)?"
+                       "|(?:\x1b\\[|\x9b)[0-?]{0,64}[ -/]{0,16}[@-~]?"
+                       "|\x1b[ -/]{0,4}[0-~]?")
+
+
+def clean_text(text: str, limit: int = MAX_TEXT) -> str:
+    """`text` made safe to store, print and encode: lone surrogates become U+FFFD, a CR or CRLF
+    becomes a newline, other control characters (ESC included) and bidi overrides are removed,
+    and it is cut to at most `limit` characters, saying so."""
+    text = str.__str__(text) if isinstance(text, str) else str(text)
+    total = len(text)
+    if total > 4 * limit + 64:  # never clean megabytes that are cut anyway
+        text = text[:4 * limit + 64]
+    text = _SURROGATE.sub("\ufffd", text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\x1b" in text or _C1.search(text):
+        text = _SEQUENCE.sub("", text)
+    text = _CONTROL.sub("", text)
+    if len(text) > limit:
+        cut = len(text) - limit + total - min(total, 4 * limit + 64)
+        note = " [... cut]" if limit < 200 else f"\n[... {cut} more characters were cut]"
+        text = text[:max(limit - len(note), 0)] + note[:limit]
+    return text
+
+
+def clean_tree(node, limit: int = MAX_TEXT, depth: int = 0):
+    """A JSON tree (a frame header) with every string, keys included, passed through `clean_text`."""
+    if depth > MAX_DEPTH:
+        raise WireError("a frame header is nested too deeply")
+    if type(node) is str:
+        return clean_text(node, limit)
+    if type(node) is list:
+        return [clean_tree(v, limit, depth + 1) for v in node]
+    if type(node) is dict:
+        return {clean_text(k, MAX_NAME): clean_tree(v, limit, depth + 1) for k, v in node.items()}
+    return node
+
+
+VERSION_KEYS = ("python", "numpy", "keras", "backend", "tensorflow", "jax", "torch")
+BACKENDS = ("tensorflow", "jax", "torch", "numpy")
+_VERSION = re.compile(r"[0-9A-Za-z][0-9A-Za-z.+_-]{0,39}")
+
+
+def hello_info(hello: dict) -> tuple[dict, list[str]]:
+    """(info, notes) from the runner's hello (sent before any learner code ran): info is
+    {"device": "cpu" | "gpu", "versions": {known key: short version string}}; notes say what was
+    dropped, for the instructor."""
+    notes = []
+    device = hello.get("device", "cpu")
+    if device not in ("cpu", "gpu"):
+        notes.append(f"the sandbox reported the device {clean_text(repr(device), 60)}; recorded as cpu")
+        device = "cpu"
+    versions, raw = {}, hello.get("versions", {})
+    if type(raw) is not dict:
+        notes.append("the sandbox's versions were not a dict; ignored")
+        raw = {}
+    for key, value in raw.items():
+        ok = key in VERSION_KEYS and type(value) is str and _VERSION.fullmatch(value) is not None
+        if ok and key == "backend":
+            ok = value in BACKENDS
+        if ok:
+            versions[key] = value
+        else:
+            notes.append(f"the sandbox reported the version {clean_text(repr(key), 40)}: "
+                         f"{clean_text(repr(value), 60)}; ignored")
+    return {"device": device, "versions": versions}, notes[:8]
 
 
 class WireError(Exception):
@@ -95,8 +179,19 @@ def _encode_value(value, blobs: list, depth: int = 0, rng_type=None):
         return value
     if isinstance(value, bool):
         return bool(value)
+    if isinstance(value, np.generic):  # before float: np.float64 is a float; keep its dtype
+        arr = np.asarray(value)
+        if arr.dtype.kind not in ALLOWED_KINDS or arr.dtype.fields is not None:
+            raise Unsendable(f"a numpy scalar of dtype {arr.dtype}")
+        buf = io.BytesIO()
+        np.lib.format.write_array(buf, np.array(arr, copy=True).view(np.ndarray), allow_pickle=False)
+        blobs.append(buf.getvalue())
+        return {"S": len(blobs) - 1}
     if isinstance(value, int):
-        return int.__int__(value) if type(value) is not int else value
+        value = int.__int__(value) if type(value) is not int else value
+        if not -MAX_INT <= value < MAX_INT:
+            raise Unsendable("an integer outside the 64-bit range")
+        return value
     if isinstance(value, float):
         return float.__float__(value)
     if isinstance(value, str):
@@ -106,17 +201,10 @@ def _encode_value(value, blobs: list, depth: int = 0, rng_type=None):
         if arr.dtype.kind not in ALLOWED_KINDS or arr.dtype.fields is not None:
             raise Unsendable(f"a numpy array of dtype {arr.dtype} (only numbers and booleans can be sent)")
         buf = io.BytesIO()
-        np.lib.format.write_array(buf, np.ascontiguousarray(arr).view(np.ndarray), allow_pickle=False)
+        # np.array(copy, order="C") keeps a 0-d array 0-d (np.ascontiguousarray would make it (1,))
+        np.lib.format.write_array(buf, np.array(arr, copy=True, order="C").view(np.ndarray), allow_pickle=False)
         blobs.append(buf.getvalue())
         return {"A": len(blobs) - 1}
-    if isinstance(value, np.generic):
-        arr = np.asarray(value)
-        if arr.dtype.kind not in ALLOWED_KINDS:
-            raise Unsendable(f"a numpy scalar of dtype {arr.dtype}")
-        buf = io.BytesIO()
-        np.lib.format.write_array(buf, arr, allow_pickle=False)
-        blobs.append(buf.getvalue())
-        return {"S": len(blobs) - 1}
     if isinstance(value, tuple):
         return {"T": [_encode_value(v, blobs, depth + 1, rng_type) for v in tuple.__iter__(value)]}
     if isinstance(value, list):
@@ -151,8 +239,9 @@ def encode(header: dict, value=None, rng_type=None) -> bytes:
 
 
 class _Decoder:
-    def __init__(self, blobs: list[bytes], make_rng, resolve_handle):
+    def __init__(self, blobs: list[bytes], make_rng, resolve_handle, clean: bool = False):
         self.blobs = blobs
+        self.clean = clean  # the trusted side: every string from the sandbox is cleaned here
         self.used: set[int] = set()
         self.nodes = 0
         self.make_rng = make_rng
@@ -171,16 +260,23 @@ class _Decoder:
             raise WireError(f"an array has dtype {arr.dtype}, which is not numeric")
         return arr
 
+    def string(self, text: str, limit: int = MAX_STRING) -> str:
+        if len(text) > limit:
+            raise WireError(f"a string of {len(text)} characters is over the {limit}-character limit")
+        return clean_text(text, limit) if self.clean else text
+
     def value(self, node, depth: int = 0):
         self.nodes += 1
         if self.nodes > MAX_NODES or depth > MAX_DEPTH:
             raise WireError("the value is too large or too deeply nested")
-        if node is None or type(node) in (bool, int, float):
+        if node is None or type(node) in (bool, float):
+            return node
+        if type(node) is int:
+            if not -MAX_INT <= node < MAX_INT:
+                raise WireError("an integer is outside the 64-bit range")
             return node
         if type(node) is str:
-            if len(node) > MAX_STRING:
-                raise WireError("a string is too long")
-            return node
+            return self.string(node)
         if type(node) is not dict or len(node) != 1:
             raise WireError("a value has an unknown form")
         (tag, body), = node.items()
@@ -193,7 +289,7 @@ class _Decoder:
             for item in body:
                 if type(item) is not list or len(item) != 2 or type(item[0]) is not str:
                     raise WireError("a dict entry has an unknown form")
-                out[item[0]] = self.value(item[1], depth + 1)
+                out[self.string(item[0])] = self.value(item[1], depth + 1)
             return out
         if tag == "A":
             return self.blob_array(body)
@@ -220,8 +316,11 @@ class _Decoder:
             raise WireError("a model description has fields of the wrong type")
         if compile_config is not None and type(compile_config) is not str:
             raise WireError("a model's compile config is not text")
-        if len(config) > 8 * MAX_STRING or type(weights) is not list:
-            raise WireError("a model description is malformed or too large")
+        if type(weights) is not list:
+            raise WireError("a model description is malformed")
+        config = self.string(config, MAX_CONFIG)
+        compile_config = None if compile_config is None else self.string(compile_config, MAX_CONFIG)
+        name = clean_text(name, MAX_NAME)
         arrays = [self.value(w, depth + 1) for w in weights]
         if not all(isinstance(a, np.ndarray) for a in arrays):
             raise WireError("a model's weights are not arrays")
@@ -231,7 +330,9 @@ class _Decoder:
 def decode(frame: bytes, make_rng=None, resolve_handle=None) -> tuple[dict, object]:
     """Parse one frame body (without its 8-byte length). Returns (header, value).
     The sandbox passes `make_rng` and `resolve_handle`; the trusted side passes neither, so only
-    it accepts model descriptions and only the sandbox accepts handles and generators."""
+    it accepts model descriptions and only the sandbox accepts handles and generators. On the
+    trusted side every string of the header and the value is cleaned (`clean_text`): header
+    strings are cut at MAX_TEXT, a value's strings over MAX_STRING are refused."""
     if len(frame) < 4:
         raise WireError("a frame is truncated")
     (head_len,) = struct.unpack(">I", frame[:4])
@@ -239,7 +340,7 @@ def decode(frame: bytes, make_rng=None, resolve_handle=None) -> tuple[dict, obje
         raise WireError("a frame header is truncated")
     try:
         head = json.loads(frame[4:4 + head_len].decode())
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise WireError("a frame header is not valid JSON") from None
     if type(head) is not dict:
         raise WireError("a frame header is not an object")
@@ -252,7 +353,10 @@ def decode(frame: bytes, make_rng=None, resolve_handle=None) -> tuple[dict, obje
     for size in sizes:
         blobs.append(frame[pos:pos + size])
         pos += size
-    value = _Decoder(blobs, make_rng, resolve_handle).value(head.pop("value", None))
+    trusted = resolve_handle is None
+    value = _Decoder(blobs, make_rng, resolve_handle, clean=trusted).value(head.pop("value", None))
+    if trusted:
+        head = clean_tree(head, MAX_TEXT)
     return head, value
 
 
