@@ -99,6 +99,8 @@ def test_augment_dataset_shapes_and_labels(submission):
     assert np.array_equal(y_aug, [0, 1, 0, 1, 0, 1, 0, 1]), (
         f"the labels should be y repeated 3 + 1 times, [0, 1, 0, 1, 0, 1, 0, 1]; got {y_aug.tolist()}")
     assert np.array_equal(x_aug[:2], x), "augment_dataset should start with the original images, unchanged"
+    assert not np.array_equal(x_aug[2:], np.concatenate([x, x, x])), (
+        "augment_dataset repeated the original images unchanged; the copies should be flipped and cropped")
 
 
 @points(2)

@@ -15,7 +15,15 @@ checks that every output image is exactly one of the transforms allowed for its 
 and that shapes, dtypes and the [0, 1] range are kept, the same seed gives the same output,
 different seeds different outputs, and labels are untouched. The Keras augmenter is checked
 from its configuration (layers, factors, seeds) and by predicting (inference mode: identity).
-Messages name the property that failed and never show an expected value."""
+Messages name the property that failed and never show an expected value.
+
+Every property test also requires the change the README promises, so a function that gives its
+input back unchanged gets 0 on each of them: a flip mirrors some images, a crop moves some
+windows, a jitter changes some contrast or brightness, a PCA shift moves some colour, the
+augmented copies of augment_dataset are not the originals, and the Keras augmenter changes
+images while training. The crop's positions are `test_random_crop_reaches_every_position` alone:
+both extreme offsets of each axis must appear over many seeded draws (a correct crop misses one
+with probability below 1e-9, see there)."""
 
 import functools
 
@@ -122,14 +130,19 @@ def _pca_shift(out, x):
 @points(2)
 def test_random_flip_mirrors_left_right_or_keeps(submission):
     x = _photos(16, 24, 36)
+    mirrored = []
     for data, what in ((x, "random_flip(images, rng)"), (x[:5].astype(np.float64), "random_flip on float64 images")):
         out = _images(submission.random_flip(data, Rng(5)), what, data)
         for i in range(len(data)):
-            if _flip_kind(out[i], data[i]) is None:
+            kind = _flip_kind(out[i], data[i])
+            if kind is None:
                 upside = np.array_equal(out[i], data[i][::-1])
                 raise Feedback(f"{what}: image {i} is neither unchanged nor mirrored left-right"
                                + (" (it is flipped upside down: mirror the columns, axis 2 of the batch)"
                                   if upside else ""))
+            mirrored.append(kind == "mirrored")
+    assert any(mirrored), (
+        "random_flip returned all 21 images unchanged: it should mirror each image left-right with probability 1/2")
 
 
 @points(1)
@@ -169,22 +182,66 @@ def _crop_offsets(submission, x, size, padding, seed):
 
 @points(2)
 def test_random_crop_is_a_window_of_the_padded_image(submission):
-    _crop_offsets(submission, _photos(16, 28, 28), 28, 4, 7)
-    _crop_offsets(submission, _photos(12, 30, 40), 24, 2, 8)
+    _, offsets = _crop_offsets(submission, _photos(16, 28, 28), 28, 4, 7)
+    _, more = _crop_offsets(submission, _photos(12, 30, 40), 24, 2, 8)
+    # the change promised: with size = height and some padding, some windows move off the centre
+    assert any((4, 4) not in found for found in offsets), (
+        "random_crop(size=28, padding=4) returned every 28x28 image unshifted; pad with zeros, then cut the window "
+        "at a random position of the padded image")
+
+
+def _coverage_image(height, width, channels=3):
+    """An image whose pixel values are all different and non-zero: a window of it zero-padded
+    has exactly one position."""
+    count = height * width * channels
+    return (np.arange(1, count + 1, dtype=np.float64) / (count + 1)).reshape(height, width, channels).astype(np.float32)
+
+
+# Both extreme offsets of both axes must appear. 150 calls of one image (so a crop that draws
+# one position per batch is not penalised here; that is test_random_crop_varies_and_is_seeded's)
+# on a 10 x 12 image, size 8, padding 1: tops 0..4 (5 positions), lefts 0..6 (7 positions). A
+# correct crop misses a given extreme with probability (4/5)^150 = 2.9e-15 (top) or
+# (6/7)^150 = 9.6e-11 (left), all four together below 2e-10 (union bound). A crop drawing with
+# an exclusive upper bound (rng.integers(0, max)) never reaches the last position and fails.
+COVERAGE_CALLS = 150
 
 
 @points(1)
-def test_random_crop_uses_the_padding_and_varies(submission):
+def test_random_crop_reaches_every_position(submission):
+    h, w, size, padding = 10, 12, 8, 1
+    x = _coverage_image(h, w)[None]
+    max_top, max_left = h + 2 * padding - size, w + 2 * padding - size
+    tops, lefts = set(), set()
+    what = f"random_crop(one {h}x{w} image, size={size}, padding={padding}, rng)"
+    for seed in range(COVERAGE_CALLS):
+        out = _images(submission.random_crop(x, size, padding, Rng(1000 + seed)), what, x,
+                      shape=(1, size, size, 3))
+        found = _window_offsets(out[0], x[0], padding)
+        if len(found) != 1:
+            raise Feedback(f"{what}: the result is not a {size}x{size} window of the image padded with {padding} "
+                           "zeros on each side")
+        tops.add(found[0][0])
+        lefts.add(found[0][1])
+    missing = []
+    for axis, seen, top in (("top row", tops, max_top), ("left column", lefts, max_left)):
+        for extreme in (0, top):
+            if extreme not in seen:
+                missing.append(f"{axis} {extreme}")
+    assert not missing, (
+        f"over {COVERAGE_CALLS} calls of {what} the window never started at {' or '.join(missing)}; every position "
+        f"0 .. height + 2*padding - size (here 0 .. {max_top} for the top row and 0 .. {max_left} for the left "
+        "column) should be possible: rng.integers(low, high) never returns high, so use high = last position + 1")
+
+
+@points(1)
+def test_random_crop_varies_and_is_seeded(submission):
     x = _photos(16, 28, 28)
     size, padding = 28, 4
     out, offsets = _crop_offsets(submission, x, size, padding, 11)
     chosen = [o[0] for o in offsets]
-    assert any(o != (padding, padding) for o in chosen), (
-        "random_crop never puts its window over the zero padding; pad first, then pick any position "
-        "of the padded image")
     assert len(set(chosen)) >= 3, (
-        "random_crop picked (almost) the same window for every image; draw the position of each "
-        "image's window at random")
+        "random_crop picked (almost) the same window for every image of a batch; draw the position of each "
+        "image's window on its own")
     again = _images(submission.random_crop(x, size, padding, Rng(11)), "random_crop(..., Rng(11))", x)
     other = _images(submission.random_crop(x, size, padding, Rng(12)), "random_crop(..., Rng(12))", x)
     assert np.array_equal(out, again), "random_crop gives different windows for the same generator seed"
@@ -229,8 +286,12 @@ def _jitter_params(submission, x, brightness, contrast, seed):
 @points(2)
 def test_color_jitter_fits_contrast_and_brightness_within_bounds(submission):
     x = _photos(16, 24, 24)
-    _jitter_params(submission, x, 0.2, 0.4, 3)
+    _, cs, bs = _jitter_params(submission, x, 0.2, 0.4, 3)
     _jitter_params(submission, x[:6], 0.05, 0.1, 4)
+    # the change promised: a contrast factor from [0.6, 1.4] and a shift from [-0.2, 0.2] per image
+    assert np.any(np.abs(cs - 1) > 1e-3) or np.any(np.abs(bs) > 1e-3), (
+        "color_jitter(images, brightness=0.2, contrast=0.4, rng) returned every image unchanged: draw a contrast "
+        "factor c and a brightness shift b for each image and apply them")
 
 
 @points(1)
@@ -272,7 +333,10 @@ def _pca_alphas(submission, x, alpha_std, seed):
 @points(2)
 def test_pca_shift_is_one_colour_per_image(submission):
     x = _photos(16, 20, 20)
-    out, _ = _pca_alphas(submission, x, 0.5, 5)
+    out, alphas = _pca_alphas(submission, x, 0.5, 5)
+    assert np.any(np.abs(alphas) > 1e-3), (
+        "pca_color_augment(images, alpha_std=0.5, rng) shifted no image's colour: add the colour "
+        "[p_1 p_2 p_3] . [alpha_1 lambda_1, alpha_2 lambda_2, alpha_3 lambda_3] to every pixel")
     again = _images(submission.pca_color_augment(x, 0.5, Rng(5)), "pca_color_augment(..., Rng(5))", x)
     other = _images(submission.pca_color_augment(x, 0.5, Rng(6)), "pca_color_augment(..., Rng(6))", x)
     assert np.allclose(out, again, atol=1e-7), "pca_color_augment gives different images for the same generator seed"
@@ -314,6 +378,9 @@ def test_augment_dataset_keeps_labels_and_originals(submission):
     assert np.array_equal(y_aug, np.concatenate([y, y, y])), (
         f"the labels of {what} are not y repeated copies + 1 times: every augmented image keeps its label")
     assert np.array_equal(x_aug[:8], x), f"{what} should start with the original images, unchanged"
+    assert not np.array_equal(x_aug[8:], np.concatenate([x, x])), (
+        f"{what} repeated the original images unchanged; its copies should be flipped and cropped (the labels "
+        "are checked on an augmented set)")
     y_float = np.array([0.0, 1.0, 0.0, 1.0], dtype=np.float32)
     _, y_aug = expect_tuple(submission.augment_dataset(x[:4], y_float, 1, Rng(41)), "augment_dataset(..., copies=1)", 2)
     y_aug = expect_array(y_aug, "the labels of augment_dataset(..., copies=1)", shape=(8,))
@@ -400,3 +467,9 @@ def test_keras_augmenter_is_identity_when_predicting(submission):
     assert np.allclose(out, x, atol=1e-6), (
         "build_keras_augmenter(...).predict(images) changed the images: augmentation layers act only while "
         "training, so the model should give back its input unchanged when predicting (no other layers)")
+    # the change promised while training, computed on the trusted side from the rebuilt model
+    model = rebuild(ref, "build_keras_augmenter(seed=3)")
+    trained = np.asarray(model(x.astype(np.float32), training=True))
+    assert trained.shape == x.shape and not np.allclose(trained, x, atol=1e-3), (
+        "build_keras_augmenter(seed=3) gives the images back unchanged also while training (training=True): "
+        "it should hold the random augmentation layers, which change the images while a model trains")
