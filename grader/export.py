@@ -59,7 +59,7 @@ def write_gradescope(gradings: list[dict], out: Path) -> Path:
             continue
         folder = out / g["student"] / g["exercise"]
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "results.json").write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+        (folder / "results.json").write_text(json.dumps(result, ensure_ascii=True, indent=2), encoding="utf-8")
     return out
 
 

@@ -322,9 +322,9 @@ class Gradebook:
         with self._session() as s:
             row = s.get(Student, student_id)
             if row is None:
-                s.add(Student(id=student_id, name=name, created_at=_now()))
-            elif name and row.name != name:
-                row.name = name
+                s.add(Student(id=student_id, name=_fit(name, 400), created_at=_now()))
+            elif name and row.name != _fit(name, 400):
+                row.name = _fit(name, 400)
 
     def students(self) -> list[dict]:
         """Every learner: id, name, created_at."""
@@ -335,6 +335,7 @@ class Gradebook:
         """Add an exercise or bring its title and content hash up to date."""
         if not isinstance(exercise_id, str) or not 0 < len(exercise_id) <= 200:
             raise GradebookError(f"an exercise id must be a string of 1 to 200 characters, not {exercise_id!r}")
+        title = _fit(title, 400)
         with self._session() as s:
             row = s.get(Exercise, exercise_id)
             if row is None:
@@ -427,10 +428,10 @@ class Gradebook:
                       grader_version=grader_version, status=status,
                       score=_number(result_json, "score") if status == "graded" else None,
                       max_score=_number(result_json, "max_score"),
-                      result_json=json.dumps(result_json, ensure_ascii=False) if result_json is not None else None,
-                      device=device, backend=backend,
+                      result_json=json.dumps(result_json, ensure_ascii=True) if result_json is not None else None,
+                      device=_fit(device, 200), backend=_fit(backend, 200),
                       duration_s=float(duration_s) if duration_s is not None else None,
-                      error=error, fault=fault, created_at=_now())
+                      error=_fit(error, MAX_ERROR), fault=fault, created_at=_now())
         with self._session() as s:
             if s.get(Submission, submission_id) is None:
                 raise GradebookError(f"no submission {submission_id} in {self.where}; "
@@ -491,7 +492,7 @@ class Gradebook:
         with self._session() as s:
             self._require(s, student_id, exercise_id)
             row = Override(student_id=student_id, exercise_id=exercise_id, score=float(score),
-                           reason=reason or "", who=who or "", created_at=_now())
+                           reason=_fit(reason or "", MAX_ERROR), who=_fit(who or "", 200), created_at=_now())
             s.add(row)
             s.flush()
             return row.id
@@ -566,6 +567,18 @@ def _listing(ids: list[str]) -> str:
     if not ids:
         return "none yet"
     return ", ".join(ids[:8]) + (", ..." if len(ids) > 8 else "")
+
+
+MAX_ERROR = 20_000  # characters of a grading's error kept in the gradebook
+
+
+def _fit(value: str | None, limit: int) -> str | None:
+    """`value` cleaned (no control character: PostgreSQL refuses NUL) and cut to fit a column of
+    `limit` characters, so no value from a grading can overflow one."""
+    if value is None:
+        return None
+    from .wire import clean_text
+    return clean_text(value, limit)
 
 
 def _number(result_json: dict | None, field: str) -> float | None:

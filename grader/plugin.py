@@ -27,7 +27,7 @@ def _died_kind(err: SandboxError) -> str:
             or type(err).__name__ in ("SandboxOOM", "SandboxOutOfMemory", "SandboxMemory"):
         return Kind.MEMORY
     return Kind.CRASHED
-from .wire import ModelRef
+from .wire import ModelRef, hello_info
 
 MAX_RESTARTS = 3
 MAX_HINT = 4000
@@ -119,8 +119,10 @@ class SandboxSession:
             self._retire()
             self.broken = "the sandbox gave an unexpected answer to the import"
             raise SubmissionUnavailable(self.broken, "error", Kind.CRASHED)
-        self.info = {"versions": {**self.sandbox.ready.get("versions", {}), **header.get("versions", {})},
-                     "device": header.get("device", "cpu")}
+        # Device and versions come from the runner's hello only, sent before the learner's code ran;
+        # whatever the import's answer says about them is ignored.
+        self.info, notes = hello_info(getattr(self.sandbox, "ready", None) or {})
+        self.faults.extend(n for n in notes if n not in self.faults)
         self.defined = [n for n in names if isinstance(n, str)]
         return self.sandbox
 

@@ -125,7 +125,7 @@ class Result:
                 "extra_data": {"exercise": self.exercise, "suite": self.suite, **self.extra_data}}
 
     def dumps(self) -> str:
-        return json.dumps(self.to_json(), ensure_ascii=False, indent=2)
+        return json.dumps(self.to_json(), ensure_ascii=True, indent=2)
 
     @classmethod
     def from_json(cls, data: dict) -> "Result":

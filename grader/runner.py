@@ -76,6 +76,12 @@ def _device() -> str:
     return "cpu"
 
 
+def _hello() -> dict:
+    """The runner's first message, sent before any learner code runs: the trusted side takes the
+    device and the versions from here only."""
+    return {"status": "ready", "device": _device(), "versions": _versions()}
+
+
 def _seed(seed: int) -> None:
     """Seed every generator a learner's code may draw from."""
     import random
@@ -157,7 +163,7 @@ class Session:
             return {"status": "raised", "error": _describe_exception(exc, self.entry_dir)}, None
         self.module = module
         names = sorted(n for n in dir(module) if callable(getattr(module, n, None)) and not n.startswith("_"))
-        return {"status": "ok", "device": _device(), "versions": _versions()}, names
+        return {"status": "ok"}, names  # device and versions went in the hello, before the learner's code
 
     def do_call(self, request, value):
         fn_name = request.get("function")
@@ -292,7 +298,7 @@ def zygote(ctl_fd: int) -> None:
                     resource.setrlimit(resource.RLIMIT_AS, (size, size))
                 os.chdir(workdir)
                 session = Session(req_fd, resp_fd, os.path.join(workdir, str(header.get("entry"))))
-                session.send({"status": "ready", "versions": _versions()})
+                session.send(_hello())  # after the fork, before the learner's import
                 session.serve()
             finally:
                 os._exit(0)
@@ -357,7 +363,7 @@ def main(argv: list[str]) -> None:
         os.set_inheritable(fd, False)
     sys.dont_write_bytecode = True
     session = Session(req_fd, resp_fd, entry)
-    session.send({"status": "ready", "versions": _versions()})  # before any learner code runs
+    session.send(_hello())  # before any learner code runs
     session.serve()
 
 

@@ -270,7 +270,9 @@ class _OutputReader(threading.Thread):
                 pass
 
     def text(self) -> str:
-        out = self.kept.decode("utf-8", "replace")
+        """The kept output as text, cleaned like every string from the sandbox (wire.clean_text:
+        no control sequence, no lone surrogate, capped)."""
+        out = wire.clean_text(self.kept.decode("utf-8", "replace"), wire.MAX_OUTPUT)
         if self.total > len(self.kept):
             out += f"\n[... {self.total - len(self.kept)} more bytes of output were dropped]"
         return out
