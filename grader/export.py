@@ -1,5 +1,8 @@
 """Grades out of the gradebook in the formats courses use: a plain CSV (student x exercise), a
-Canvas gradebook import CSV, and one Gradescope-style results.json per grading."""
+Canvas gradebook import CSV, and one Gradescope-style results.json per grading.
+
+A grading that is not a grade (failed: a grader fault, a database error; crashed; pending) is
+missing in every format: an empty cell, no results.json; never a 0. An override always counts."""
 
 from __future__ import annotations
 
@@ -14,10 +17,19 @@ class ExportError(Exception):
     """An export that cannot be written (the message says what to do)."""
 
 
+def _counts(row: dict) -> float | None:
+    """The score of a grade row that counts, or None (missing) when it is not a grade."""
+    if row.get("overridden"):
+        return row.get("score")
+    if row.get("status", "graded") != "graded":
+        return None
+    return row.get("score")
+
+
 def _matrix(rows: list[dict]) -> tuple[list[str], list[str], dict]:
     students = sorted({r["student"] for r in rows})
     exercises = sorted({r["exercise"] for r in rows})
-    cell = {(r["student"], r["exercise"]): r for r in rows}
+    cell = {(r["student"], r["exercise"]): {**r, "score": _counts(r)} for r in rows}
     return students, exercises, cell
 
 
@@ -51,11 +63,15 @@ def write_canvas(rows: list[dict], out: Path, course_id: str = "") -> Path:
 
 
 def write_gradescope(gradings: list[dict], out: Path) -> Path:
-    """out/<student>/<exercise>/results.json for each grading's full result."""
+    """out/<student>/<exercise>/results.json: the latest grading's full result for each (student,
+    exercise), none when that grading is not a grade (its "status" is not "graded")."""
     out.mkdir(parents=True, exist_ok=True)
-    for g in gradings:
+    latest = {}
+    for g in gradings:  # oldest first: the last one is the one that counts
+        latest[(g["student"], g["exercise"])] = g
+    for g in latest.values():
         result = g.get("result")
-        if not result:
+        if not result or g.get("status", "graded") != "graded":
             continue
         folder = out / g["student"] / g["exercise"]
         folder.mkdir(parents=True, exist_ok=True)

@@ -356,8 +356,10 @@ class GradingPlugin:
                 self.internal_errors.append(f"{item.name}: " + ("".join(
                     traceback.format_exception(type(exc), exc, exc.__traceback__))[-4000:]
                     if exc is not None else f"pytest reported a failure without an exception ({report.when})"))
+            detail = {"function": exc.function[:200], "error": exc.type_name[:200]} \
+                if isinstance(exc, SubmissionRaised) else {}
             self.results.append(TestResult(item.name, 0.0, worth, status, text[:MAX_HINT], self.visibility,
-                                           duration, kind))
+                                           duration, kind, detail))
 
     def pytest_collectreport(self, report):
         if report.failed:

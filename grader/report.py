@@ -36,6 +36,7 @@ from typing import Any, Iterable
 
 from .i18n import (N_, check_lang, direction, format_fixed, format_number, format_percent, gettext_for,
                    localize_digits, template)
+from .result import Kind, kind_of
 
 FEEDBACK = "feedback"          # <exchange>/feedback/<student>/<exercise>/report.html|.md
 REPORT_HTML = "report.html"
@@ -53,7 +54,6 @@ _GRADER_PATH_MARKERS = ("site-packages", "dist-packages", "/opt/dlgrade", "/lib/
 _FRAME = re.compile(r'^(\s*)File "([^"]*)", line (\d+)(.*)$')
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_RAISED = re.compile(r"^`([^`]{1,80})` raised ([A-Za-z_][\w.]{0,80})")
 
 
 class ReportError(Exception):
@@ -157,6 +157,9 @@ HINTS = {
                   "happened."),
     "grader": N_("This test could not run because of a problem in the grader, not in your code; your "
                  "instructor has been told."),
+    "unsendable": N_("Your function returned something the grader cannot read (the message says what): "
+                     "return numbers, strings, lists, tuples, dicts or numpy arrays."),
+    "failed": N_("This test failed; its message says what happened."),
     "threshold": N_("Your model's held-out accuracy %(accuracy)s is below the threshold %(threshold)s: "
                     "train for more epochs, check the learning rate and the scaling of the inputs, and look "
                     "at which classes the confusion matrix mixes up."),
@@ -166,37 +169,33 @@ HINTS = {
 NOT_RUN = N_("Not run: your file could not be imported (see above).")
 
 
+_HINT_OF_KIND = {Kind.PASSED: "passed", Kind.IMPORT_ERROR: "import", Kind.NOT_IMPLEMENTED: "todo",
+                 Kind.RAISED: "raised", Kind.MEMORY: "memory", Kind.TIMEOUT: "timeout",
+                 Kind.MISSING_FUNCTION: "missing", Kind.CRASHED: "crashed", Kind.GRADER_FAULT: "grader",
+                 Kind.UNSENDABLE: "unsendable", Kind.WRONG_ANSWER: "wrong"}
+_NAME = re.compile(r"[A-Za-z_][\w.]{0,80}")
+
+
 def classify(test: dict, metric: dict | None = None) -> tuple[str, dict]:
-    """(kind, parameters) of a test's outcome: passed, or the kind of failure (a key of HINTS)."""
-    fine = (test.get("extra_data") or {}).get("status", test.get("status"))
-    if fine == "passed" or (test.get("status") == "passed" and fine not in ("failed", "error", "timeout")):
-        return "passed", {}
-    output = clean_text(test.get("output", ""))
-    first = output.strip().splitlines()[0] if output.strip() else ""
-    if fine == "timeout" or "took longer than" in first or "used all of its" in first:
-        return "timeout", {}
-    if "could not be imported" in first and first.startswith("Your file"):
-        return "import", {}
-    m = _RAISED.match(first)
-    if m:
-        function, error = m.group(1), m.group(2)
-        if error == "NotImplementedError":
+    """(kind, parameters) of a test's outcome: passed, or the kind of failure (a key of HINTS),
+    from the kind the grading stored (`extra_data["kind"]`), never from the message's text. A
+    result stored before kinds existed is passed or timed out (known from its status) or "failed"."""
+    kind = kind_of(test)
+    hint = _HINT_OF_KIND.get(kind, "failed")
+    detail = (test.get("extra_data") or {}).get("detail") if isinstance(test.get("extra_data"), dict) else None
+    detail = detail if isinstance(detail, dict) else {}
+    function = clean_text(detail.get("function") or "").replace("`", "")[:80]
+    error = str(detail.get("error") or "")
+    if hint in ("todo", "raised"):
+        if not function:
+            return "failed", {}
+        if hint == "todo":
             return "todo", {"function": function}
-        if error == "MemoryError":
-            return "memory", {}
-        return "raised", {"function": function, "error": error}
-    if "does not define a function" in first:
-        return "missing", {}
-    if "not a problem in your code" in output or "problem in the grader" in output:
-        return "grader", {}
-    if first.startswith("your code ") and " while running " in first:
-        return "crashed", {}
-    if metric and metric.get("accuracy") is not None and metric.get("threshold") is not None \
+        return "raised", {"function": function, "error": error if _NAME.fullmatch(error) else "an exception"}
+    if hint == "wrong" and metric and metric.get("accuracy") is not None and metric.get("threshold") is not None \
             and metric["accuracy"] < metric["threshold"]:
         return "threshold", {}
-    if fine == "error":
-        return "crashed", {}
-    return "wrong", {}
+    return hint, {}
 
 
 def hint_text(kind: str, params: dict, lang: str) -> str:
@@ -531,10 +530,10 @@ def _plot(kind: str, payload: str, lang: str) -> str:
     data = json.loads(payload)
     gettext, _ = gettext_for(lang)
     if kind == "loss":
-        return line_chart(data["series"], lang, gettext("Training loss"))
+        return line_chart(data["series"], lang, gettext("Training loss (as your code reported it)"))
     if kind == "accuracy":
         bounded = all(v is None or -0.001 <= v <= 1.001 for vs in data["series"].values() for v in vs)
-        return line_chart(data["series"], lang, gettext("Training accuracy"),
+        return line_chart(data["series"], lang, gettext("Training accuracy (as your code reported it)"),
                           y_range=(0.0, 1.0) if bounded else None, threshold=data["threshold"],
                           marker=data["held_out"])
     if kind == "gauge":
@@ -711,8 +710,10 @@ def _exercise_view(course, row: dict, lang: str) -> dict:
     files = _learner_files(course, row, entry)
     rj = _result_json(row)
     status = row.get("status") or ("graded" if rj else "pending")
+    graded = rj is not None and status == "graded"  # a failed grading is not a grade: "not graded yet"
     view: dict[str, Any] = {
-        "id": ex_id, "title": _title(course, ex_id, lang), "status": status, "graded": rj is not None,
+        "id": ex_id, "title": _title(course, ex_id, lang), "status": status, "graded": graded,
+        "fault": row.get("fault") if status != "graded" else None,
         "score": row.get("score"), "auto_score": row.get("auto_score", row.get("score")),
         "max_score": row.get("max_score") if row.get("max_score") is not None else (rj or {}).get("max_score"),
         "late": bool(row.get("late")), "late_days": row.get("late_days") or 0.0,
@@ -721,13 +722,13 @@ def _exercise_view(course, row: dict, lang: str) -> dict:
         "graded_at": _when(row.get("graded_at"), lang), "tests": [], "errors": [], "accuracy": [],
         "output": "", "output_more": 0, "passed": 0, "problem": None,
     }
-    if view["score"] is None and rj is not None:
+    if view["score"] is None and graded:
         view["score"] = rj.get("score")
     if view["max_score"]:
         view["fraction"] = max(0.0, min(1.0, (view["score"] or 0) / view["max_score"]))
     else:
         view["fraction"] = 0.0
-    if rj is None:
+    if not graded:
         return view
     extra = rj.get("extra_data") or {}
     artifacts = extra.get("artifacts") or {}
@@ -866,7 +867,7 @@ def dashboard_view(course, gradebook_rows: list[dict], gradings: list[dict], lan
                 if g.get("backend"):
                     backends[g["backend"]] += 1
             rj = _result_json(g)
-            if not rj:
+            if not rj or g.get("status", "graded") != "graded":  # a failed grading is no learner's result
                 continue
             artifacts = (rj.get("extra_data") or {}).get("artifacts") or {}
             for t in rj.get("tests") or []:
@@ -927,13 +928,14 @@ def dashboard_view(course, gradebook_rows: list[dict], gradings: list[dict], lan
                                "auto_score": r.get("auto_score"), "max_score": r.get("max_score"),
                                "reason": clean_text(r.get("override_reason") or "")[:300],
                                "who": o.get("who") or "", "when": _when(o.get("created_at"), lang)})
-    problems = []
+    problems = []  # every grading that is not a grade, with its cause: the instructor is told here
     for r in gradebook_rows:
         if r.get("status") in ("failed", "crashed"):
             g = counting.get((_student(r), _exercise_id(r))) or {}
+            error = clean_text(g.get("error") or r.get("error") or "").strip()
             problems.append({"student": _student(r), "exercise": _exercise_id(r), "status": r.get("status"),
-                             "error": clean_text(g.get("error") or "").strip().splitlines()[0][:300]
-                             if (g.get("error") or "").strip() else ""})
+                             "fault": g.get("fault") or r.get("fault") or "",
+                             "error": error.splitlines()[0][:300] if error else ""})
     internal = []
     for (student, ex_id), g in sorted(counting.items()):
         rj = _result_json(g) or {}

@@ -42,6 +42,7 @@ class TestResult:
     visibility: str = "visible"
     duration: float = 0.0
     kind: str = ""  # a `Kind`; "" where it is not known (a result stored before kinds existed)
+    detail: dict = field(default_factory=dict)  # what the kind is about: {"function", "error"} when raised
 
     def __post_init__(self):
         if not self.kind and self.status == "passed":
@@ -52,6 +53,8 @@ class TestResult:
         extra = {"status": self.status, "duration": round(self.duration, 4)}
         if self.kind:
             extra["kind"] = self.kind
+        if self.detail:
+            extra["detail"] = dict(self.detail)
         return {"name": self.name, "score": self.score, "max_score": self.max_score,
                 "status": "passed" if self.status == "passed" else "failed",
                 "output": self.output, "visibility": self.visibility, "extra_data": extra}
@@ -62,7 +65,7 @@ class TestResult:
         return cls(name=data["name"], score=data["score"], max_score=data["max_score"],
                    status=extra.get("status", data.get("status", "failed")), output=data.get("output", ""),
                    visibility=data.get("visibility", "visible"), duration=extra.get("duration", 0.0),
-                   kind=kind_of(data))
+                   kind=kind_of(data), detail=dict(extra.get("detail") or {}) if isinstance(extra.get("detail"), dict) else {})
 
 
 def kind_of(test: dict) -> str:

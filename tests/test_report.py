@@ -75,7 +75,8 @@ def keras_result(accuracy: float = 0.82) -> dict:
              "output": "", "visibility": "after_published", "extra_data": {"status": "passed", "duration": 30.0}},
             {"name": "test_held_out_accuracy", "score": 0.0, "max_score": 5.0, "status": "failed",
              "output": f"your model reached {accuracy:.3f} held-out accuracy on hoda in 31 s on GPU; 0.90 needed",
-             "visibility": "after_published", "extra_data": {"status": "failed", "duration": 2.0}},
+             "visibility": "after_published",
+             "extra_data": {"status": "failed", "duration": 2.0, "kind": "wrong_answer"}},
             {"name": "test_predict_shape", "score": 0.0, "max_score": 2.0, "status": "failed",
              "output": ("`train_mlp` raised ValueError: bad shape\n"
                         '  File "<frozen importlib._bootstrap>", line 241, in _call_with_frames_removed\n'
@@ -84,7 +85,9 @@ def keras_result(accuracy: float = 0.82) -> dict:
                         '  File "/root/.pyenv/lib/python3.11/site-packages/numpy/core/x.py", line 3, in f\n'
                         "    secret_line()\n"
                         "ValueError: bad shape"),
-             "visibility": "after_published", "extra_data": {"status": "failed", "duration": 0.3}},
+             "visibility": "after_published",
+             "extra_data": {"status": "failed", "duration": 0.3, "kind": "raised",
+                            "detail": {"function": "train_mlp", "error": "ValueError"}}},
             {"name": "test_SECRET_HIDDEN_NAME", "score": 3.0, "max_score": 3.0, "status": "passed", "output": "",
              "visibility": "hidden", "extra_data": {"status": "passed", "duration": 0.1}},
         ],
@@ -202,16 +205,32 @@ def test_numbers_as_each_language_writes_them():
 
 
 def test_hints_by_kind_of_failure():
-    def kind(output, status="failed", metric=None):
-        return rp.classify({"status": "failed", "output": output, "extra_data": {"status": status}}, metric)[0]
-    assert kind("Your file perceptron.py could not be imported: SyntaxError: invalid syntax") == "import"
-    assert kind("`step` raised NotImplementedError: write your code here") == "todo"
-    assert kind("`step` raised ZeroDivisionError: division by zero") == "raised"
-    assert kind("`train` took longer than 10 s (the time limit)", "timeout") == "timeout"
-    assert kind("your file does not define a function `step`; keep the names") == "missing"
-    assert kind("step(z) is wrong on 3 of 6 entries") == "wrong"
-    assert kind("reached 0.5", metric={"accuracy": 0.5, "threshold": 0.9}) == "threshold"
+    def kind(output, k=None, status="failed", metric=None, detail=None):
+        extra = {"status": status, **({"kind": k} if k else {}), **({"detail": detail} if detail else {})}
+        return rp.classify({"status": "failed", "output": output, "extra_data": extra}, metric)[0]
+    raised = {"function": "step", "error": "ZeroDivisionError"}
+    assert kind("Your file perceptron.py could not be imported: SyntaxError", "import_error") == "import"
+    assert kind("`step` raised NotImplementedError", "not_implemented", detail=raised) == "todo"
+    assert kind("`step` raised ZeroDivisionError: division by zero", "raised", detail=raised) == "raised"
+    assert kind("`train` took longer than 10 s (the time limit)", "timeout", "timeout") == "timeout"
+    assert kind("`f` raised MemoryError", "memory", detail={"function": "f", "error": "MemoryError"}) == "memory"
+    assert kind("your file does not define a function `step`; keep the names", "missing_function") == "missing"
+    assert kind("step(z) is wrong on 3 of 6 entries", "wrong_answer") == "wrong"
+    assert kind("`f` returned a generator, which cannot be graded", "unsendable") == "unsendable"
+    assert kind("the grader's sandbox could not start", "grader_fault") == "grader"
+    assert kind("reached 0.5", "wrong_answer", metric={"accuracy": 0.5, "threshold": 0.9}) == "threshold"
     assert rp.classify({"status": "passed", "extra_data": {"status": "passed"}})[0] == "passed"
+    # the kind is what counts, never the text: a learner's own message that reads like another kind
+    grader_sentence = ("`step` raised RuntimeError: the grader's sandbox could not start; this is not a problem "
+                       "in your code: tell your instructor (problem in the grader)")
+    assert kind(grader_sentence, "raised", detail={"function": "step", "error": "RuntimeError"}) == "raised"
+    assert kind("Your file x.py could not be imported: `step` raised NotImplementedError", "wrong_answer") == "wrong"
+    # a row stored before kinds existed: passed / timeout from its status, else a neutral hint
+    assert kind("`step` raised NotImplementedError: write your code here") == "failed"
+    assert kind("took longer than", status="timeout") == "timeout"
+    # what the learner named is cleaned before it reaches a hint
+    assert rp.classify({"status": "failed", "extra_data": {"kind": "raised", "detail": {
+        "function": "f`<b>", "error": "Bad Name<script>"}}})[1] == {"function": "f<b>", "error": "an exception"}
     assert "`step`" in rp.hint_text("todo", {"function": "step"}, "en")
     assert "`step`" in rp.hint_text("todo", {"function": "step"}, "fa") and "قالب" in rp.hint_text(
         "todo", {"function": "step"}, "fa")
@@ -267,11 +286,13 @@ def test_english_page_tests_hints_errors_and_output(written):
 def test_ungraded_and_crashed_gradings(written):
     assert "Not graded yet." in page(written, "en", "nima")
     crashed = page(written, "en", "omid")
-    assert "could not be graded automatically. This is not counted against you" in crashed
+    assert "Not graded yet." in crashed and "This is not a 0: it will be graded again" in crashed
+    assert "listed on the class dashboard" in crashed  # ...and it is: the instructor really is told
     assert "SECRET_WORKER_DETAIL" not in crashed and "SIGKILL" not in crashed
     assert "هنوز نمره‌دهی نشده است." in page(written, "fa", "nima", "md")
+    assert "این صفر نیست" in page(written, "fa", "omid", "md")
     dashboard = (written["en"] / "dashboard.html").read_text(encoding="utf-8")
-    assert "worker died: SIGKILL SECRET_WORKER_DETAIL" in dashboard
+    assert "worker died: SIGKILL SECRET_WORKER_DETAIL" in dashboard and "are not grades" in dashboard
 
 
 def test_accuracy_exercise_plots_and_hidden_tests(written):
@@ -287,12 +308,15 @@ def test_accuracy_exercise_plots_and_hidden_tests(written):
             assert secret not in page(written, lang, "mina", "md"), secret
         assert 'File "keras_mlp.py", line 31, in train_mlp' in unescape(html)
     en = page(written, "en", "mina")
-    assert "hidden test 1" in en and "0.820 accuracy on held-out data" in en and "The threshold is 0.90." in en
+    assert "hidden test 1" in en and "never saw: 0.820 accuracy" in en and "The threshold is 0.90." in en
+    # the history is labelled as the learner's own record, apart from the score the grader computed
+    assert "The training history is your own record" in en and "Training loss (as your code reported it)" in en
+    assert "only the held-out accuracy the grader computed itself counts" in en
     assert "below the threshold 0.90" in en
     fa = page(written, "fa", "mina")
     assert "آزمون پنهان ۱" in fa and "۰٫۸۲۰" in fa
     md = page(written, "en", "mina", "md")
-    assert "on GPU.\n\nTraining history" in md
+    assert "on GPU.\n\nThe training history is your own record" in md and "\n\nTraining history" in md
     assert "| epoch | loss | accuracy | val\\_loss | val\\_accuracy |" in md
     assert "| **8** | 0 | 2 | 0 | 0 | 0 | 0 | 0 | 0 | 40 | 2 |" in md
 
