@@ -459,7 +459,7 @@ def collect(course_dir, db):
         for i in r.get("ignored") or []:
             if i.get("refused"):
                 click.echo(f"  refused {_plain(r['student'], 200)}/{_plain(r['exercise'], 200)}/"
-                           f"{_plain(i['submission'], 200)}: {_plain(i['reason'], 2000)}")
+                           f"{_plain(i['submission'], 200)}: {_plain(i['reason'].removeprefix('refused: '), 2000)}")
 
 
 @main.command()

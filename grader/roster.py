@@ -237,9 +237,18 @@ def import_csv(course: Course, csv_path: Path | str) -> list[Learner]:
             checked.append((line, learner))
     if not errors and not rows:
         errors.append(f"{source}: no learners under the header; nothing to import")
+    if rows:
+        errors += _merge(load_roster(course), checked, source)[2]
     if errors:
+        errors.sort(key=_row_number)
         raise RosterError("\n".join(errors) + "\nnothing was imported")
     return _apply(course, checked, source)
+
+
+def _row_number(message: str) -> int:
+    import re
+    found = re.search(r" row (\d+)", message)
+    return int(found.group(1)) if found else 0
 
 
 def _apply(course: Course, new: list[tuple[int, Learner]], source: str) -> list[Learner]:
