@@ -10,11 +10,17 @@ from grader.testing import expect_array, expect_bool, expect_number, expect_tupl
 GATE_INPUTS = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype=float)
 
 
-def _check_training(result, what, want_w, want_b, want_converged):
+def _check_training(result, what, want_w, want_b, want_converged, if_step_0_is_1=None):
+    """`if_step_0_is_1`: what the rule gives when it predicts 1 at exactly x . w + b = 0. That
+    mistake is test_step_is_heaviside's, so it is not counted again here."""
     w, b, converged = expect_tuple(result, what, 3)
     w = expect_array(w, f"the weights w returned by {what}", shape=(len(want_w),), dtype_kind="f")
     b = expect_number(b, f"the bias b returned by {what}")
     converged = expect_bool(converged, f"the converged flag returned by {what}")
+    if if_step_0_is_1 is not None:
+        alt_w, alt_b, alt_converged = if_step_0_is_1
+        if np.allclose(w, alt_w) and np.isclose(b, alt_b) and converged == alt_converged:
+            return
     got = f"w = {w.tolist()}, b = {b}, converged = {converged}"
     want = f"w = {list(want_w)}, b = {want_b}, converged = {want_converged}"
     assert np.allclose(w, want_w) and np.isclose(b, want_b) and converged == want_converged, (
@@ -32,6 +38,11 @@ def test_step_is_heaviside(submission):
     assert np.array_equal(out, [0, 0, 0, 1, 1]), (
         f"step({z.tolist()}) returned {out.tolist()}, expected [0, 0, 0, 1, 1]: "
         "1 where z > 0 and 0 elsewhere (also 0 at z = 0)")
+    # seed 000: "if the input is 0 the output is 0 whatever the weights": the sum is exactly 0
+    out = expect_array(submission.predict(np.zeros((3, 2)), np.array([0.7, -2.5]), 0.0),
+                       "predict(zeros((3, 2)), w, 0)", shape=(3,), dtype_kind="i")
+    assert np.array_equal(out, [0, 0, 0]), (
+        f"with x = 0 and b = 0 the weighted sum is exactly 0 and the output must be step(0) = 0, got {out.tolist()}")
 
 
 @points(1)
@@ -47,13 +58,15 @@ def test_lecture_example_six_minus_four(submission):
 @points(1)
 def test_zero_input_needs_a_bias(submission):
     # seed 000: "if the input is 0 the output is 0 whatever the weights ... we fix this by adding a bias"
+    # (the output for b = 0, step(0) = 0, is test_step_is_heaviside's)
     X = np.zeros((3, 2))
     w = np.array([0.7, -2.5])
-    out = expect_array(submission.predict(X, w, 0.0), "predict(zeros((3, 2)), w, 0)", shape=(3,), dtype_kind="i")
-    assert np.array_equal(out, [0, 0, 0]), f"with x = 0 and b = 0 the output must be 0, got {out.tolist()}"
     out = expect_array(submission.predict(X, w, 1.0), "predict(zeros((3, 2)), w, 1)", shape=(3,), dtype_kind="i")
     assert np.array_equal(out, [1, 1, 1]), (
         f"with x = 0 and b = 1 the weighted sum is 1 > 0, so the output must be 1, got {out.tolist()}")
+    out = expect_array(submission.predict(X, w, -1.0), "predict(zeros((3, 2)), w, -1)", shape=(3,), dtype_kind="i")
+    assert np.array_equal(out, [0, 0, 0]), (
+        f"with x = 0 and b = -1 the weighted sum is -1 < 0, so the output must be 0, got {out.tolist()}")
 
 
 @points(1)
@@ -90,7 +103,8 @@ def test_train_identity_neuron(submission):
     # seed 001: the first McCulloch-Pitts neuron, C = A (one input)
     X = np.array([[0.0], [1.0]])
     y = np.array([0, 1])
-    _check_training(submission.train_perceptron(X, y), "train_perceptron on C = A", [1.0], 0.0, True)
+    _check_training(submission.train_perceptron(X, y), "train_perceptron on C = A", [1.0], 0.0, True,
+                    if_step_0_is_1=([1.0], -1.0, True))
 
 
 @points(2)
@@ -99,12 +113,15 @@ def test_train_and_first_epoch(submission):
     # the first epoch (0 + 0 = 0 is not > 0), so w = 0 + 1 * (1 - 0) * [1, 1] and b = 0 + 1 * (1 - 0)
     y = np.array([0, 0, 0, 1])
     _check_training(submission.train_perceptron(GATE_INPUTS, y, lr=1.0, epochs=1),
-                    "train_perceptron(AND, lr=1.0, epochs=1)", [1.0, 1.0], 1.0, False)
+                    "train_perceptron(AND, lr=1.0, epochs=1)", [1.0, 1.0], 1.0, False,
+                    if_step_0_is_1=([1.0, 1.0], 0.0, False))
 
 
 @points(2)
 def test_train_and_or(submission):
     _check_training(submission.train_perceptron(GATE_INPUTS, np.array([0, 0, 0, 1]), lr=1.0, epochs=100),
-                    "train_perceptron(AND, lr=1.0)", [2.0, 1.0], -2.0, True)
+                    "train_perceptron(AND, lr=1.0)", [2.0, 1.0], -2.0, True,
+                    if_step_0_is_1=([2.0, 1.0], -3.0, True))
     _check_training(submission.train_perceptron(GATE_INPUTS, np.array([0, 1, 1, 1]), lr=1.0, epochs=100),
-                    "train_perceptron(OR, lr=1.0)", [1.0, 1.0], 0.0, True)
+                    "train_perceptron(OR, lr=1.0)", [1.0, 1.0], 0.0, True,
+                    if_step_0_is_1=([1.0, 1.0], -1.0, True))
