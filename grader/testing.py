@@ -150,7 +150,10 @@ def expect_number(value, what: str, finite: bool = True) -> float:
 
 
 def expect_int(value, what: str) -> int:
-    """Check that `value` is a whole number (int or numpy integer; not bool, not float)."""
+    """Check that `value` is a whole number (int, numpy integer or 0-d integer array; not bool,
+    not float)."""
+    if isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind in "iu":
+        value = value.item()
     if isinstance(value, np.integer):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
@@ -160,7 +163,9 @@ def expect_int(value, what: str) -> int:
 
 
 def expect_bool(value, what: str) -> bool:
-    """Check that `value` is a bool (Python or numpy)."""
+    """Check that `value` is a bool (Python or numpy, or a 0-d boolean array)."""
+    if isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind == "b":
+        value = value.item()
     if isinstance(value, np.bool_):
         value = bool(value)
     if not isinstance(value, bool):
