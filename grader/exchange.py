@@ -6,11 +6,13 @@ nbgrader's exchange on a JupyterHub server).
   inbound/                                    0711: learners reach their own folder, cannot list or create
     <student>/                                0700, the learner's (made by `dlgrade roster add/import`)
       <exercise>/                             0700
-      20261201T235900Z-<sha256[:12]>/         one submission (0700, files 0600), never changed after it is written
-        perceptron.py ...                     the submitted files (exactly what a grading uses)
-        submission.json                       student, exercise, submitted_at, sha256, files, sizes
-      20261201T235900Z-<sha256[:12]>-2/       the same content again in the same second
-      .incoming-XXXX/                         a submission being written (ignored by everyone)
+        20261201T235900Z-<sha256[:12]>/       one submission (0700, files 0600), never changed after it is written
+          perceptron.py ...                   the submitted files (exactly what a grading uses)
+          submission.json                     student, exercise, submitted_at, sha256, files, sizes
+        20261201T235900Z-<sha256[:12]>-2/     the same content again in the same second
+        .incoming-XXXX/                       a submission being written (ignored by everyone)
+  feedback/<student>/                         0711 / 0700 the learner's: released pages (grader/roster.py)
+  users/<os user>                             0711 / 0644: the learner-readable id of each OS user
 ```
 
 `submit` validates everything before it writes anything, writes the submission into a hidden
@@ -379,6 +381,10 @@ def submit(exchange_root: Path | str, exercise: Exercise, path: Path | str, stud
                 pass
         if isinstance(err, ExchangeError):
             raise
+        if getattr(err, "errno", None) in (errno.EACCES, errno.EPERM):
+            raise ExchangeError(f"you may not write to {inbound / student}: a learner submits only into the folder "
+                                "the instructor made for them (dlgrade roster add ID --user NAME); nothing was "
+                                "submitted") from None
         raise ExchangeError(f"could not write your submission to {inbound / student}: {err.strerror or err}; "
                             "nothing was submitted, try again or tell your instructor") from None
     return {**record, "id": final.name, "path": str(final)}
@@ -584,7 +590,7 @@ def collect(course: Course, exchange_root: Path | str | None = None, now: dateti
 def _collect_locked(course: Course, root: Path, now: datetime) -> list[dict]:
     from .roster import load_roster
     roster = load_roster(course)
-    results = []
+    results, entries = [], {}
     for sdir in _subdirs(root / INBOUND):
         student = sdir.name
         learner = roster.get(student)
@@ -619,7 +625,9 @@ def _collect_locked(course: Course, root: Path, now: datetime) -> list[dict]:
                 results.append({**base, "collected": False, "skipped": True, "ignored": [],
                                 "reason": f"not an exercise of course {course.id}"})
                 continue
-            entry = course.exercise(exercise).entry
+            if exercise not in entries:
+                entries[exercise] = course.exercise(exercise).entry
+            entry = entries[exercise]
             records = []
             for sub in _subdirs(edir):
                 try:
