@@ -527,7 +527,8 @@ def _print_summary(summary) -> None:
     table = Table("student", "exercise", "status", "score", "time (s)")
     for r in summary.rows:
         score = "-" if r["score"] is None else f"{r['score']:g} / {r['max_score']:g}"
-        table.add_row(r["student"], r["exercise"], r["status"] if not r.get("fault") else f"{r['status']} ({r['fault']})",
+        table.add_row(_safe(r["student"], 200), _safe(r["exercise"], 200),
+                      _safe(r["status"] if not r.get("fault") else f"{r['status']} ({r['fault']})", 80),
                       score, "-" if r["seconds"] is None else f"{r['seconds']:.1f}")
     console = Console()
     if summary.rows:
@@ -560,8 +561,9 @@ def grades(course_dir, db, as_json):
     table = Table("student", "exercise", "score", "late", "override", "status")
     for r in rows:
         score = "-" if r["score"] is None else f"{r['score']:g} / {r['max_score'] or 0:g}"
-        table.add_row(r["student"], r["exercise"], score, f"{r['late_days']:.1f} d" if r["late"] else "",
-                      r["override_reason"] or "" if r["overridden"] else "",
+        table.add_row(_safe(r["student"], 200), _safe(r["exercise"], 200), score,
+                      f"{r['late_days']:.1f} d" if r["late"] else "",
+                      _safe(r["override_reason"] or "", 200) if r["overridden"] else "",
                       r["status"] if not r.get("fault") else f"{r['status']} ({r['fault']}): {escape(_plain(r.get('error'), 80))}")
     Console().print(table)
 
