@@ -3,14 +3,24 @@
 Run them with `dlgrade check`. Each test says where its numbers come from.
 """
 
-from grader.testing import expect_int, expect_raises, expect_tuple, points
+from grader.testing import Feedback, expect_int, expect_number, expect_raises, expect_tuple, points
+
+
+def _whole(value, call):
+    """A size as an int. 37.0 is accepted for 37 here: that sizes are ints is
+    test_sizes_are_ints' property alone, so that mistake costs one test."""
+    number = expect_number(value, call)
+    if number != int(number):
+        raise Feedback(f"{call} returned {number:g}, which is not a whole number of pixels; round the division "
+                       "down (//)")
+    return int(number)
 
 
 def _size(submission, fn, *args, **kwargs):
-    """Call submission.<fn>(...) and check that it returns an int."""
+    """Call submission.<fn>(...) and check that it returns a whole number."""
     shown = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
     call = f"{fn}({shown})"
-    return expect_int(getattr(submission, fn)(*args, **kwargs), call), call
+    return _whole(getattr(submission, fn)(*args, **kwargs), call), call
 
 
 def _check(submission, fn, args, want, why, **kwargs):
@@ -22,7 +32,7 @@ def _shape(submission, input_shape, filters, f, want, why, **kwargs):
     shown = ", ".join([repr(input_shape), repr(filters), repr(f)] + [f"{k}={v!r}" for k, v in kwargs.items()])
     call = f"conv_output_shape({shown})"
     got = expect_tuple(submission.conv_output_shape(input_shape, filters, f, **kwargs), call, 3)
-    got = tuple(expect_int(v, f"each item of {call}") for v in got)
+    got = tuple(_whole(v, f"each item of {call}") for v in got)
     assert got == want, f"{call} should be {want} ({why}), got {got}"
 
 
@@ -132,7 +142,7 @@ def test_mnist_cnn_28_26_13_11_5(submission):
     _check(submission, "conv_output_size", (13, 5), 11, "13 + 2*1 - 5 + 1", padding=1)
     _check(submission, "pool_output_size", (11, 2, 2), 5, "floor((11 - 2) / 2) + 1: round down")
     _shape(submission, (13, 13, 10), 20, 5, (11, 11, 20), "the second convolution", padding=1)
-    side = expect_int(submission.pool_output_size(11, 2, 2), "pool_output_size(11, 2, 2)")
+    side = _whole(submission.pool_output_size(11, 2, 2), "pool_output_size(11, 2, 2)")
     assert side * side * 20 == 500, f"20 maps of {side}x{side} should give 20x5x5 = 500 inputs, got {side * side * 20}"
 
 
@@ -143,7 +153,7 @@ def test_emnist_cnn_flattens_to_294(submission):
     _shape(submission, (28, 28, 1), 6, 3, (28, 28, 6), "3x3, padding 1", padding=1)
     _check(submission, "pool_output_size", (28, 2, 2), 14, "(28 - 2) / 2 + 1")
     _shape(submission, (14, 14, 6), 6, 3, (14, 14, 6), "3x3, padding 1", padding=1)
-    side = expect_int(submission.pool_output_size(14, 2, 2), "pool_output_size(14, 2, 2)")
+    side = _whole(submission.pool_output_size(14, 2, 2), "pool_output_size(14, 2, 2)")
     assert side * side * 6 == 294, f"in_features should be 7 * 7 * 6 = 294, got {side}*{side}*6 = {side * side * 6}"
 
 
@@ -226,3 +236,14 @@ def test_a_filter_that_does_not_fit_raises_value_error(submission):
         submission.conv_output_size(5, 7)
     with expect_raises("ValueError", "pool_output_size(2, 3, 2) (the window does not fit)"):
         submission.pool_output_size(2, 3, 2)
+
+
+@points(1)
+def test_sizes_are_ints(submission):
+    # "All sizes are ints": 37, not 37.0 (// divides whole numbers and rounds down)
+    expect_int(submission.conv_output_size(39, 3), "conv_output_size(39, 3)")
+    expect_int(submission.pool_output_size(55, 3, 2), "pool_output_size(55, 3, 2)")
+    expect_int(submission.same_padding(3), "same_padding(3)")
+    expect_int(submission.conv_transpose_output_size(7, 3, stride=2), "conv_transpose_output_size(7, 3, stride=2)")
+    for v in expect_tuple(submission.conv_output_shape((32, 32, 3), 6, 5), "conv_output_shape((32, 32, 3), 6, 5)", 3):
+        expect_int(v, "each item of conv_output_shape((32, 32, 3), 6, 5)")
