@@ -413,7 +413,9 @@ def status(student, exercise, everyone, as_json, course_dir):
     Console().print(table)
     if not records:
         click.echo("no submissions yet")
-    click.echo("course with a roster: you act only as yourself (your OS user's id)" if multi else
+    click.echo(("course with a roster: learners act only as themselves; the instructor may name any --student"
+                if is_instructor(course.exchange_path) else
+                "course with a roster: you act only as yourself (your OS user's id)") if multi else
                "single-user course (no roster): student ids are taken as given and whoever runs dlgrade owns "
                "everything; a shared server needs a roster (dlgrade roster add ID --user NAME)")
 

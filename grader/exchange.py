@@ -594,7 +594,7 @@ def _collect_locked(course: Course, root: Path, now: datetime) -> list[dict]:
     for sdir in _subdirs(root / INBOUND):
         student = sdir.name
         learner = roster.get(student)
-        owner = _roster_uid(learner) if roster else None
+        owner = _roster_uid(learner) if learner is not None else None
         problem = None
         if roster and learner is None:
             problem = f"{student} is not on the course's roster; nothing collected, nothing removed"

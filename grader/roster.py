@@ -104,7 +104,7 @@ def _parse(text: str, source: str) -> tuple[list[tuple[int, dict]], list[str]]:
     return rows, []
 
 
-def _check_row(line: int, fields: dict, source: str) -> tuple[Learner | None, str | None]:
+def _check_row(line: int, fields: dict, source: str, need_user: bool = True) -> tuple[Learner | None, str | None]:
     where = f"{source} row {line}" if line else source
     if fields.get("_extra"):
         return None, f"{where}: more values than columns in the header"
@@ -116,7 +116,8 @@ def _check_row(line: int, fields: dict, source: str) -> tuple[Learner | None, st
     if not user:
         return None, f"{where}: no user for id {learner_id}; give the learner's OS user name"
     try:
-        pwd.getpwnam(user)
+        if need_user:  # a stored roster stays readable when an account goes (collect then refuses its folder)
+            pwd.getpwnam(user)
     except KeyError:
         return None, (f"{where}: no OS user {user!r} on this machine (id {learner_id}); create the account first "
                       "(useradd) or fix the name")
@@ -139,7 +140,7 @@ def load_roster(course: Course) -> dict[str, Learner]:
     rows, errors = _parse(text, str(path))
     learners: dict[str, Learner] = {}
     for line, fields in rows:
-        learner, why = _check_row(line, fields, str(path))
+        learner, why = _check_row(line, fields, str(path), need_user=False)
         if why:
             errors.append(why)
         elif learner.id in learners:
@@ -295,7 +296,8 @@ def _check_folder(course: Course, learner: Learner) -> None:
         except FileNotFoundError:
             continue
         if not stat.S_ISDIR(st.st_mode):
-            raise RosterError(f"{path} is not a folder (a link or a file); remove it and run again; nothing was changed")
+            raise RosterError(f"{path} is not a folder (a link or a file); remove it and run again; nothing was "
+                              "changed")
         if st.st_uid not in (learner.uid, os.geteuid()):
             raise RosterError(f"{path} already exists and belongs to user {_owner(st)}, not {learner.user}: made "
                               f"before the roster, or squatted; move it aside (its content is kept) and run again; "
@@ -451,6 +453,14 @@ __all__ = ["Learner", "RosterError", "ROSTER_FILE", "USERS", "load_roster", "has
            "roster_path"]
 
 
+def _exists(user: str) -> bool:
+    try:
+        pwd.getpwnam(user)
+        return True
+    except KeyError:
+        return False
+
+
 # --- releasing feedback to learners who own their folder --------------------------------------
 
 def release_feedback(course: Course, gradebook, lang: str = "fa", *, exercise: str | None = None,
@@ -468,7 +478,7 @@ def release_feedback(course: Course, gradebook, lang: str = "fa", *, exercise: s
     roster = load_roster(course)
     if not roster:
         return release(course, gradebook, lang, exercise=exercise, student=student), []
-    prepare_exchange(course, list(roster.values()))
+    prepare_exchange(course, [l for l in roster.values() if _exists(l.user)])
     root = Path(course.exchange_path).expanduser()
     stage = Path(tempfile.mkdtemp(prefix=".release-", dir=root))
     released, notes = [], []
@@ -480,6 +490,10 @@ def release_feedback(course: Course, gradebook, lang: str = "fa", *, exercise: s
             learner = roster.get(who)
             if learner is None:
                 notes.append(f"{who} is not on the roster: their feedback on {ex_id} was not released")
+                continue
+            if not _exists(learner.user):
+                notes.append(f"{who}'s OS user {learner.user} does not exist: their feedback on {ex_id} was not "
+                             "released")
                 continue
             uid, gid = learner.uid, learner.gid
             for item in folder.iterdir():

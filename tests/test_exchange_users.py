@@ -317,6 +317,11 @@ def test_squatting_a_learners_folder(course, users):
     out = run_cli("collect", "--course", str(course.root))
     assert out["code"] == 0, out["output"]
     assert f"inbound/carol/ is owned by {users['mallory']}, not {users['carol']}" in out["output"]
+    assert owner(squat) == users["mallory"] and (squat / "perceptron").is_dir()  # reported, not removed
+    # a folder of an id that is not on the roster is reported and left alone
+    (ex / "inbound" / "zed" / "perceptron").mkdir(parents=True)
+    out = run_cli("collect", "--course", str(course.root))
+    assert out["code"] == 0 and "skipped zed/perceptron: zed is not on the course's roster" in out["output"]
 
 
 # --- submitting as someone else -------------------------------------------------------------
