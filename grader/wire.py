@@ -318,6 +318,9 @@ class _Decoder:
             raise WireError("a model's compile config is not text")
         if type(weights) is not list:
             raise WireError("a model description is malformed")
+        if len(config) > MAX_CONFIG or len(compile_config or "") > MAX_CONFIG:
+            raise WireError(f"a model's config of {max(len(config), len(compile_config or '')) / (1 << 20):.1f} MiB "
+                            f"is over the {MAX_CONFIG >> 20} MiB limit; build a smaller model")
         config = self.string(config, MAX_CONFIG)
         compile_config = None if compile_config is None else self.string(compile_config, MAX_CONFIG)
         name = clean_text(name, MAX_NAME)

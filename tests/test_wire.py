@@ -175,7 +175,7 @@ def test_model_descriptions_are_cleaned_and_capped():
     assert ref.name.startswith("mn") and len(ref.name) <= wire.MAX_NAME and "\x1b" not in ref.name
     assert ref.config == '{"name": "ab"}'
     model["config"] = "x" * (wire.MAX_CONFIG + 1)
-    with pytest.raises(wire.WireError):
+    with pytest.raises(wire.WireError, match="config of 8.0 MiB is over the 8 MiB limit"):
         wire.decode(_frame({"value": {"M": model}}, []))
 
 
