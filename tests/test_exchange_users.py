@@ -471,11 +471,20 @@ def test_each_learner_submits_and_reads_only_their_own_feedback(course, users, s
     assert out["code"] == 0 and "Collected 2 submission(s)" in out["output"], out["output"]
     out = run_cli("autograde", "--course", root, "--workers", "1")
     assert out["code"] == 0, out["output"]
+    ex = Path(course.exchange_path)
+    # carol plants a link where her feedback will go, hoping root writes through it
+    victim = shared / f"victim-{secrets.token_hex(2)}"
+    victim.mkdir()
+    out = as_user(users["carol"], os.symlink, str(victim), str(ex / "feedback" / "carol" / "perceptron"))
+    assert "exception" not in out, out
     out = run_cli("release-feedback", "--course", root, "--lang", "en")
     assert out["code"] == 0 and "Released 2 feedback report(s) for 2 learner(s)" in out["output"], out["output"]
+    assert list(victim.iterdir()) == [] and not (ex / "feedback" / "carol" / "perceptron").is_symlink()
+    assert [p.name for p in (ex / "feedback" / "carol").iterdir()] == ["perceptron"]  # the link is gone
+    out = run_cli("release-feedback", "--course", root, "--lang", "en")  # a second release replaces the first
+    assert out["code"] == 0, out["output"]
     out = run_cli("report", "--course", root, "--lang", "en")
     assert out["code"] == 0, out["output"]
-    ex = Path(course.exchange_path)
     for role in ("carol", "bob"):
         folder = ex / "feedback" / role / "perceptron"
         assert owner(ex / "feedback" / role) == users[role] and mode(ex / "feedback" / role) == 0o700
