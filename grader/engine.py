@@ -158,7 +158,7 @@ def grade_once(exercise: Exercise, submission: Path, suite: str = "hidden", slot
         output = session.close()
         shutil.rmtree(stage, ignore_errors=True)
         _forget_modules(roots)
-    internal = list(plugin.internal_errors) + session.faults
+    internal = session.faults + list(plugin.internal_errors)  # the machine's own words first
     if plugin.collect_errors or (exit_code not in (0, 1) and not plugin.results):
         internal += plugin.collect_errors or [f"pytest exited with {exit_code}"]
         plugin.results.append(TestResult("tests could be collected", 0.0, 1.0, "error",

@@ -96,7 +96,7 @@ class SandboxSession:
                 self.sandbox.start()
         except SandboxStartError as err:
             self.sandbox = None
-            self.faults.append(err.details)
+            self.faults.append(f"{err}: {err.details}" if err.details else str(err))
             self.broken = f"{err}; this is not a problem in your code"
             self.broken_status, self.broken_kind = "error", Kind.GRADER_FAULT
             raise GraderFault(self.broken) from None

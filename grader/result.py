@@ -116,7 +116,8 @@ class Result:
             return None
         details = [str(e).strip() for e in self.extra_data.get("internal_errors") or [] if str(e).strip()]
         lines = [ln.strip() for ln in (details[0] if details else faulty[0].output).splitlines() if ln.strip()]
-        cause = lines[-1] if lines else "a test could not run"
+        # a traceback says what went wrong last; anything else (what a failed start printed) first
+        cause = (lines[-1] if "Traceback" in lines[0] else lines[0]) if lines else "a test could not run"
         return f"grader fault in {len(faulty)} of {len(self.tests)} tests ({faulty[0].name}): {cause}"[:1000]
 
     def to_json(self) -> dict:
