@@ -42,6 +42,7 @@ class Task:
     device: str = "auto"
     gpu: bool = False
     hoda_dir: str = ""
+    heldout_seed: int | None = None  # the course's secret held-out seed (trusted workers only)
     suite: str = "hidden"
     attempts: int = 0
 
@@ -82,6 +83,7 @@ def plan(course, gradebook: Gradebook, exercise: str | None = None, student: str
     cached ones that need none."""
     exercises = {}
     tasks, cached = [], []
+    seed = None
     for sub in counting_submissions(gradebook, student, exercise):
         ex_id = sub["exercise_id"]
         if ex_id not in exercises:
@@ -93,11 +95,14 @@ def plan(course, gradebook: Gradebook, exercise: str | None = None, student: str
         if not force and gradebook.find_grading(key) is not None:
             cached.append({"student": sub["student_id"], "exercise": ex_id, "key": key})
             continue
+        if seed is None:
+            from .course import heldout_seed
+            seed = heldout_seed(course)
         tasks.append(Task(task_id=f"{sub['id']}:{key[:16]}", student=sub["student_id"], exercise_id=ex_id,
                           submission_id=sub["id"], key=key, exercise_hash=ex_hash,
                           exercise_dir=str(ex.directory), solutions_dir=str(course.solutions_dir),
                           submission_path=sub["path"], device=device, gpu=ex.gpu != "no",
-                          hoda_dir=os.environ.get("DLGRADE_HODA_DIR", "")))
+                          hoda_dir=os.environ.get("DLGRADE_HODA_DIR", ""), heldout_seed=seed))
     return tasks, cached
 
 

@@ -474,6 +474,7 @@ def init_course(directory: Path | str, course_id: str | None = None, title: str 
                 _copy_folder(src_solutions / ex.id, build / "solutions" / ex.id)
         (build / "solutions").mkdir(exist_ok=True)
         os.chmod(build / "solutions", 0o700)
+        _write_heldout_seed(build / "solutions" / HELDOUT_SEED_FILE)
         (build / COURSE_FILE).write_text(course_toml(course), encoding="utf-8")
         os.chmod(build / COURSE_FILE, 0o600)
         os.chmod(build / "exercises", 0o700)
@@ -489,6 +490,37 @@ def init_course(directory: Path | str, course_id: str | None = None, title: str 
         shutil.rmtree(build, ignore_errors=True)
         raise
     return load_course(target)
+
+
+HELDOUT_SEED_FILE = ".heldout-seed"  # in solutions/ (0700): instructor only, never released
+
+
+def _write_heldout_seed(path: Path) -> int:
+    import secrets
+    seed = secrets.randbelow(2**62)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(f"{seed}\n")
+    return seed
+
+
+def heldout_seed(course: Course) -> int:
+    """The course's secret seed that draws the held-out data of threshold tests
+    (`solutions/.heldout-seed`, 0600, made by `dlgrade init`; made here for an older course)."""
+    path = course.solutions_dir / HELDOUT_SEED_FILE
+    try:
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        try:
+            return _write_heldout_seed(path)
+        except FileExistsError:
+            text = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as err:
+        raise CourseError(f"cannot read the course's held-out seed {path}: {err}; restore it from a backup "
+                          "(a new seed changes every held-out set)") from None
+    if not text.isdigit():
+        raise CourseError(f"{path} does not hold a seed (a non-negative integer); restore it from a backup")
+    return int(text)
 
 
 def apply_late_policy(course: Course, rows: list[dict]) -> list[dict]:

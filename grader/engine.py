@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import secrets
 import shutil
 import sys
 import tempfile
@@ -100,17 +101,19 @@ def _forget_modules(roots: list[Path]) -> None:
 
 def grade(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int = 0,
           env: dict[str, str] | None = None, limits: Limits | None = None, device: str = "auto",
-          sandbox_factory=None, retry_factory=None, retries: int = 1) -> Result:
+          sandbox_factory=None, retry_factory=None, retries: int = 1, heldout_seed: int | None = None) -> Result:
     """Grade `submission` like `grade_once`; a grading with a grader fault (`Result.grader_fault`)
     is graded again, `retries` times, in a fresh sandbox (`retry_factory`, e.g. a fresh zygote's,
     else a new sandbox without a zygote). A fault that stays is the result's `grader_fault`: the
     caller stores it as failed, never as a grade. `extra_data["attempts"]` counts the gradings."""
-    result = grade_once(exercise, submission, suite, slot, env, limits, device, sandbox_factory)
+    result = grade_once(exercise, submission, suite, slot, env, limits, device, sandbox_factory,
+                        heldout_seed=heldout_seed)
     attempts, faults = 1, []
     while result.grader_fault and attempts <= retries:
         faults.append(result.grader_fault)
         factory = retry_factory() if callable(retry_factory) else None
-        result = grade_once(exercise, submission, suite, slot, env, limits, device, factory)
+        result = grade_once(exercise, submission, suite, slot, env, limits, device, factory,
+                            heldout_seed=heldout_seed)
         attempts += 1
     result.extra_data["attempts"] = attempts
     if faults:
@@ -120,8 +123,10 @@ def grade(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int
 
 def grade_once(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int = 0,
                env: dict[str, str] | None = None, limits: Limits | None = None, device: str = "auto",
-               sandbox_factory=None) -> Result:
+               sandbox_factory=None, heldout_seed: int | None = None) -> Result:
     """Grade `submission` (a file or folder) against the exercise's `suite` ("public"/"hidden").
+    `heldout_seed` draws the held-out data of threshold tests (the `heldout_seed` fixture): a
+    course's secret seed; None draws one for this grading.
     `limits` overrides the exercise's own; `slot` picks the sandbox uid (one per parallel grading);
     `device` is auto/cpu/gpu (a GPU only for exercises whose `gpu` setting allows it);
     `sandbox_factory(files, entry, limits, device)` supplies the sandbox (a worker's zygote)."""
@@ -149,7 +154,8 @@ def grade_once(exercise: Exercise, submission: Path, suite: str = "hidden", slot
     session = SandboxSession(staged, exercise.entry, limits, secret_dirs, slot=slot, env=env, device=run_on,
                              sandbox_factory=sandbox_factory)
     plugin = GradingPlugin(session, exercise.solution if suite == "hidden" else None, visibility,
-                           limits.memory_mb, exercise)
+                           limits.memory_mb, exercise,
+                           heldout_seed=secrets.randbelow(2**31) if heldout_seed is None else int(heldout_seed))
     roots = [test_file.parent.resolve()] + ([exercise.solution_dir.resolve()] if exercise.solution_dir else [])
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):

@@ -112,8 +112,9 @@ def _run_child(folder: Path, caps: Caps, n: int) -> np.ndarray:
     if status == "refused":  # the learner's model: over a cap, or not rebuildable
         raise Feedback(str(answer.get("message", "your model could not be rebuilt"))[:2000])
     if status != "ok" or rc != 0:
-        raise HeldOutPredictorFault(f"the held-out predictor failed ({status}): "
-                                    f"{str(answer.get('message', ''))[:2000]}; {_tail(folder)}")
+        raise HeldOutPredictorFault(f"the held-out predictor failed ({status}) within its limits (memory limit "
+                                    f"{caps.predict_memory_mb} MB, {caps.predict_seconds:g} s): "
+                                    f"{str(answer.get('message', ''))[-2000:]}; {_tail(folder)}")
     try:
         out = np.load(folder / "out.npy", allow_pickle=False)
     except Exception as err:

@@ -202,6 +202,24 @@ def resolve_device(requested: str, allowed: str = "optional") -> str:
     return "cpu"
 
 
+def bundled_data_dirs() -> list[str]:
+    """Folders of data sets bundled with installed packages (scikit-learn's datasets/data and
+    datasets/images: load_digits, load_sample_images ...) that the sandbox sees empty, so that no
+    held-out input of a digits split is readable inside. Found without importing the package."""
+    import importlib.util
+    try:
+        spec = importlib.util.find_spec("sklearn")
+    except (ImportError, ValueError):
+        return []
+    found = []
+    for root in (spec.submodule_search_locations or []) if spec else []:
+        for sub in ("data", "images"):
+            path = os.path.realpath(os.path.join(root, "datasets", sub))
+            if os.path.isdir(path) and path not in found:
+                found.append(path)
+    return found
+
+
 @functools.lru_cache(maxsize=1)
 def probe() -> Protections:
     """Find out once per process which protections this machine gives a sandbox."""
@@ -417,6 +435,8 @@ class Sandbox(Channel):
             args += ["--ro-bind", "/sys", "/sys"]
         for path in _python_paths(self.secret_dirs):
             args += _dir_chain_args(path) + ["--ro-bind", path, path]
+        for path in bundled_data_dirs():  # held-out data must not be readable inside: empty, read-only
+            args += ["--perms", "0555", "--size", "4096", "--tmpfs", path, "--remount-ro", path]
         args += _dir_chain_args(f"{INSIDE_DIR}/runner.py")
         args += ["--ro-bind", str(HERE / "runner.py"), f"{INSIDE_DIR}/runner.py",
                  "--ro-bind", str(HERE / "wire.py"), f"{INSIDE_DIR}/wire.py",

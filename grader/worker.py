@@ -53,7 +53,8 @@ def run_task(task: dict, slot: int | None = None, use_zygote: bool = True) -> di
                 _zygotes(slot).close()
                 return _zygotes(slot).factory(exercise.preload, device, exercise.limits)
         result = grade(exercise, Path(task["submission_path"]), task.get("suite", "hidden"), slot=slot,
-                       device=task.get("device", "auto"), sandbox_factory=factory, retry_factory=fresh)
+                       device=task.get("device", "auto"), sandbox_factory=factory, retry_factory=fresh,
+                       heldout_seed=task.get("heldout_seed"))
         answer = {"task_id": task["task_id"], "result": result.to_json()}
         if result.grader_fault:
             answer.update(fault="grader_fault", error=result.grader_fault)

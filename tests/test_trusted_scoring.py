@@ -1,0 +1,275 @@
+"""Held-out thresholds are scored on the trusted side (issue 8, part A; findings 2 and 5).
+
+The sandbox trains on the training split only and hands back the trained model; the trusted side
+refuses a model over the exercise's caps before allocating anything (grader.modelsize), then
+predicts the held-out inputs itself in a limited child (grader.heldout). The held-out subset is
+drawn with a course's secret seed; scikit-learn's bundled data sets are not readable inside the
+sandbox."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import HOSTILE_DIR, REPO, sandbox_processes
+from grader.sandbox import BASE_SANDBOX_UID
+from grader.engine import grade
+from grader.heldout import HeldOutPredictorFault, predict
+from grader.modelsize import Caps, ModelRefused, check_caps, model_size
+from grader.spec import find_exercise
+from grader.testing import Feedback, GraderFault
+from grader.wire import ModelRef
+
+KERAS_EXERCISES = ("keras-mlp", "lenet", "vgg")
+SLOT = 23  # this file's gradings run under their own uid, so other tests' sandboxes never count
+HELD_OUT_TESTS = {"keras-mlp": ["test_held_out_accuracy"], "lenet": ["test_held_out_accuracy"],
+                  "vgg": ["test_small_vgg_learns_digits"]}
+
+
+def _dense_config(units: int, inputs: int = 25, classes: int = 10, build_inputs: int | None = None) -> str:
+    """A Sequential config Input(inputs) -> Dense(units) -> Dense(classes), written by hand (no Keras)."""
+    def dense(name, n, fan_in):
+        return {"module": "keras.layers", "class_name": "Dense", "registered_name": None,
+                "config": {"name": name, "units": n, "activation": "relu", "use_bias": True},
+                "build_config": {"input_shape": [None, fan_in]}}
+    return json.dumps({"module": "keras", "class_name": "Sequential", "config": {
+        "name": "sequential", "layers": [
+            {"module": "keras.layers", "class_name": "InputLayer", "config": {"batch_shape": [None, inputs],
+                                                                               "name": "input_layer"}},
+            dense("dense", units, build_inputs or inputs), dense("dense_1", classes, units)],
+        "build_input_shape": [None, inputs]}})
+
+
+# ------------------------------------------------------------------------------------------------
+# model sizes from the config alone
+# ------------------------------------------------------------------------------------------------
+
+
+def test_model_size_counts_a_config_without_keras():
+    size = model_size(_dense_config(64))
+    assert (size.params, size.output_shape) == (25 * 64 + 64 + 64 * 10 + 10, (10,))
+    assert size.activations == 25 + 64 + 10 and size.macs == 25 * 64 + 64 * 10
+
+
+def test_model_size_matches_keras_on_the_course_models():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("vgg_reference", REPO / "solutions" / "vgg" / "solution.py")
+    vgg = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(vgg)
+    import keras
+    from keras import layers
+    inputs = keras.Input(shape=(12, 10, 3))
+    a = layers.Conv2D(4, 3, strides=2, padding="valid")(inputs)
+    a = layers.ZeroPadding2D(((1, 0), (0, 1)))(a)
+    b = layers.AveragePooling2D(2)(inputs)
+    b = layers.Conv2D(4, 1)(b)
+    merged = layers.Concatenate()([a, layers.BatchNormalization()(b)])
+    out = layers.Dense(3, activation="softmax")(layers.Dropout(0.2)(layers.GlobalAveragePooling2D()(merged)))
+    models = [vgg.build_vgg16(), vgg.build_vgg_small((32, 32, 1), 10, widths=(16, 32)), keras.Model(inputs, out)]
+    for model in models:
+        size = model_size(model.to_json())
+        assert size.params == model.count_params(), model.name
+        assert size.output_shape == tuple(model.outputs[0].shape[1:]), model.name
+    assert model_size(models[0].to_json()).params == 138_357_544  # within vgg's caps, over the default
+    check_caps(models[0].to_json(), find_exercise("vgg").caps)
+    with pytest.raises(ModelRefused, match="138,357,544 parameters, over this exercise's limit"):
+        check_caps(models[0].to_json(), Caps())
+
+
+def test_an_unknown_layer_kind_is_refused_by_name():
+    config = json.loads(_dense_config(8))
+    config["config"]["layers"][1]["class_name"] = "Lambda"
+    with pytest.raises(ModelRefused, match="layer kind Lambda .*'dense'.* build the model from the course's layers"):
+        check_caps(json.dumps(config), Caps())
+
+
+def test_a_config_that_builds_bigger_layers_than_its_graph_is_refused():
+    """build_config is what Keras allocates a layer's weights from: it must agree with the graph."""
+    with pytest.raises(ModelRefused, match="declares the input shape .*inconsistent"):
+        model_size(_dense_config(8, inputs=25, build_inputs=6_000_000))
+
+
+def test_caps_in_exercise_toml_are_validated(tmp_path):
+    assert find_exercise("vgg").caps.max_params >= 138_357_544 > find_exercise("keras-mlp").caps.max_params
+    with pytest.raises(ValueError, match="unknown key 'max_parms'"):
+        Caps.from_table({"max_parms": 3}, "exercise.toml")
+    with pytest.raises(ValueError, match="max_params must be a positive number"):
+        Caps.from_table({"max_params": -1}, "exercise.toml")
+
+
+def test_a_giant_config_is_refused_before_allocation_and_memory_stays_small():
+    """Finding 5: Dense(6_000_000) made the trusted rebuild take 5.3 GB. In a fresh process (so the
+    figure is this rebuild's own): refused with the learner's message, peak memory barely moves."""
+    code = r"""
+import json, resource, sys
+import keras
+from grader.modelcheck import rebuild
+from grader.testing import Feedback
+from grader.wire import ModelRef
+config = sys.argv[1]
+keras.ops.zeros((2, 2))  # the framework fully started
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    rebuild(ModelRef(1, "m", config, None, []), "build_mlp()")
+    print(json.dumps({"refused": None}))
+except Feedback as err:
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"refused": str(err), "grew_mb": (after - before) / 1024}))
+"""
+    proc = subprocess.run([sys.executable, "-c", code, _dense_config(6_000_000)], capture_output=True, text=True,
+                          timeout=120, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    answer = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert answer["refused"] and "150,000,064" not in answer["refused"]
+    assert "parameters, over this exercise's limit" in answer["refused"], answer
+    assert "nothing was allocated" in answer["refused"]
+    assert answer["grew_mb"] < 50, answer
+
+
+# ------------------------------------------------------------------------------------------------
+# the trusted predictor child
+# ------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_model():
+    import keras
+    from keras import layers
+    model = keras.Sequential([keras.Input(shape=(25,)), layers.Dense(16, activation="relu"),
+                              layers.Dense(10, activation="softmax")])
+    return model, ModelRef(1, "m", model.to_json(), None, model.get_weights())
+
+
+def test_the_predictor_child_predicts_like_the_model(small_model):
+    model, ref = small_model
+    x = np.random.default_rng(0).random((50, 25), dtype=np.float32)
+    got = predict(ref, x, Caps())
+    assert got.shape == (50, 10) and np.allclose(got, model.predict(x, verbose=0), atol=1e-6)
+
+
+def test_a_predictor_killed_at_its_memory_limit_is_a_grader_fault(small_model):
+    _, ref = small_model
+    with pytest.raises(HeldOutPredictorFault, match="memory limit 200 MB") as info:
+        predict(ref, np.zeros((4, 25), np.float32), Caps(predict_memory_mb=200))
+    assert isinstance(info.value, GraderFault) and not isinstance(info.value, Feedback)
+
+
+def test_a_predictor_past_its_time_is_killed_and_a_grader_fault(small_model):
+    _, ref = small_model
+    with pytest.raises(HeldOutPredictorFault, match="ran past its 0.5 s"):
+        predict(ref, np.zeros((4, 25), np.float32), Caps(predict_seconds=0.5))
+
+
+def test_a_model_over_the_caps_or_without_weights_is_the_learners_problem(small_model):
+    _, ref = small_model
+    with pytest.raises(Feedback, match="over this exercise's limit of 100"):
+        predict(ref, np.zeros((4, 25), np.float32), Caps(max_params=100))
+    bare = ModelRef(1, "m", ref.config, None, [])
+    with pytest.raises(Feedback, match="came back without its weights"):
+        predict(bare, np.zeros((4, 25), np.float32), Caps())
+    wrong = ModelRef(1, "m", ref.config, None, [w[:1] for w in ref.weights])
+    with pytest.raises(Feedback, match="weights do not match"):
+        predict(wrong, np.zeros((4, 25), np.float32), Caps())
+
+
+# ------------------------------------------------------------------------------------------------
+# the held-out seed
+# ------------------------------------------------------------------------------------------------
+
+
+def test_the_held_out_subset_is_drawn_by_the_secret_seed():
+    from grader.data import digit_task
+    a, b, a_again = (digit_task("mlp-5x5", heldout_seed=s) for s in (12345, 67890, 12345))
+    assert np.array_equal(a.x_test, a_again.x_test)
+    assert not np.array_equal(a.x_test, b.x_test)
+    public = digit_task("mlp-5x5")
+    assert not np.array_equal(a.x_test, public.x_test)
+    if a.dataset == "hoda":  # the calibrated training subset stays the preset's
+        assert np.array_equal(a.x_train, b.x_train) and np.array_equal(a.x_train, public.x_train)
+
+
+def test_init_keeps_the_seed_instructor_only_and_the_release_never_has_it(tmp_path):
+    from grader.batch import Task
+    from grader.course import HELDOUT_SEED_FILE, heldout_seed, init_course
+    from grader.release import build_bundle
+    course = init_course(tmp_path / "course", "c1")
+    path = course.solutions_dir / HELDOUT_SEED_FILE
+    seed = heldout_seed(course)
+    assert path.stat().st_mode & 0o777 == 0o600 and course.solutions_dir.stat().st_mode & 0o777 == 0o700
+    assert seed == heldout_seed(course) and seed > 2**20
+    other = init_course(tmp_path / "other", "c2")
+    assert heldout_seed(other) != seed  # a secret per course
+    bundle = build_bundle(course, course.root / "release")
+    released = [p for p in Path(bundle).rglob("*") if p.is_file()]
+    assert released and not any(p.name == HELDOUT_SEED_FILE for p in released)
+    assert not any(str(seed).encode() in p.read_bytes() for p in released)
+    assert "heldout_seed" in Task.__dataclass_fields__  # batch tasks carry it to the workers
+
+
+def test_bundled_data_sets_are_masked_or_warned_about(monkeypatch):
+    from grader import sandbox
+    assert any(p.endswith(os.path.join("sklearn", "datasets", "data")) for p in sandbox.bundled_data_dirs())
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name, *a, **k: None if name == "bwrap" else "/usr/bin/" + name)
+    prot = sandbox.probe.__wrapped__()
+    assert not prot.namespaces
+    assert any("data sets bundled with scikit-learn" in w for w in prot.warnings)
+
+
+# ------------------------------------------------------------------------------------------------
+# whole gradings
+# ------------------------------------------------------------------------------------------------
+
+
+def _by_name(result):
+    return {t.name: t for t in result.tests}
+
+
+def test_a_learner_who_never_trains_gets_nothing_for_accuracy():
+    """Finding 2: rebuilding the held-out split inside the sandbox and answering `predict` with the
+    true labels scored 16/16. Now the trusted side predicts with the (untrained) weights: 0 on the
+    threshold, every other property scored as usual, and no grader fault."""
+    from grader.sandbox import probe
+    ex = find_exercise("keras-mlp")
+    result = grade(ex, HOSTILE_DIR / "keras_mlp_never_trains.py", "hidden", slot=SLOT, heldout_seed=4242)
+    tests = _by_name(result)
+    held = tests["test_held_out_accuracy"]
+    assert held.score == 0 and held.status == "failed", held
+    assert "held-out accuracy" in held.output and "needed" in held.output
+    others = [t for n, t in tests.items() if n != "test_held_out_accuracy"]
+    assert all(t.status == "passed" for t in others), [(t.name, t.output) for t in others if t.status != "passed"]
+    assert result.score == result.max_score - held.max_score
+    assert not result.extra_data.get("internal_errors")
+    if probe().namespaces:
+        assert "MASKED" in result.output and "LEAKED" not in result.output
+    deadline = time.monotonic() + 5
+    while sandbox_processes(BASE_SANDBOX_UID + SLOT) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert sandbox_processes(BASE_SANDBOX_UID + SLOT) == [], "a sandbox process outlived its grading"
+
+
+def test_a_giant_model_description_is_refused_with_a_clear_message():
+    ex = find_exercise("keras-mlp")
+    result = grade(ex, HOSTILE_DIR / "keras_mlp_giant_config.py", "hidden", slot=SLOT, heldout_seed=1)
+    tests = _by_name(result)
+    for name in ("test_build_mlp_returns_a_built_keras_model", "test_layer_table_for_25_inputs",
+                 "test_held_out_accuracy"):
+        assert tests[name].score == 0 and tests[name].status == "failed", tests[name]
+        assert "over this exercise's limit of 1,000,000" in tests[name].output, tests[name].output
+    assert tests["test_train_mlp_returns_the_history"].status == "passed"
+    assert not result.extra_data.get("internal_errors") and not result.grader_fault
+
+
+@pytest.mark.parametrize("exercise_id", KERAS_EXERCISES)
+def test_each_keras_reference_gets_full_marks(exercise_id):
+    ex = find_exercise(exercise_id)
+    result = grade(ex, ex.solution, "hidden", slot=SLOT, heldout_seed=20260)
+    failed = [(t.name, t.output) for t in result.tests if t.status != "passed"]
+    assert failed == [] and result.score == result.max_score == ex.points["hidden"]
+    metric = result.extra_data["artifacts"][HELD_OUT_TESTS[exercise_id][0]]["metric"]
+    assert metric["accuracy"] >= metric["threshold"]
