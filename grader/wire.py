@@ -201,8 +201,10 @@ def _encode_value(value, blobs: list, depth: int = 0, rng_type=None):
         if arr.dtype.kind not in ALLOWED_KINDS or arr.dtype.fields is not None:
             raise Unsendable(f"a numpy array of dtype {arr.dtype} (only numbers and booleans can be sent)")
         buf = io.BytesIO()
-        # np.array(copy, order="C") keeps a 0-d array 0-d (np.ascontiguousarray would make it (1,))
-        np.lib.format.write_array(buf, np.array(arr, copy=True, order="C").view(np.ndarray), allow_pickle=False)
+        # a 0-d array is always contiguous, and stays 0-d (np.ascontiguousarray would make it (1,));
+        # a contiguous array is written without a copy
+        arr = arr if arr.flags.c_contiguous else np.ascontiguousarray(arr)
+        np.lib.format.write_array(buf, arr.view(np.ndarray), allow_pickle=False)
         blobs.append(buf.getvalue())
         return {"A": len(blobs) - 1}
     if isinstance(value, tuple):
