@@ -142,8 +142,11 @@ def test_a_symlink_submission_is_refused(conv, tmp_path):
 def test_a_sandbox_that_cannot_start_is_the_graders_fault_not_the_learners(conv, monkeypatch):
     monkeypatch.setattr("sys.executable", "/nonexistent/python3")
     result = grade(conv, conv.solution, "public")
-    assert result.score == 0
-    assert all(t.status == "error" and "not a problem in your code" in t.output for t in result.tests)
+    assert result.score == 0 and not result.full_marks
+    # typed as the grader's fault, retried once, and never a grade (tests/test_grader_faults.py)
+    assert all(t.status == "error" and t.kind == "grader_fault" and "not in your code" in t.output
+               for t in result.tests)
+    assert result.grader_fault and result.extra_data["attempts"] == 2
     assert result.extra_data["internal_errors"], "the instructor must get the details"
 
 
