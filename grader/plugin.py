@@ -24,6 +24,7 @@ GRADER_FAULT_TEXT = ("this test could not run because of a problem in the grader
 def _died_kind(err: SandboxError) -> str:
     """memory when the sandbox is known to have been killed at its memory limit, else crashed."""
     if getattr(err, "kind", None) == Kind.MEMORY or getattr(err, "oom", False) \
+            or getattr(err, "cause", None) == "memory" \
             or type(err).__name__ in ("SandboxOOM", "SandboxOutOfMemory", "SandboxMemory"):
         return Kind.MEMORY
     return Kind.CRASHED

@@ -308,3 +308,24 @@ def test_a_database_error_on_one_row_fails_that_row_only(db_url, tmp_path, monke
     assert (rerun.graded, rerun.failed, rerun.cached) == (1, 0, 2), rerun
     assert {r["student"]: r["status"] for r in gradebook.grades()}["bita"] == "graded"
     gradebook.close()
+
+
+def test_the_kind_comes_from_the_exception_never_its_text():
+    from grader.plugin import _died_kind, failure
+    from grader.sandbox import SandboxDied
+    from grader.testing import Feedback, GraderFault, SubmissionRaised, SubmissionUnavailable
+
+    def raised(type_name, mro=("Exception",), message=GRADER_SENTENCE):
+        return SubmissionRaised("f", type_name, [type_name, *mro], message, "")
+    assert failure(raised("RuntimeError"), 1024)[1] == Kind.RAISED
+    assert failure(raised("NotImplementedError", ("RuntimeError", "Exception")), 1024)[1] == Kind.NOT_IMPLEMENTED
+    assert failure(raised("MyOOM", ("MemoryError", "Exception")), 1024)[1] == Kind.MEMORY  # a subclass too
+    assert failure(Feedback(GRADER_SENTENCE), 1024)[1] == Kind.WRONG_ANSWER
+    assert failure(SubmissionUnavailable("took longer than 10 s", "timeout"), 1024)[:2] == ("timeout", Kind.TIMEOUT)
+    for trusted_side in (GraderFault("held-out data missing"), KeyError("x"), ValueError("shapes"), None):
+        status, kind, text = failure(trusted_side, 1024)
+        assert (status, kind) == ("error", Kind.GRADER_FAULT) and "held-out" not in text and "not in your code" in text
+    died = SandboxDied("was killed")
+    assert _died_kind(died) == Kind.CRASHED
+    died.oom = True  # the sandbox knows the kernel killed the grading's tree for memory
+    assert _died_kind(died) == Kind.MEMORY
