@@ -127,6 +127,51 @@ def test_record_grading_is_exactly_once(gb):
         assert conn.execute(text("SELECT COUNT(*) FROM gradings")).scalar() == 1
 
 
+def test_a_failed_grading_keeps_its_fault_and_never_a_score(gb):
+    seed(gb)
+    sub = gb.add_submission("alice", "perceptron", "a" * 64, T0, "/x")
+    key = Gradebook.grading_key("a" * 64, "ex-hash-1", "0.1.0")
+    gb.record_grading(sub, key, "ex-hash-1", "0.1.0", result_json(0), "failed", "cpu", "", 2.0,
+                      error="grader fault in 1 of 1 tests (test_a): the sandbox could not start", fault="grader_fault")
+    assert gb.find_grading(key) is None  # never cached: the next autograde grades it again
+    (row,) = gb.grades()
+    assert row["status"] == "failed" and row["score"] is None and row["auto_score"] is None
+    assert row["fault"] == "grader_fault" and "could not start" in row["error"] and row["max_score"] == 10.0
+    assert gb.grades_matrix()["alice"]["perceptron"] is None  # missing, not 0
+    with pytest.raises(GradebookError, match="grading fault 'oops' is not one of grader_fault, submission"):
+        gb.record_grading(sub, key, "ex-hash-1", "0.1.0", None, "failed", None, None, None, fault="oops")
+    with pytest.raises(GradebookError, match="a graded grading has no fault"):
+        gb.record_grading(sub, key, "ex-hash-1", "0.1.0", result_json(3), "graded", None, None, None,
+                          fault="grader_fault")
+    gb.record_grading(sub, key, "ex-hash-1", "0.1.0", result_json(9), "graded", "cpu", "", 2.0)
+    (row,) = gb.grades()
+    assert (row["status"], row["score"], row["fault"], row["error"]) == ("graded", 9.0, None, None)
+
+
+def test_a_gradebook_of_the_first_schema_is_migrated_with_its_rows(db_url):
+    from alembic import command
+    from sqlalchemy import create_engine
+    engine = create_engine(db_url)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(text("INSERT INTO students (id, created_at) VALUES ('alice', '2025-03-01 12:00:00')"))
+        conn.execute(text("INSERT INTO exercises (id, title, content_hash, updated_at) "
+                          "VALUES ('perceptron', 'P', 'h', '2025-03-01 12:00:00')"))
+        conn.execute(text("INSERT INTO submissions (student_id, exercise_id, sha256, submitted_at, collected_at, "
+                          "late, late_days, path) VALUES ('alice', 'perceptron', 'a', '2025-03-01 12:00:00', "
+                          "'2025-03-01 12:00:00', false, 0, '/x')"))
+        conn.execute(text("INSERT INTO gradings (submission_id, key, exercise_hash, grader_version, status, score, "
+                          "max_score, attempts, created_at) VALUES (1, 'k', 'h', '0.1.0', 'graded', 4, 10, 1, "
+                          "'2025-03-01 12:00:00')"))
+    engine.dispose()
+    with Gradebook(db_url) as gb:
+        assert gb.revision() == head_revision()
+        (row,) = gb.grades()
+        assert (row["status"], row["score"], row["fault"]) == ("graded", 4.0, None)
+
+
 def test_a_transaction_that_fails_midway_leaves_nothing(gb):
     seed(gb)
     sub = gb.add_submission("alice", "perceptron", "a" * 64, T0, "/x")
