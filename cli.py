@@ -30,6 +30,15 @@ def _exercise(ex_id: str):
         _fail(str(err))
 
 
+def _print_sandbox_mode() -> None:
+    """Once per batch, on stderr: the sandbox mode of this machine, what is active, its warnings."""
+    from grader.sandbox import probe
+    prot = probe().as_dict()
+    click.echo(f"sandbox: {prot['mode']} ({', '.join(prot['active'])}); {prot['memory_bound']['text']}", err=True)
+    for w in prot["warnings"]:
+        click.echo(f"warning: {w}", err=True)
+
+
 def _warn_protections(result) -> None:
     for w in result.extra_data.get("sandbox", {}).get("warnings", []):
         click.echo(f"warning: {w}", err=True)
@@ -484,6 +493,8 @@ def autograde(course_dir, db, exercise, student, workers, scheduler, device, for
     gradebook = _gradebook(course, db)
     if student is not None and student not in {s["id"] for s in gradebook.students()}:
         _fail(f"unknown student {student!r}; `dlgrade grades` lists the learners with collected work")
+    if scheduler is None:  # a Dask cluster's machines say their own
+        _print_sandbox_mode()
     try:
         summary = _run_with_progress(course, gradebook, exercise=exercise, student=student,
                                      workers=workers or os.cpu_count() or 1, scheduler=scheduler, device=device,

@@ -170,8 +170,7 @@ class LocalPool:
                 sel.unregister(old.stdout)
             except (KeyError, ValueError):
                 pass
-            old.kill()
-            old.wait()
+            _stop(old)
         self._start(slot)
 
     def close(self) -> None:
@@ -184,8 +183,18 @@ class LocalPool:
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                _stop(proc)
         self.procs.clear()
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    """SIGTERM first (the worker removes its zygotes' private folders), SIGKILL if it lingers."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 class DaskPool:

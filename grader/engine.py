@@ -12,7 +12,6 @@ import os
 import secrets
 import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -70,17 +69,11 @@ def submission_files(exercise: Exercise, path: Path) -> dict[str, Path]:
     return chosen
 
 
-def _stage(files: dict[str, Path]) -> tuple[Path, dict[str, Path]]:
-    """Copy the files into a fresh folder readable by the sandbox's uid (never the original)."""
-    stage = Path(tempfile.mkdtemp(prefix="dlgrade-sub-"))
-    os.chmod(stage, 0o755)
-    staged = {}
-    for name, src in files.items():
-        dst = stage / name
-        shutil.copyfile(src, dst)
-        os.chmod(dst, 0o644)
-        staged[name] = dst
-    return stage, staged
+def _stage(files: dict[str, Path], slot: int = 0) -> tuple[Path, dict[str, Path]]:
+    """Copy the files into a fresh private folder (0700; files 0400, owned by the sandbox's uid
+    where the grader is root): never the original, never readable by other local users."""
+    from .sandbox import stage_private
+    return stage_private(files, slot)
 
 
 def _pytest_args(test_file: Path, rootdir: Path) -> list[str]:
@@ -149,7 +142,7 @@ def grade_once(exercise: Exercise, submission: Path, suite: str = "hidden", slot
                                   "instructor-only); use `dlgrade check` for the public tests")
     files = submission_files(exercise, submission)
     t0 = time.monotonic()
-    stage, staged = _stage(files)
+    stage, staged = _stage(files, slot)
     secret_dirs = [p.resolve() for p in (solutions_root(), exercise.solution_dir) if p is not None]
     session = SandboxSession(staged, exercise.entry, limits, secret_dirs, slot=slot, env=env, device=run_on,
                              sandbox_factory=sandbox_factory)

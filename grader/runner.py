@@ -223,21 +223,144 @@ class Session:
             self.send(response, result)
 
 
-def _wipe(path: str) -> None:
-    """Remove everything inside `path` that this uid can remove (a grading's leftovers)."""
+def _wipe(path: str) -> bool:
+    """Empty `path` of a grading's leftovers, whatever their permissions: give this uid back write
+    access to every folder it owns, remove everything, and say whether `path` is empty now."""
     import shutil
+    import stat
+
+    def fix(func, target, _exc):  # a read-only folder (or file in one): restore and retry once
+        for d in (os.path.dirname(target), target):
+            try:
+                st = os.lstat(d)
+                if stat.S_ISDIR(st.st_mode):
+                    os.chmod(d, 0o700)
+            except OSError:
+                pass
+        try:
+            func(target)
+        except FileNotFoundError:
+            pass
+        except OSError:
+            pass
     try:
         names = os.listdir(path)
     except OSError:
-        return
+        return False
     for name in names:
         full = os.path.join(path, name)
-        if os.path.isdir(full) and not os.path.islink(full):
-            shutil.rmtree(full, ignore_errors=True)
-        else:
-            try:
+        try:
+            if os.path.isdir(full) and not os.path.islink(full):
+                try:
+                    os.chmod(full, 0o700)
+                except OSError:
+                    pass
+                shutil.rmtree(full, onerror=fix)
+            else:
                 os.unlink(full)
-            except OSError:
+        except OSError:
+            pass
+    try:
+        return os.listdir(path) == []
+    except OSError:
+        return False
+
+
+def _wipe_owned(path: str) -> bool:
+    """In a folder shared with the host (rlimits-only mode: /tmp, /dev/shm), remove what this
+    (unprivileged, per-slot) uid owns; say whether nothing of it is left. Never as root."""
+    import shutil
+    uid = os.getuid()
+    if uid == 0:
+        return True  # root owns everyone's files here: nothing can be told apart (recorded as a warning)
+
+    def owned() -> list[str]:
+        found = []
+        try:
+            for name in os.listdir(path):
+                full = os.path.join(path, name)
+                try:
+                    if os.lstat(full).st_uid == uid:
+                        found.append(full)
+                except OSError:
+                    pass
+        except OSError:
+            pass
+        return found
+    for full in owned():
+        try:
+            if os.path.isdir(full) and not os.path.islink(full):
+                os.chmod(full, 0o700)
+                _wipe(full)
+                os.rmdir(full)
+            else:
+                os.unlink(full)
+        except OSError:
+            pass
+    return not owned()
+
+
+def _descendants(me: int) -> list[int]:
+    """Every live process whose chain of parents leads to `me` (this process is a child subreaper,
+    so orphans and setsid() escapers re-parent to it and stay in the chain)."""
+    parent = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
+            parent[int(name)] = int(fields[1])
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+    found, frontier = set(), {me}
+    while frontier:
+        frontier = {pid for pid, ppid in parent.items() if ppid in frontier and pid not in found}
+        found |= frontier
+    return sorted(found)
+
+
+def _kill_descendants() -> None:
+    """SIGKILL every descendant until none is left, reaping as they die. Never kill(-1): outside a
+    PID namespace (rlimits-only mode) that would reach every process of this uid on the machine."""
+    import signal
+    import time
+    me = os.getpid()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        pids = _descendants(me)
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        while True:  # reap what has died (zombies re-parented here included)
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+        if not pids:
+            return
+        time.sleep(0.005)
+
+
+def _remove_sysv_ipc() -> None:
+    """Remove every SysV IPC object of this (private) IPC namespace. The seccomp filter refuses
+    shmget/semget/msgget already; this covers a machine without seccomp."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    for kind, rm in (("shm", lambda i: libc.shmctl(i, 0, None)), ("sem", lambda i: libc.semctl(i, 0, 0)),
+                     ("msg", lambda i: libc.msgctl(i, 0, None))):
+        try:
+            lines = open(f"/proc/sysvipc/{kind}").read().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            try:
+                rm(int(line.split()[1]))  # IPC_RMID = 0
+            except (IndexError, ValueError):
                 pass
 
 
@@ -249,18 +372,24 @@ def zygote(ctl_fd: int) -> None:
     writable folders are wiped, before the next grading's files exist."""
     import ctypes
     import resource
+    import secrets
     import select
     import shutil
-    import signal
     import socket
     import struct
+    folders = [f for f in os.environ.get("DLGRADE_ZYGOTE_DIRS", "").split(":") if f]
+    share = os.environ.get("DLGRADE_SHARE", "")
+    if not folders or not share:  # never guess which folders a wipe may empty
+        print("zygote: DLGRADE_ZYGOTE_DIRS and DLGRADE_SHARE must be set", file=sys.stderr)
+        return
+    work_root = folders[0]
+    shared = [f for f in os.environ.get("DLGRADE_ZYGOTE_SHARED_DIRS", "").split(":") if f]
+    private_ipc = os.environ.get("DLGRADE_IPC_PRIVATE") == "1"
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(4, 0, 0, 0, 0)   # PR_SET_DUMPABLE = 0: a child cannot read this process's memory or fds
     libc.prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER: orphans come back here to be reaped
     ctl = socket.socket(fileno=ctl_fd)
     wire.write_frame(ctl_fd, wire.encode({"status": "ready", "versions": _versions()}))
-    share = os.environ.get("DLGRADE_SHARE", "/submissions")
-    count = 0
     while True:
         try:
             data, fds, _, _ = socket.recv_fds(ctl, 1 << 16, 3)
@@ -277,9 +406,13 @@ def zygote(ctl_fd: int) -> None:
             for fd in fds:
                 os.close(fd)
             continue  # a late "kill" for a child that had already finished
-        count += 1
-        workdir = f"/work/g{count}"
-        os.makedirs(workdir)
+        while True:  # a name no learner can guess or prepare
+            workdir = os.path.join(work_root, "g-" + secrets.token_hex(12))
+            try:
+                os.mkdir(workdir, 0o700)
+                break
+            except FileExistsError:
+                continue
         for name in os.listdir(share):
             shutil.copyfile(os.path.join(share, name), os.path.join(workdir, name))
         req_fd, resp_fd, out_fd = fds
@@ -287,6 +420,13 @@ def zygote(ctl_fd: int) -> None:
         if pid == 0:  # the learner's side from here on
             try:
                 ctl.close()
+                libc.prctl(4, 1, 0, 0, 0)  # dumpable for a moment: /proc/self is ours to write
+                try:  # in the grading's cgroup the kernel's OOM killer picks the learner's processes first
+                    with open("/proc/self/oom_score_adj", "w") as fh:
+                        fh.write("1000")
+                except OSError:
+                    pass
+                libc.prctl(4, 0, 0, 0, 0)
                 os.dup2(out_fd, 1)
                 os.dup2(out_fd, 2)
                 os.close(out_fd)
@@ -318,18 +458,11 @@ def zygote(ctl_fd: int) -> None:
                 closing = not ctl.recv(1 << 16)
                 break
         os.close(pidfd)
-        try:
-            os.kill(-1, signal.SIGKILL)  # every other process of this uid: the child and all it started
-        except ProcessLookupError:
-            pass  # none left
-        while True:
-            try:
-                os.waitpid(-1, 0)
-            except ChildProcessError:
-                break
-        for folder in ("/work", "/tmp", "/dev/shm"):
-            _wipe(folder)
-        wire.write_frame(ctl_fd, wire.encode({"status": "done", "exit": code, "killed": killed}))
+        _kill_descendants()  # the child and everything it started, setsid() or not
+        if private_ipc:
+            _remove_sysv_ipc()
+        clean = all([_wipe(folder) for folder in folders] + [_wipe_owned(folder) for folder in shared])
+        wire.write_frame(ctl_fd, wire.encode({"status": "done", "exit": code, "killed": killed, "clean": clean}))
         if closing:
             return
 
@@ -360,7 +493,7 @@ def main(argv: list[str]) -> None:
         return
     req_fd, resp_fd, entry = int(argv[1]), int(argv[2]), argv[3]
     for fd in (req_fd, resp_fd):
-        os.set_inheritable(fd, False)
+        os.set_inheritable(fd, False)  # the learner's subprocesses do not get the pipes
     sys.dont_write_bytecode = True
     session = Session(req_fd, resp_fd, entry)
     session.send(_hello())  # before any learner code runs

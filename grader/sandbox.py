@@ -25,6 +25,7 @@ import select
 import shutil
 import signal
 import site
+import stat
 import subprocess
 import sys
 import tempfile
@@ -34,7 +35,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import wire
+from . import cgroups, wire
 
 HERE = Path(__file__).resolve().parent
 INSIDE_DIR = "/opt/dlgrade"
@@ -48,7 +49,11 @@ BLOCKED_SYSCALLS = (
     "request_key", "bpf", "userfaultfd", "perf_event_open", "unshare", "setns", "mount", "umount2",
     "pivot_root", "chroot", "kexec_load", "init_module", "finit_module", "delete_module", "swapon",
     "swapoff", "reboot", "acct", "quotactl", "name_to_handle_at", "open_by_handle_at", "io_uring_setup",
+    # SysV IPC outlives the processes that made it: refused, so one learner cannot leave any for the next
+    "shmget", "semget", "msgget",
 )
+TREE_TASK_SLACK = 16  # bwrap, setpriv and the zygote besides the grading's own `processes`
+ZYGOTE_START_MB = 3072  # what a zygote may use while it imports the heavy modules (then: measured)
 
 
 @dataclass
@@ -75,22 +80,48 @@ class Protections:
     unprivileged_uid: bool = False
     seccomp: bool = False
     rlimits: bool = True
+    cgroup: str | None = None  # "v2"/"v1": the grading's whole process tree is limited together
+    runs_as_grader: bool = False  # rlimits-only with the grader's own uid (no uid could be dropped to)
     warnings: list[str] = field(default_factory=list)
 
     @property
     def mode(self) -> str:
         return "namespaces" if self.namespaces else "rlimits-only"
 
-    def as_dict(self) -> dict:
+    def memory_bound(self, limits: "Limits | None" = None) -> dict:
+        """How the memory of a grading's whole process tree is bounded here, and the number."""
+        limits = limits or Limits()
+        if self.cgroup:
+            return {"kind": f"cgroup-{self.cgroup}", "mb": tree_memory_mb_of(limits),
+                    "text": f"all processes together: {tree_memory_mb_of(limits)} MB (memory_mb + disk_mb; "
+                            f"a zygote's group adds its own baseline), at most "
+                            f"{limits.processes + TREE_TASK_SLACK} tasks"}
+        if self.unprivileged_uid:
+            mb = limits.processes * limits.memory_mb
+            return {"kind": "rlimits", "mb": mb,
+                    "text": f"memory bound: {limits.processes} processes x {limits.memory_mb} MB"}
+        return {"kind": "per-process", "mb": None,
+                "text": f"{limits.memory_mb} MB per process; the number of processes is not bounded "
+                        "(the sandbox runs as the grader's uid, no cgroup)"}
+
+    def as_dict(self, limits: "Limits | None" = None) -> dict:
         active = ["rlimits", "tmpfs-disk-cap" if self.namespaces else None, "scrubbed-env", "close-fds",
-                  "output-cap", "deadline-kill"]
+                  "output-cap", "deadline-kill", "private-staging"]
         if self.namespaces:
             active += ["mount-namespace", "pid-namespace", "network-namespace", "ipc-namespace"]
         if self.unprivileged_uid:
             active.append("unprivileged-uid-no-capabilities")
         if self.seccomp:
-            active.append("seccomp-no-sockets")
-        return {"mode": self.mode, "active": [a for a in active if a], "warnings": list(self.warnings)}
+            active.append("seccomp-no-sockets-no-sysv-ipc")
+        if self.cgroup:
+            active.append(f"cgroup-{self.cgroup}-memory-pids")
+        return {"mode": self.mode, "active": [a for a in active if a], "memory_bound": self.memory_bound(limits),
+                "warnings": list(self.warnings)}
+
+
+def tree_memory_mb_of(limits: "Limits") -> int:
+    """The memory limit of a sandbox's cgroup: the grading's memory plus its writable tmpfs."""
+    return int(limits.memory_mb) + int(limits.disk_mb)
 
 
 class SandboxError(Exception):
@@ -102,7 +133,13 @@ class SandboxTimeout(SandboxError):
 
 
 class SandboxDied(SandboxError):
-    pass
+    """The sandbox died or was stopped. `cause` is "memory" when the kernel killed a process of the
+    grading's cgroup for memory (the whole tree went over its bound), else None."""
+
+    def __init__(self, message: str, cause: str | None = None):
+        super().__init__(message)
+        self.cause = cause
+        self.oom = cause == "memory"
 
 
 class SandboxStartError(SandboxError):
@@ -202,6 +239,31 @@ def resolve_device(requested: str, allowed: str = "optional") -> str:
     return "cpu"
 
 
+def _others_can_reach(path: str) -> bool:
+    """Whether a uid other than the owner can read `path` (every ancestor traversable by others)."""
+    real = os.path.realpath(path)
+    cur = "/"
+    for part in Path(real).parts[1:]:
+        try:
+            mode = os.stat(cur).st_mode
+        except OSError:
+            return False
+        if not mode & stat.S_IXOTH:
+            return False
+        cur = os.path.join(cur, part)
+    try:
+        return bool(os.stat(real).st_mode & stat.S_IROTH)
+    except OSError:
+        return False
+
+
+def _interpreter_reachable_unprivileged() -> bool:
+    """Whether an unprivileged uid could run this interpreter, its packages and the runner outside a
+    mount namespace (a pyenv Python under /root, mode 0700, cannot be)."""
+    paths = [sys.executable, str(HERE / "runner.py"), str(HERE / "wire.py")] + _python_paths([])
+    return all(_others_can_reach(p) for p in paths)
+
+
 def bundled_data_dirs() -> list[str]:
     """Folders of data sets bundled with installed packages (scikit-learn's datasets/data and
     datasets/images: load_digits, load_sample_images ...) that the sandbox sees empty, so that no
@@ -226,38 +288,114 @@ def probe() -> Protections:
     prot = Protections()
     if not sys.platform.startswith("linux"):
         prot.warnings.append("not Linux: the sandbox runs with rlimits only")
+        prot.runs_as_grader = True
         return prot
+    is_root = os.geteuid() == 0
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         prot.warnings.append("bubblewrap (bwrap) is not installed: the sandbox runs with rlimits only, "
                              "without namespaces; install it (Debian: apt-get install bubblewrap)")
-        return prot
-    is_root = os.geteuid() == 0
-    cmd = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--die-with-parent",
-           *(["--unshare-user"] if not is_root else []), *_host_mount_args(), "--proc", "/proc",
-           "--dev", "/dev", "/usr/bin/true"]
-    try:
-        ok = subprocess.run(cmd, capture_output=True, timeout=10).returncode == 0
-    except (OSError, subprocess.TimeoutExpired):
-        ok = False
-    if not ok:
-        prot.warnings.append("bubblewrap cannot create namespaces here (user namespaces disabled?): "
-                             "the sandbox runs with rlimits only")
-        return prot
-    prot.namespaces = True
-    if is_root:
-        if shutil.which("setpriv"):
-            prot.unprivileged_uid = True
-        else:
+    else:
+        cmd = [bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--die-with-parent",
+               *(["--unshare-user"] if not is_root else []), *_host_mount_args(), "--proc", "/proc",
+               "--dev", "/dev", "/usr/bin/true"]
+        try:
+            ok = subprocess.run(cmd, capture_output=True, timeout=10).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            ok = False
+        if not ok:
+            prot.warnings.append("bubblewrap cannot create namespaces here (user namespaces disabled?): "
+                                 "the sandbox runs with rlimits only")
+        elif is_root and not shutil.which("setpriv"):
             prot.warnings.append("setpriv (util-linux) is missing: the sandbox would keep root; "
                                  "install util-linux")
-            prot.namespaces = False
-            return prot
+        else:
+            prot.namespaces = True
+            prot.unprivileged_uid = is_root
+    if not prot.namespaces:  # rlimits-only: what can still be had without namespaces
+        prot.warnings.append("without namespaces learner code can read the data sets bundled with scikit-learn "
+                             "(the digits of the Keras exercises' held-out split when Hoda is not installed) and "
+                             "any Hoda folder the grader can read; install bubblewrap")
+        if is_root and _interpreter_reachable_unprivileged():
+            prot.unprivileged_uid = True
+        else:
+            prot.runs_as_grader = True
+            who = "root" if is_root else "the grader's own user"
+            why = (" (the Python interpreter or its packages are not readable by an unprivileged user, "
+                   "e.g. a pyenv Python under /root)" if is_root else "")
+            prot.warnings.append(f"without namespaces the sandbox runs as {who}{why}: learner code can read "
+                                 "and write whatever the grader can; install bubblewrap")
     prot.seccomp = _seccomp_program() is not None
     if not prot.seccomp:
         prot.warnings.append("seccomp is unavailable (pip install pyseccomp; needs libseccomp2): "
-                             "sockets are blocked by the network namespace only")
+                             + ("sockets are blocked by the network namespace only" if prot.namespaces
+                                else "the sandbox can open network sockets"))
+    kind, why = cgroups.available() if is_root or os.access("/sys/fs/cgroup", os.W_OK) else (None, "not root")
+    prot.cgroup = kind
+    if kind is None:
+        bound = prot.memory_bound()
+        prot.warnings.append(f"no cgroup for the sandbox ({why}): a grading's processes are not limited "
+                             f"together; weaker bound: {bound['text']}")
     return prot
+
+
+class _SeccompLoader:
+    """Installs the seccomp program in `preexec_fn` (rlimits-only mode, where bubblewrap cannot):
+    everything is prepared in the parent, the child only makes two prctl calls."""
+
+    def __init__(self, program: bytes):
+        import ctypes
+
+        class SockFprog(ctypes.Structure):
+            _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+        self._buf = ctypes.create_string_buffer(program, len(program))
+        self._prog = SockFprog(len(program) // 8, ctypes.addressof(self._buf))
+        self._addr = ctypes.addressof(self._prog)
+        self._prctl = ctypes.CDLL(None, use_errno=True).prctl
+        self._prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+
+    def load(self) -> None:
+        if self._prctl(38, 1, 0, 0, 0) != 0:  # PR_SET_NO_NEW_PRIVS
+            raise OSError("PR_SET_NO_NEW_PRIVS failed")
+        if self._prctl(22, 2, self._addr, 0, 0) != 0:  # PR_SET_SECCOMP, SECCOMP_MODE_FILTER
+            raise OSError("seccomp filter could not be loaded")
+
+
+def sandbox_uid(slot: int) -> int | None:
+    """The uid a sandbox of this slot runs as, or None when it runs as the grader's own uid."""
+    return BASE_SANDBOX_UID + slot if probe().unprivileged_uid else None
+
+
+def private_dir(prefix: str, uid: int | None = None) -> Path:
+    """A fresh folder only the grader (and the sandbox's `uid`) can enter: 0700."""
+    d = Path(tempfile.mkdtemp(prefix=prefix))
+    os.chmod(d, 0o700)
+    if uid is not None:
+        os.chown(d, uid, uid)
+    return d
+
+
+def copy_private(files: dict[str, Path], dest: Path, uid: int | None = None) -> dict[str, Path]:
+    """Copy `files` (name -> host path) into `dest`: each 0400, owned by the sandbox's `uid` where
+    the grader is root, so no other local user can read them."""
+    staged = {}
+    for name, src in files.items():
+        dst = dest / name
+        dst.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o400)
+        with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+            shutil.copyfileobj(inp, out)
+        if uid is not None:
+            os.chown(dst, uid, uid)
+        staged[name] = dst
+    return staged
+
+
+def stage_private(files: dict[str, Path], slot: int, prefix: str = "dlgrade-sub-") -> tuple[Path, dict[str, Path]]:
+    """A private staging folder (0700) with copies of `files` readable by the sandbox's uid only."""
+    uid = sandbox_uid(slot)
+    stage = private_dir(prefix, uid)
+    return stage, copy_private(files, stage, uid)
 
 
 class _OutputReader(threading.Thread):
@@ -320,6 +458,17 @@ class Channel:
     req_fd: int
     resp_fd: int
     output: "_OutputReader | None"
+    cgroup: "cgroups.Cgroup | None" = None
+    _oom_seen: int = 0  # the group's OOM-kill count when this grading began
+
+    def memory_exceeded(self) -> bool:
+        """Whether the kernel killed a process of this grading's cgroup for memory."""
+        return self.cgroup is not None and self.cgroup.oom_kills() > self._oom_seen
+
+    def _memory_died(self) -> SandboxDied:
+        bound = self.cgroup.memory_bytes // MiB if self.cgroup is not None else self.limits.memory_mb
+        return SandboxDied(f"used more memory than the limit ({bound} MB for all its processes together) "
+                           "and was stopped", cause="memory")
 
     def _await_ready(self) -> dict:
         """Wait for the runner's hello, which it sends before any learner code runs."""
@@ -341,6 +490,9 @@ class Channel:
     def request(self, header: dict, value=None, timeout: float | None = None, rng_type=None):
         """Send one request and wait for its answer; returns (header, value).
         Raises SandboxTimeout or SandboxDied (and kills the sandbox) when no valid answer comes."""
+        if self.memory_exceeded():  # a process of the grading's tree was killed for memory
+            self.kill()
+            raise self._memory_died()
         if not self.alive():
             raise SandboxDied("the sandbox is not running")
         timeout = self.limits.test_seconds if timeout is None else timeout
@@ -355,6 +507,8 @@ class Channel:
                                  "infinite loop or work that is far too slow") from None
         except (EOFError, BrokenPipeError, OSError):
             code = self._wait_exit()
+            if self.memory_exceeded():
+                raise self._memory_died() from None
             raise SandboxDied(self._death_message(code)) from None
         except wire.WireError as err:
             self.kill()
@@ -381,8 +535,9 @@ class Sandbox(Channel):
 
     def __init__(self, files: dict[str, Path], entry: str, limits: Limits, slot: int = 0,
                  secret_dirs: list[Path] | None = None, env: dict[str, str] | None = None,
-                 device: str = "cpu", zygote_share: Path | None = None):
+                 device: str = "cpu", zygote_share: Path | None = None, tree_memory_mb: int | None = None):
         self.zygote_share = zygote_share  # a zygote sandbox: learner files arrive here, per grading
+        self.tree_memory_mb = tree_memory_mb or tree_memory_mb_of(limits)  # the cgroup's memory limit
         self.files = files
         self.entry = entry
         self.limits = limits
@@ -394,7 +549,11 @@ class Sandbox(Channel):
         self.proc: subprocess.Popen | None = None
         self.output: _OutputReader | None = None
         self.started_at = 0.0
-        self._fallback_dir: Path | None = None
+        self._fallback_dir: Path | None = None  # rlimits-only: the private folder holding work/ and tmp/
+        self.cgroup: cgroups.Cgroup | None = None
+        self.memory_peak: int | None = None  # bytes: the cgroup's peak, read at close
+        self._uid = sandbox_uid(slot) if not self.protections.namespaces else None
+        self._seccomp: _SeccompLoader | None = None
 
     # -- command -----------------------------------------------------------------------------
     def _env(self) -> dict[str, str]:
@@ -408,6 +567,17 @@ class Sandbox(Channel):
             if name in os.environ:
                 env[name] = os.environ[name]
         env.update(self.extra_env)
+        if self.zygote_share is not None:  # the only folders its wipe may touch
+            env["DLGRADE_SHARE"] = SHARE_DIR
+            env["DLGRADE_ZYGOTE_DIRS"] = f"{WORK_DIR}:/tmp:/dev/shm"
+            env["DLGRADE_IPC_PRIVATE"] = "1" if self.protections.namespaces else "0"
+        if not self.protections.namespaces:  # no mounts: the private folder stands in for /work and /tmp
+            work, tmp = str(self._fallback_dir / "work"), str(self._fallback_dir / "tmp")
+            env.update({"HOME": work, "TMPDIR": tmp, "KERAS_HOME": f"{tmp}/.keras", "MPLCONFIGDIR": f"{tmp}/.mpl"})
+            if self.zygote_share is not None:
+                env["DLGRADE_SHARE"] = str(self.zygote_share)
+                env["DLGRADE_ZYGOTE_DIRS"] = f"{work}:{tmp}"
+                env["DLGRADE_ZYGOTE_SHARED_DIRS"] = "/tmp:/dev/shm"  # only what its own uid owns there
         return env
 
     def _command(self, req_r: int, resp_w: int, seccomp_fd: int | None) -> list[str]:
@@ -417,8 +587,10 @@ class Sandbox(Channel):
             runner_args = [sys.executable, "-I", "-u", f"{INSIDE_DIR}/runner.py", str(req_r), str(resp_w),
                            f"{WORK_DIR}/{self.entry}"]
         if not self.protections.namespaces:
+            if self.zygote_share is not None:
+                return [sys.executable, "-I", "-u", str(HERE / "runner.py"), "--zygote", str(req_r)]
             return [sys.executable, "-I", "-u", str(HERE / "runner.py"), str(req_r), str(resp_w),
-                    str(self._fallback_dir / self.entry)]
+                    str(self._fallback_dir / "work" / self.entry)]
         lim = self.limits
         args = [shutil.which("bwrap"), "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
                 "--unshare-cgroup-try", "--die-with-parent", "--new-session"]
@@ -470,6 +642,14 @@ class Sandbox(Channel):
                          (resource.RLIMIT_NPROC, (lim.processes,) * 2),
                          (resource.RLIMIT_CORE, (0, 0))):
             resource.setrlimit(res, val)
+        if self.cgroup is not None:  # before exec: every descendant is in the grading's group
+            self.cgroup.join()
+        if self._uid is not None:  # rlimits-only as root, with an interpreter others can run
+            os.setgroups([])
+            os.setresgid(self._uid, self._uid, self._uid)
+            os.setresuid(self._uid, self._uid, self._uid)
+        if self._seccomp is not None:
+            self._seccomp.load()
 
     # -- life cycle --------------------------------------------------------------------------
     def start(self) -> None:
@@ -492,17 +672,41 @@ class Sandbox(Channel):
             os.lseek(seccomp_fd, 0, os.SEEK_SET)
             pass_fds.append(seccomp_fd)
         if not self.protections.namespaces:
-            self._fallback_dir = Path(tempfile.mkdtemp(prefix="dlgrade-run-"))
-            for rel, host in self.files.items():
-                (self._fallback_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(host, self._fallback_dir / rel)
+            self._fallback_dir = private_dir("dlgrade-run-", self._uid)
+            for sub in ("work", "tmp"):
+                (self._fallback_dir / sub).mkdir(mode=0o700)
+                if self._uid is not None:
+                    os.chown(self._fallback_dir / sub, self._uid, self._uid)
+            copy_private(self.files, self._fallback_dir / "work", self._uid)
+            if self.protections.seccomp:
+                self._seccomp = _SeccompLoader(_seccomp_program())
+        if self.protections.cgroup:
+            try:
+                self.cgroup = cgroups.Cgroup.create(self.tree_memory_mb * MiB,
+                                                    self.limits.processes + TREE_TASK_SLACK)
+            except cgroups.CgroupError as err:
+                for fd in (req_r, req_w, resp_r, resp_w, out_r, out_w) + ((seccomp_fd,) if seccomp_fd else ()):
+                    if fd is not None and fd >= 0:
+                        os.close(fd)
+                raise SandboxStartError("the grader's sandbox could not start on this machine",
+                                        f"cgroup: {err}") from None
+            self._oom_seen = self.cgroup.oom_kills()
         env = self._env() if not self.protections.namespaces else {}
         try:
             self.proc = subprocess.Popen(
                 self._command(req_r, resp_w, seccomp_fd), stdin=subprocess.DEVNULL, stdout=out_w,
                 stderr=out_w, pass_fds=pass_fds, close_fds=True, start_new_session=True,
                 preexec_fn=self._preexec, env=env,
-                cwd=str(self._fallback_dir) if self._fallback_dir else "/")
+                cwd=str(self._fallback_dir / "work") if self._fallback_dir else "/")
+        except (OSError, subprocess.SubprocessError) as err:
+            for fd in (req_w, resp_r, out_r):
+                if fd >= 0:
+                    os.close(fd)
+            if self.zygote_share is not None:
+                self.control.close()
+            self._remove_private()
+            raise SandboxStartError("the grader's sandbox could not start on this machine",
+                                    f"{type(err).__name__}: {err}") from None
         finally:
             for fd in (req_r, resp_w, out_w) + ((seccomp_fd,) if seccomp_fd is not None else ()):
                 if fd >= 0:
@@ -541,6 +745,8 @@ class Sandbox(Channel):
                 self.proc.kill()
             except ProcessLookupError:
                 pass
+        if self.cgroup is not None:  # setsid() escapers too: everything in the group is this sandbox's
+            self.cgroup.kill_all()
         if self.proc is not None:
             try:
                 self.proc.wait(timeout=5)
@@ -573,6 +779,37 @@ class Sandbox(Channel):
                         pass
         if self.output is not None:
             self.output.join(timeout=2)
-        if self._fallback_dir is not None:
-            shutil.rmtree(self._fallback_dir, ignore_errors=True)
+        self._remove_private()
         return self.output.text() if self.output else ""
+
+    def _remove_private(self) -> None:
+        if self.cgroup is not None:
+            self.memory_peak = self.cgroup.peak()
+            self.cgroup.close()
+            self.cgroup = None
+        if self._fallback_dir is not None:
+            _remove_tree(self._fallback_dir)
+            self._fallback_dir = None
+            if self._uid is not None:  # rlimits-only with the slot's uid: what it left in shared folders
+                for shared in ("/tmp", "/dev/shm"):
+                    for p in Path(shared).iterdir() if os.path.isdir(shared) else ():
+                        try:
+                            if p.lstat().st_uid == self._uid:
+                                _remove_tree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+                        except OSError:
+                            pass
+
+
+def _remove_tree(path: Path) -> None:
+    """Remove a folder even where a learner made parts of it read-only."""
+    def fix(func, p, _exc):
+        try:
+            os.chmod(os.path.dirname(p), 0o700)
+            if os.path.isdir(p) and not os.path.islink(p):
+                os.chmod(p, 0o700)
+            func(p)
+        except OSError:
+            pass
+    shutil.rmtree(path, onerror=fix)
+    if os.path.exists(path):
+        shutil.rmtree(path, ignore_errors=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import threading
 import traceback
@@ -74,14 +75,22 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     out = sys.stdout
     sys.stdout = sys.stderr  # anything else printed must not corrupt the result stream
+    # SIGTERM ends the worker like EOF: its zygotes stop and their private folders are removed
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     print(json.dumps({"ready": True, "pid": os.getpid()}), file=out, flush=True)
-    for line in sys.stdin:
-        line = line.strip()
-        if not line:
-            continue
-        task = json.loads(line)
-        # ensure_ascii: a lone surrogate or any odd text in a result can never break the stream
-        print(json.dumps(run_task(task, args.slot, not args.no_zygote), ensure_ascii=True), file=out, flush=True)
+    try:
+        for line in sys.stdin:
+            line = line.strip()
+            if not line:
+                continue
+            task = json.loads(line)
+            # ensure_ascii: a lone surrogate or any odd text in a result can never break the stream
+            print(json.dumps(run_task(task, args.slot, not args.no_zygote), ensure_ascii=True), file=out,
+                  flush=True)
+    finally:
+        pool = getattr(_local, "pool", None)
+        if pool is not None:
+            pool.close()
 
 
 if __name__ == "__main__":

@@ -4,22 +4,26 @@ nothing with them, and forks a fresh child for each grading.
 Isolation is kept: the zygote is a normal sandbox (namespaces, the worker's own uid, seccomp,
 rlimits); each child imports only its learner's files (copied into the zygote's read-only share
 just before the fork), sets its own CPU and memory limits, and answers on fresh pipes. When a
-grading ends, the zygote kills every other process of its uid in its PID namespace and wipes the
-writable folders before the next learner's files exist, so no learner's process outlives its
-grading or sees another's files. The zygote is not dumpable: a child cannot read its memory or
-descriptors. Concurrent gradings are in other workers: other uids, other namespaces."""
+grading ends, the zygote (a child subreaper) kills every descendant, setsid() or not, and wipes the
+writable folders (restoring permissions first) before the next learner's files exist; a wipe that
+leaves anything retires the zygote, and the next grading gets a fresh one. Work folders have random
+names. The zygote is not dumpable: a child cannot read its memory or descriptors. The zygote and
+its current child share one cgroup sized as the grading's memory plus the zygote's own baseline
+(measured once it is ready). The share is a private folder (0700, files readable by the sandbox's
+uid only), emptied as soon as the child has its copy, removed with the zygote. The same holds in
+rlimits-only mode, where the zygote's folders are private host folders instead of tmpfs mounts.
+Concurrent gradings are in other workers: other uids, other namespaces."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import socket
-import tempfile
 import time
 from pathlib import Path
 
 from . import wire
-from .sandbox import Channel, Limits, Sandbox, SandboxStartError, _OutputReader, cpu_seconds
+from .sandbox import (MiB, ZYGOTE_START_MB, Channel, Limits, Sandbox, SandboxStartError, _OutputReader,
+                      _remove_tree, cpu_seconds, private_dir, sandbox_uid, tree_memory_mb_of)
 
 FINISH_SECONDS = 15.0
 
@@ -29,30 +33,52 @@ class Zygote:
 
     def __init__(self, slot: int, limits: Limits, preload: list[str], device: str = "cpu",
                  secret_dirs: list[Path] | None = None):
-        self.share = Path(tempfile.mkdtemp(prefix=f"dlgrade-zygote{slot}-"))
-        os.chmod(self.share, 0o755)
+        self.uid = sandbox_uid(slot)
+        self.base = private_dir(f"dlgrade-zygote{slot}-{os.getpid()}-")  # 0700, the grader's: nobody else enters
+        self.share = self.base / "share"
+        self.share.mkdir(mode=0o700)
+        if self.uid is not None:
+            os.chown(self.share, self.uid, self.uid)
         self.limits = limits
+        self.dirty = False  # a wipe left something: retire before the next grading
         env = {"DLGRADE_PRELOAD": ",".join(preload)}
         self.sandbox = Sandbox({}, "", limits, slot=slot, secret_dirs=secret_dirs, env=env, device=device,
-                               zygote_share=self.share)
-        self.sandbox.start()
+                               zygote_share=self.share,
+                               tree_memory_mb=tree_memory_mb_of(limits) + ZYGOTE_START_MB)
+        try:
+            self.sandbox.start()
+        except BaseException:
+            self.sandbox.close()
+            _remove_tree(self.base)
+            raise
         self.ready = self.sandbox.ready
+        self.cgroup = self.sandbox.cgroup
+        self.baseline = self.cgroup.usage() if self.cgroup is not None else 0  # bytes, modules imported
         self.forks = 0
 
     def alive(self) -> bool:
         return self.sandbox.alive()
 
-    def _stage(self, files: dict[str, Path]) -> None:
+    def _empty_share(self) -> None:
         for p in self.share.iterdir():
-            p.unlink()
-        for name, src in files.items():
-            dst = self.share / name
-            shutil.copyfile(src, dst)
-            os.chmod(dst, 0o644)
+            if p.is_dir() and not p.is_symlink():
+                _remove_tree(p)
+            else:
+                p.unlink()
+
+    def _stage(self, files: dict[str, Path]) -> None:
+        from .sandbox import copy_private
+        self._empty_share()
+        copy_private(files, self.share, self.uid)
 
     def fork(self, files: dict[str, Path], entry: str, limits: Limits) -> "ForkedSandbox":
         """A fresh child for one grading of the learner's `files`."""
         self._stage(files)
+        oom_seen = 0
+        if self.cgroup is not None:  # this grading's memory, plus what the zygote itself holds
+            self.cgroup.set_memory(self.baseline + tree_memory_mb_of(limits) * MiB)
+            self.cgroup.reset_peak()
+            oom_seen = self.cgroup.oom_kills()
         req_r, req_w = os.pipe()
         resp_r, resp_w = os.pipe()
         out_r, out_w = os.pipe()
@@ -72,12 +98,13 @@ class Zygote:
         finally:
             for fd in (req_r, resp_w, out_w):
                 os.close(fd)
+            self._empty_share()  # the child has its own copy (or there is no child)
         if header.get("status") != "forked":
             self.sandbox.kill()
             raise SandboxStartError("the grader's sandbox could not start on this machine",
                                     f"zygote answered {header!r}")
         self.forks += 1
-        return ForkedSandbox(self, req_w, resp_r, out_r, limits)
+        return ForkedSandbox(self, req_w, resp_r, out_r, limits, oom_seen)
 
     def finish(self, kill: bool) -> dict:
         """Wait for the zygote's report that the current child and all it started are gone
@@ -87,6 +114,8 @@ class Zygote:
                 wire.write_frame(self.sandbox.control.fileno(), wire.encode({"op": "kill"}))
             header, _ = wire.decode(wire.read_frame(self.sandbox.control.fileno(), 1 << 20,
                                                     time.monotonic() + FINISH_SECONDS))
+            if header.get("clean") is not True:
+                self.dirty = True  # the next grading gets a fresh zygote, never these leftovers
             return header
         except (OSError, TimeoutError, EOFError, wire.WireError):
             self.sandbox.kill()
@@ -94,15 +123,18 @@ class Zygote:
 
     def close(self) -> None:
         self.sandbox.close()
-        shutil.rmtree(self.share, ignore_errors=True)
+        _remove_tree(self.base)
 
 
 class ForkedSandbox(Channel):
     """The sandbox side of one grading, as a child of a zygote (same interface as `Sandbox`)."""
 
-    def __init__(self, zygote: Zygote, req_fd: int, resp_fd: int, out_fd: int, limits: Limits):
+    def __init__(self, zygote: Zygote, req_fd: int, resp_fd: int, out_fd: int, limits: Limits,
+                 oom_seen: int = 0):
         import fcntl
         self.zygote, self.limits = zygote, limits
+        self.cgroup, self._oom_seen = zygote.cgroup, oom_seen
+        self.memory_peak: int | None = None
         self.req_fd, self.resp_fd = req_fd, resp_fd
         fcntl.fcntl(req_fd, fcntl.F_SETFL, fcntl.fcntl(req_fd, fcntl.F_GETFL) | os.O_NONBLOCK)
         self.output = _OutputReader(out_fd, limits.output_bytes)
@@ -148,6 +180,8 @@ class ForkedSandbox(Channel):
         except OSError:
             pass
         self.output.join(timeout=2)
+        if self.cgroup is not None:
+            self.memory_peak = self.cgroup.peak()  # the zygote and this grading's tree together
         return self.output.text()
 
 
@@ -165,7 +199,7 @@ class ZygotePool:
 
         def make(files: dict[str, Path], entry: str, grading_limits: Limits, _device: str) -> ForkedSandbox:
             zygote = self.zygotes.get(key)
-            if zygote is None or not zygote.alive():
+            if zygote is None or not zygote.alive() or zygote.dirty:
                 if zygote is not None:
                     zygote.close()
                 zygote = self.zygotes[key] = Zygote(self.slot, limits, list(preload), device, self.secret_dirs)

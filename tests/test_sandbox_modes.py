@@ -1,0 +1,295 @@
+"""Every sandbox mode grades correctly, and gradings are isolated from each other.
+
+With bubblewrap (namespaces) and without it (rlimits-only: bwrap hidden from PATH in a child
+process, since `sandbox.probe()` is decided once per process): the reference of every exercise gets
+full marks, fresh and from a zygote; a learner who sabotages the next one (guessable work folders,
+read-only leftovers, files in every writable place, SysV IPC, a setsid() process) changes nothing
+for the next learner; a fork-and-allocate tree is held to the grading's memory bound as a whole and
+reported as a memory failure; no share folder with learner code outlives its zygote or worker."""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+HOSTILE = TESTS / "hostile"
+SLOT = 7  # conftest.HOSTILE_SLOT: hostile gradings run under their own uid
+NUMPY_EXERCISES = ("perceptron", "backprop", "conv-arithmetic", "param-count")
+KERAS_EXERCISES = ("keras-mlp", "lenet", "vgg", "augmentation")
+
+
+def _limits():
+    from grader.sandbox import Limits
+    return Limits(wall_seconds=20, test_seconds=5, memory_mb=512, processes=32, disk_mb=32)
+
+
+# -- rounds shared by the in-process (bubblewrap) tests and the child process without bubblewrap --
+def sabotage_round(tmp: Path) -> dict:
+    """Learner 1 sabotages, learner 2 (a correct perceptron that looks around) comes next on the
+    same worker's zygote."""
+    from grader.engine import grade
+    from grader.spec import find_exercise
+    from grader.zygote import ZygotePool
+    ex = find_exercise("perceptron")
+    spy = tmp / "spy" / "perceptron.py"
+    spy.parent.mkdir(parents=True, exist_ok=True)
+    spy.write_text(ex.solution.read_text() + "\n\n" + (HOSTILE / "next_learner_spy.py").read_text())
+    pool = ZygotePool(SLOT)
+    try:
+        factory = pool.factory([], "cpu", _limits())
+        r1 = grade(ex, HOSTILE / "next_learner_sabotage.py", "hidden", slot=SLOT, sandbox_factory=factory,
+                   limits=_limits())
+        first = next(iter(pool.zygotes.values()))
+        retired = first.dirty
+        r2 = grade(ex, spy, "hidden", slot=SLOT, sandbox_factory=factory, limits=_limits())
+        zygote = next(iter(pool.zygotes.values()))
+        share_base = zygote.base
+        share_after = sorted(p.name for p in zygote.share.iterdir())
+    finally:
+        pool.close()
+    found = next((line for line in r2.output.splitlines() if line.startswith("SPY-FOUND")), "SPY-FOUND missing")
+    return {"r1_output": r1.output, "r2_score": r2.score, "r2_max": r2.max_score, "r2_full": r2.full_marks,
+            "r2_failed": [(t.name, t.output[:200]) for t in r2.tests if t.status != "passed"],
+            "spy_found": found, "r2_output": r2.output[-3000:], "retired": retired,
+            "same_zygote": zygote is first, "share_after_fork": share_after,
+            "share_base_left": share_base.exists()}
+
+
+def fork_allocate_round(use_zygote: bool) -> dict:
+    """tests/hostile/fork_and_allocate.py: eight children, each at the address-space limit."""
+    from grader.engine import grade
+    from grader.sandbox import Limits, Sandbox, tree_memory_mb_of
+    from grader.spec import find_exercise
+    from grader.zygote import ZygotePool
+    ex = find_exercise("perceptron")
+    limits = Limits(wall_seconds=40, test_seconds=15, memory_mb=1024, processes=32, disk_mb=32)
+    made = []
+    pool = ZygotePool(SLOT)
+    zygote_factory = pool.factory([], "cpu", limits)
+
+    def factory(files, entry, lim, device):
+        if use_zygote:
+            sb = zygote_factory(files, entry, lim, device)
+        else:
+            sb = Sandbox(files, entry, lim, slot=SLOT, device=device)
+            sb.start()
+        made.append(sb)
+        return sb
+    try:
+        t0 = time.monotonic()
+        result = grade(ex, HOSTILE / "fork_and_allocate.py", "hidden", slot=SLOT, sandbox_factory=factory,
+                       limits=limits)
+        seconds = time.monotonic() - t0
+        baseline = next(iter(pool.zygotes.values())).baseline if use_zygote else 0
+    finally:
+        pool.close()
+    peaks = [sb.memory_peak for sb in made if sb.memory_peak is not None]
+    return {"peak_mb": max(peaks) / (1 << 20) if peaks else None, "memory_mb": limits.memory_mb,
+            "bound_mb": tree_memory_mb_of(limits) + baseline / (1 << 20), "baseline_mb": baseline / (1 << 20),
+            "messages": [t.output[:300] for t in result.tests if t.status != "passed"],
+            "kinds": sorted({getattr(t, "kind", "") for t in result.tests if t.status != "passed"}),
+            "output": result.output[-1500:], "seconds": seconds}
+
+
+def _without_bwrap_main(out: Path, tmp: Path) -> None:
+    """Run in a child process whose PATH has no bwrap: every exercise fresh and from a zygote,
+    the sabotage and fork-and-allocate rounds; JSON to `out`."""
+    from grader.engine import grade
+    from grader.sandbox import probe
+    from grader.spec import find_exercise
+    from grader.zygote import ZygotePool
+    report = {"protections": probe().as_dict(), "gradings": []}
+    assert report["protections"]["mode"] == "rlimits-only", report["protections"]
+    pool = ZygotePool(SLOT)
+    try:
+        for ex_id in NUMPY_EXERCISES + KERAS_EXERCISES:
+            ex = find_exercise(ex_id)
+            ways = ["zygote"] + (["fresh"] if ex_id in NUMPY_EXERCISES + ("keras-mlp",) else [])
+            for way in ways:
+                factory = pool.factory(ex.preload, "cpu", ex.limits) if way == "zygote" else None
+                t0 = time.monotonic()
+                r = grade(ex, ex.solution, "hidden", slot=SLOT, device="cpu", sandbox_factory=factory)
+                report["gradings"].append({
+                    "exercise": ex_id, "way": way, "score": r.score, "max": r.max_score, "full": r.full_marks,
+                    "seconds": round(time.monotonic() - t0, 1),
+                    "failed": [(t.name, t.output[:300]) for t in r.tests if t.status != "passed"],
+                    "mode": r.extra_data["sandbox"]["mode"]})
+    finally:
+        pool.close()
+    report["sabotage"] = sabotage_round(tmp)
+    report["fork_allocate"] = fork_allocate_round(use_zygote=True)
+    out.write_text(json.dumps(report, indent=1))
+
+
+def _path_without_bwrap() -> str:
+    """A PATH with the interpreter's folder and nothing that holds bwrap."""
+    keep = [os.path.dirname(sys.executable)]
+    return os.pathsep.join(p for p in keep if not os.path.exists(os.path.join(p, "bwrap")))
+
+
+def _clean_host_litter() -> None:
+    """Without namespaces and as root, learner 1 writes into the host's /tmp and /dev/shm (the
+    recorded weaker guarantee): remove what the test's hostile learner left there."""
+    for place in ("/tmp", "/dev/shm"):
+        for p in glob.glob(f"{place}/dlgrade-sabotage*"):
+            for root, dirs, _ in os.walk(p):
+                for d in dirs:
+                    os.chmod(os.path.join(root, d), 0o700)
+            os.chmod(p, 0o700) if os.path.isdir(p) else None
+            shutil.rmtree(p, ignore_errors=True) if os.path.isdir(p) else os.unlink(p)
+
+
+@pytest.fixture(scope="module")
+def without_bwrap(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("no-bwrap")
+    out = tmp / "report.json"
+    env = dict(os.environ, PATH=_path_without_bwrap(), PYTHONPATH=str(REPO))
+    try:
+        proc = subprocess.run([sys.executable, __file__, str(out), str(tmp)], env=env, cwd=str(REPO),
+                              capture_output=True, text=True, timeout=420)
+    finally:
+        _clean_host_litter()
+    assert proc.returncode == 0 and out.exists(), proc.stderr[-4000:]
+    return json.loads(out.read_text())
+
+
+# -- without bubblewrap -------------------------------------------------------------------------
+def test_without_bubblewrap_every_reference_gets_full_marks_fresh_and_from_a_zygote(without_bwrap):
+    gradings = without_bwrap["gradings"]
+    assert {g["exercise"] for g in gradings} == set(NUMPY_EXERCISES + KERAS_EXERCISES)
+    assert {g["way"] for g in gradings} == {"fresh", "zygote"}
+    for g in gradings:
+        assert g["mode"] == "rlimits-only"
+        assert g["full"] and g["score"] == g["max"] > 0, g
+
+
+def test_without_bubblewrap_the_protections_say_exactly_what_is_active(without_bwrap):
+    from grader.sandbox import _seccomp_program
+    prot = without_bwrap["protections"]
+    assert prot["mode"] == "rlimits-only"
+    assert "mount-namespace" not in prot["active"] and "tmpfs-disk-cap" not in prot["active"]
+    assert any("bubblewrap" in w for w in prot["warnings"])
+    if _seccomp_program() is not None:
+        assert "seccomp-no-sockets-no-sysv-ipc" in prot["active"]
+    if os.geteuid() == 0 and "unprivileged-uid-no-capabilities" not in prot["active"]:
+        assert any("runs as root" in w for w in prot["warnings"]), prot["warnings"]
+    bound = prot["memory_bound"]
+    assert bound["kind"] in ("cgroup-v1", "cgroup-v2", "rlimits", "per-process") and bound["text"]
+
+
+def test_without_bubblewrap_sabotage_changes_nothing_for_the_next_learner(without_bwrap):
+    s = without_bwrap["sabotage"]
+    assert s["r2_full"], s["r2_failed"]
+    found = json.loads(s["spy_found"].removeprefix("SPY-FOUND ").replace("'", '"'))
+    # As root without namespaces the host's /tmp and /dev/shm are shared with the grader itself (the
+    # recorded weaker guarantee); everything the zygote owns is wiped.
+    own = [f for f in found if not f.startswith(("/tmp/dlgrade-sabotage", "/dev/shm/dlgrade-sabotage"))]
+    assert own == [], s
+    assert "SysV shm 0x5ab0" not in found and "SHMGET -1" in s["r1_output"], s["r1_output"]
+    assert s["share_after_fork"] == [] and not s["share_base_left"]
+
+
+def test_without_bubblewrap_a_fork_and_allocate_tree_is_held_to_the_bound(without_bwrap):
+    f = without_bwrap["fork_allocate"]
+    assert f["peak_mb"] is not None and f["peak_mb"] <= f["bound_mb"] + 1, f
+    assert any("memory" in m for m in f["messages"]), f
+
+
+# -- with bubblewrap ----------------------------------------------------------------------------
+needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+
+
+@needs_bwrap
+def test_next_learner_sabotage_changes_nothing_with_namespaces(tmp_path):
+    from grader.sandbox import probe
+    assert probe().namespaces
+    s = sabotage_round(tmp_path)
+    assert s["r2_full"], s["r2_failed"]
+    assert s["spy_found"] == "SPY-FOUND []", s
+    assert "SHMGET -1" in s["r1_output"], s["r1_output"]  # SysV IPC refused
+    assert s["share_after_fork"] == [] and not s["share_base_left"]
+
+
+@needs_bwrap
+@pytest.mark.parametrize("use_zygote", [False, True], ids=["fresh", "zygote"])
+def test_a_fork_and_allocate_tree_is_held_to_the_grading_bound_and_reported_as_memory(use_zygote):
+    from grader.sandbox import probe
+    if not probe().cgroup:
+        pytest.skip("no cgroup here: the weaker per-process bound applies (see protections)")
+    f = fork_allocate_round(use_zygote)
+    # eight children at ~1 GB each would hold ~8 GB; the group holds the whole tree to its bound
+    assert f["peak_mb"] is not None and f["peak_mb"] <= f["bound_mb"] + 1, f
+    assert any("memory" in m for m in f["messages"]), f
+
+
+def test_protections_record_the_memory_bound_that_applies():
+    from grader.sandbox import Limits, Protections
+    lim = Limits(memory_mb=1024, processes=64, disk_mb=64)
+    assert Protections(cgroup="v1").as_dict(lim)["memory_bound"]["mb"] == 1024 + 64
+    weaker = Protections(cgroup=None, unprivileged_uid=True).as_dict(lim)["memory_bound"]
+    assert weaker["kind"] == "rlimits" and weaker["mb"] == 64 * 1024
+    assert weaker["text"] == "memory bound: 64 processes x 1024 MB"
+    assert Protections(cgroup=None).as_dict(lim)["memory_bound"]["mb"] is None
+
+
+def test_staging_folders_are_private(tmp_path):
+    from grader.sandbox import sandbox_uid, stage_private
+    src = tmp_path / "perceptron.py"
+    src.write_text("x = 1\n")
+    src.chmod(0o644)
+    stage, staged = stage_private({"perceptron.py": src}, SLOT)
+    try:
+        assert stage.stat().st_mode & 0o777 == 0o700
+        st = staged["perceptron.py"].stat()
+        assert st.st_mode & 0o777 == 0o400
+        uid = sandbox_uid(SLOT)
+        assert st.st_uid == (uid if uid is not None else os.geteuid())
+    finally:
+        shutil.rmtree(stage)
+
+
+def test_a_worker_ended_by_sigterm_leaves_no_share_behind(tmp_path):
+    """A Keras grading (the template: fails fast) in a real worker, then SIGTERM: its zygote's private
+    folder is gone, and while it lived it was 0700 with an empty share."""
+    from grader.spec import find_exercise
+    ex = find_exercise("keras-mlp")
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    shutil.copyfile(ex.template, sub / ex.entry)
+    worker = subprocess.Popen([sys.executable, "-m", "grader.worker", "--slot", str(SLOT)], cwd=str(REPO),
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert worker.stdout.readline().startswith("{")
+        task = {"task_id": "t1", "exercise_dir": str(ex.directory), "solutions_dir": str(ex.solution_dir.parent),
+                "submission_path": str(sub), "device": "cpu", "suite": "hidden"}
+        worker.stdin.write(json.dumps(task) + "\n")
+        worker.stdin.flush()
+        answer = json.loads(worker.stdout.readline())
+        assert answer["task_id"] == "t1"
+        bases = glob.glob(f"/tmp/dlgrade-zygote{SLOT}-{worker.pid}-*")
+        assert len(bases) == 1
+        assert os.stat(bases[0]).st_mode & 0o777 == 0o700
+        assert os.listdir(os.path.join(bases[0], "share")) == []  # emptied after the fork
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert not os.path.exists(bases[0])
+
+
+if __name__ == "__main__":  # the child process of `without_bwrap`
+    sys.path.insert(0, str(REPO))
+    _without_bwrap_main(Path(sys.argv[1]), Path(sys.argv[2]))
