@@ -272,7 +272,7 @@ def test_english_page_tests_hints_errors_and_output(written):
     assert '<code dir="ltr">step</code> is still the template&#39;s placeholder' in html
     assert 'File "perceptron.py", line 17, in step' in unescape(html)
     md = page(written, "en", "sara", "md")
-    for text in ("## The perceptron (`perceptron`)", "✘ failed: **step at zero and dtype**",
+    for text in ("## The perceptron (`perceptron`)", "✘ failed: **step values dtype and shape**",
                  "`step` is still the template's placeholder", "### Errors", 'File "perceptron.py", line'):
         assert text in md, text
     broken = page(written, "en", "reza")
@@ -352,7 +352,7 @@ def test_dashboard(written):
         assert html.count('class="plot histogram"') == 3  # one per exercise
         assert "SECRET_INTERNAL grader stack" in html  # the instructor sees grader problems
     html = (written["en"] / "dashboard.html").read_text(encoding="utf-8")
-    assert "test_step_at_zero_and_dtype" in html and "1 / 3" in html
+    assert "test_step_values_dtype_and_shape" in html and "1 / 3" in html
     assert "The commonest failures" in html and "Your file could not be imported" in html
     late = html.split("Late submissions</h2>", 1)[1]
     assert '<code dir="ltr">sara</code></td><td><code dir="ltr">perceptron</code>' in late
