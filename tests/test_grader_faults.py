@@ -329,3 +329,43 @@ def test_the_kind_comes_from_the_exception_never_its_text():
     assert _died_kind(died) == Kind.CRASHED
     died.oom = True  # the sandbox knows the kernel killed the grading's tree for memory
     assert _died_kind(died) == Kind.MEMORY
+
+
+def test_a_worker_retries_a_grader_fault_from_a_fresh_zygote(tmp_path, monkeypatch):
+    """A worker's zygote that cannot fork a sandbox is retired and the grading runs again from a new
+    zygote; the answer is a grade, and the worker says it took two attempts."""
+    import dataclasses
+
+    from grader import worker
+    from grader.zygote import ZygotePool
+
+    ex = dataclasses.replace(find_exercise("perceptron"), preload=["numpy"])  # forked from a zygote
+    monkeypatch.setattr("grader.spec.load_exercise", lambda *a, **k: ex)
+    sub = _write(tmp_path / "ali", submission_source(ex, "correct"))
+    events = []
+
+    class FirstZygoteBroken(ZygotePool):
+        def factory(self, preload, device, limits):
+            events.append("factory")
+            if events.count("factory") == 1:
+                def broken(*args):
+                    raise SandboxStartError("the grader's sandbox could not start on this machine", "zygote: EBADF")
+                return broken
+            return super().factory(preload, device, limits)
+
+        def close(self):
+            events.append("close")
+            super().close()
+
+    pool = FirstZygoteBroken(worker.DASK_SLOT_BASE - 1)
+    monkeypatch.setattr(worker, "_zygotes", lambda slot: pool)
+    try:
+        answer = worker.run_task({"task_id": "t1", "exercise_dir": str(ex.directory), "solutions_dir": "",
+                                  "submission_path": str(sub), "device": "cpu"}, slot=3)
+    finally:
+        pool.close()
+    assert events[:3] == ["factory", "close", "factory"]  # the retry retired the zygotes, then a new one
+    assert "fault" not in answer, answer.get("error")
+    result = Result.from_json(answer["result"])
+    assert result.full_marks and result.extra_data["attempts"] == 2
+    assert result.extra_data["sandbox"]["started_by"] == "zygote"
