@@ -577,7 +577,8 @@ def grades(course_dir, db, as_json):
         table.add_row(_safe(r["student"], 200), _safe(r["exercise"], 200), score,
                       f"{r['late_days']:.1f} d" if r["late"] else "",
                       _safe(r["override_reason"] or "", 200) if r["overridden"] else "",
-                      r["status"] if not r.get("fault") else f"{r['status']} ({r['fault']}): {escape(_plain(r.get('error'), 80))}")
+                      r["status"] if not r.get("fault")
+                      else f"{r['status']} ({r['fault']}): {escape(_plain(r.get('error'), 80))}")
     Console().print(table)
 
 

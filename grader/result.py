@@ -65,7 +65,8 @@ class TestResult:
         return cls(name=data["name"], score=data["score"], max_score=data["max_score"],
                    status=extra.get("status", data.get("status", "failed")), output=data.get("output", ""),
                    visibility=data.get("visibility", "visible"), duration=extra.get("duration", 0.0),
-                   kind=kind_of(data), detail=dict(extra.get("detail") or {}) if isinstance(extra.get("detail"), dict) else {})
+                   kind=kind_of(data),
+                   detail=dict(extra["detail"]) if isinstance(extra.get("detail"), dict) else {})
 
 
 def kind_of(test: dict) -> str:

@@ -54,7 +54,8 @@ def _kinds(result: Result) -> dict[str, str]:
 
 def _about(result: Result):
     """kinds of the tests whose name mentions a word (the function they are about)"""
-    return lambda word: {t.kind for t in result.tests if word in t.name and not (word == "step" and "exactly" in t.name)}
+    return lambda word: {t.kind for t in result.tests
+                         if word in t.name and not (word == "step" and "exactly" in t.name)}
 
 
 # --- one grading ------------------------------------------------------------------------------
