@@ -461,7 +461,8 @@ class Gradebook:
     def gradings(self, student_id: str | None = None, exercise_id: str | None = None) -> list[dict]:
         """The gradings that apply to submissions (all, or one learner's / one exercise's): one row
         per (submission, grading of its content), oldest first, with `result_json` parsed (a dict)
-        and `result` (a `grader.result.Result`, or None when the grading failed or crashed)."""
+        and `result` (a `grader.result.Result`, or None when the grading failed or crashed: a failed
+        grading may keep its `result_json` for the instructor, but it is not a grade)."""
         from .result import Result
         same = Submission.__table__.alias("same_content")  # submissions with the same content
         query = (select(Submission, Grading)
@@ -478,7 +479,8 @@ class Gradebook:
                 row = _grading_dict(grading)
                 row.update(grading_id=grading.id, submission_id=sub.id, recorded_for=grading.submission_id,
                            student_id=sub.student_id, exercise_id=sub.exercise_id, sha256=sub.sha256)
-                row["result"] = Result.from_json(row["result_json"]) if row["result_json"] else None
+                row["result"] = (Result.from_json(row["result_json"])
+                                 if row["result_json"] and grading.status == "graded" else None)
                 rows.append(row)
         return rows
 
