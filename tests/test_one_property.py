@@ -117,8 +117,8 @@ def test_param_count_with_other_layer_names_loses_only_the_names_tests(tmp_path)
 
 def test_a_missing_does_not_fit_value_error_costs_one_test(tmp_path):
     ex = find_exercise("conv-arithmetic")
-    path = near_miss(tmp_path, ex, "    if out < 1:\n        raise ValueError(", "    if False:\n        raise ValueError(",
-                     count=3)
+    path = near_miss(tmp_path, ex, "    if out < 1:\n        raise ValueError(",
+                     "    if False:\n        raise ValueError(", count=3)
     for suite in ("hidden", "public"):
         result = grade(ex, path, suite)
         assert set(lost(result)) == {"test_a_filter_that_does_not_fit_raises_value_error"}, (suite, lost(result))

@@ -83,7 +83,8 @@ def _compare_with_reference(submission, reference, input_shape, layers, what, na
                                        "Keras gives it in a fresh session (conv2d, conv2d_1, ..., each kind counted "
                                        "separately)")
             continue
-        assert got[1] == need[1], f"{what}, row {i} (a {layer!r} layer, {layers[i]}): the output shape {got[1]} is wrong"
+        assert got[1] == need[1], (f"{what}, row {i} (a {layer!r} layer, {layers[i]}): the output shape "
+                                   f"{got[1]} is wrong")
         assert got[2] == need[2], (f"{what}, row {i} (a {layer!r} layer, {layers[i]}): the parameter count "
                                    f"{got[2]:,} is wrong")
     return rows
