@@ -78,6 +78,13 @@ def test_a_crop_with_an_exclusive_upper_bound_loses_only_the_coverage_test(tmp_p
     assert "never started at top row 4 or left column 6" in hint and "never returns high" in hint
 
 
+def test_augmentation_in_other_allowed_idioms_gets_full_marks():
+    # np.flip, endpoint=True, another drawing order, float32 arithmetic, a functional Keras model
+    ex = find_exercise("augmentation")
+    result = grade(ex, NEAR_MISS / "augmentation_other_idioms.py", "hidden")
+    assert result.full_marks, lost(result)
+
+
 def test_the_crop_coverage_test_is_passed_by_a_correct_crop_with_overwhelming_probability():
     # the numbers the hidden test's comment states: 150 one-image draws, tops 0..4, lefts 0..6
     from importlib.util import module_from_spec, spec_from_file_location
