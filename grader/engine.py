@@ -174,11 +174,12 @@ def grade_once(exercise: Exercise, submission: Path, suite: str = "hidden", slot
             "device_requested": device,
             "artifacts": plugin.artifacts,
             "versions": session.info.get("versions", {}),
-            "sandbox": dict(session_protections(), started_by="zygote" if sandbox_factory else "fresh"),
+            "sandbox": dict(session_protections(limits), started_by="zygote" if sandbox_factory else "fresh"),
             "internal_errors": internal,
         })
 
 
-def session_protections() -> dict:
+def session_protections(limits: Limits | None = None) -> dict:
+    """The protections of this machine's sandboxes, with the memory bound for `limits`."""
     from .sandbox import probe
-    return probe().as_dict()
+    return probe().as_dict(limits)

@@ -112,7 +112,7 @@ class Protections:
         if self.unprivileged_uid:
             active.append("unprivileged-uid-no-capabilities")
         if self.seccomp:
-            active.append("seccomp-no-sockets-no-sysv-ipc")
+            active += ["seccomp-no-sockets", "seccomp-no-sysv-ipc"]
         if self.cgroup:
             active.append(f"cgroup-{self.cgroup}-memory-pids")
         return {"mode": self.mode, "active": [a for a in active if a], "memory_bound": self.memory_bound(limits),
@@ -330,7 +330,7 @@ def probe() -> Protections:
         prot.warnings.append("seccomp is unavailable (pip install pyseccomp; needs libseccomp2): "
                              + ("sockets are blocked by the network namespace only" if prot.namespaces
                                 else "the sandbox can open network sockets"))
-    kind, why = cgroups.available() if is_root or os.access("/sys/fs/cgroup", os.W_OK) else (None, "not root")
+    kind, why = cgroups.available()  # root, or a user a cgroup subtree was delegated to
     prot.cgroup = kind
     if kind is None:
         bound = prot.memory_bound()

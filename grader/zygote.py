@@ -76,7 +76,12 @@ class Zygote:
         self._stage(files)
         oom_seen = 0
         if self.cgroup is not None:  # this grading's memory, plus what the zygote itself holds
-            self.cgroup.set_memory(self.baseline + tree_memory_mb_of(limits) * MiB)
+            try:
+                self.cgroup.set_memory(self.baseline + tree_memory_mb_of(limits) * MiB)
+            except OSError as err:  # e.g. EBUSY: more in use than the new limit and nothing to reclaim
+                self.sandbox.kill()
+                raise SandboxStartError("the grader's sandbox could not start on this machine",
+                                        f"zygote cgroup limit: {err}") from None
             self.cgroup.reset_peak()
             oom_seen = self.cgroup.oom_kills()
         req_r, req_w = os.pipe()
@@ -199,10 +204,14 @@ class ZygotePool:
 
         def make(files: dict[str, Path], entry: str, grading_limits: Limits, _device: str) -> ForkedSandbox:
             zygote = self.zygotes.get(key)
-            if zygote is None or not zygote.alive() or zygote.dirty:
-                if zygote is not None:
-                    zygote.close()
-                zygote = self.zygotes[key] = Zygote(self.slot, limits, list(preload), device, self.secret_dirs)
+            if zygote is not None and zygote.alive() and not zygote.dirty:
+                try:
+                    return zygote.fork(files, entry, grading_limits)
+                except SandboxStartError:
+                    pass  # whatever an earlier grading left broken is never this learner's failure
+            if zygote is not None:
+                zygote.close()
+            zygote = self.zygotes[key] = Zygote(self.slot, limits, list(preload), device, self.secret_dirs)
             return zygote.fork(files, entry, grading_limits)
         return make
 

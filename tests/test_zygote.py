@@ -104,3 +104,64 @@ def test_a_timeout_kills_only_the_child_and_the_zygote_goes_on(perceptron, pool)
     assert result.score == 0 and any(t.status == "timeout" for t in result.tests)
     after = grade(perceptron, perceptron.solution, "hidden", slot=HOSTILE_SLOT, sandbox_factory=factory)
     assert after.full_marks
+
+
+WHERE_AM_I = '''
+import os
+print("WORKDIR", os.getcwd())
+def step(z):
+    raise NotImplementedError
+predict = train_perceptron = logic_gate = step
+'''
+
+
+def test_work_folders_have_names_no_learner_can_prepare(perceptron, pool, tmp_path):
+    factory = pool.factory([], "cpu", limits())
+    sub = tmp_path / "where.py"
+    sub.write_text(WHERE_AM_I)
+    seen = []
+    for _ in range(2):
+        out = grade(perceptron, sub, "hidden", slot=HOSTILE_SLOT, sandbox_factory=factory, limits=limits()).output
+        seen.append(next(line.split()[1] for line in out.splitlines() if line.startswith("WORKDIR")))
+    assert seen[0] != seen[1]
+    for folder in seen:
+        name = folder.rsplit("/", 1)[1]
+        assert name.startswith("g-") and len(name) == 26, folder  # 96 random bits, never /work/g1, g2
+
+
+def test_a_zygote_whose_wipe_left_something_is_retired_and_the_next_learner_is_graded(perceptron, pool):
+    factory = pool.factory([], "cpu", limits())
+    assert grade(perceptron, perceptron.solution, "hidden", slot=HOSTILE_SLOT, sandbox_factory=factory).full_marks
+    first = next(iter(pool.zygotes.values()))
+    first.dirty = True  # what Zygote.finish sets when the zygote reports a folder it could not empty
+    after = grade(perceptron, perceptron.solution, "hidden", slot=HOSTILE_SLOT, sandbox_factory=factory)
+    assert after.full_marks
+    second = next(iter(pool.zygotes.values()))
+    assert second is not first and not first.alive() and not first.base.exists()
+
+
+def test_the_wipe_restores_permissions_and_empties_read_only_leftovers(tmp_path):
+    import os
+    from grader.runner import _wipe
+    folder = tmp_path / "work"
+    (folder / "ro" / "deeper").mkdir(parents=True)
+    (folder / "ro" / "deeper" / "answers.txt").write_text("x")
+    (folder / "locked.txt").write_text("x")
+    os.symlink("/etc/passwd", folder / "link")
+    os.chmod(folder / "locked.txt", 0)
+    os.chmod(folder / "ro" / "deeper", 0o500)
+    os.chmod(folder / "ro", 0)
+    assert _wipe(str(folder)) is True
+    assert os.listdir(folder) == [] and os.path.exists("/etc/passwd")
+
+
+def test_the_share_is_private_and_emptied_once_the_child_has_its_copy(perceptron, pool):
+    import os
+    factory = pool.factory([], "cpu", limits())
+    assert grade(perceptron, perceptron.solution, "hidden", slot=HOSTILE_SLOT, sandbox_factory=factory).full_marks
+    zygote = next(iter(pool.zygotes.values()))
+    assert os.stat(zygote.base).st_mode & 0o777 == 0o700
+    assert os.stat(zygote.share).st_mode & 0o777 == 0o700
+    assert list(zygote.share.iterdir()) == []
+    pool.close()
+    assert not zygote.base.exists()
