@@ -194,6 +194,8 @@ class Cgroup:
 
     def kill_all(self, timeout: float = 5.0) -> list[int]:
         """SIGKILL every process in the group until none is left; returns those still there."""
+        if not all(p.name.startswith(PREFIX) for p in self.dirs.values()):
+            raise CgroupError(f"refusing to kill the processes of a group dlgrade did not make: {self.dirs}")
         if self.kind == "v2" and (self._mem / "cgroup.kill").exists():
             try:
                 (self._mem / "cgroup.kill").write_text("1")

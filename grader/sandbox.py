@@ -716,11 +716,14 @@ class Sandbox(Channel):
         self.started_at = time.monotonic()
         if self.zygote_share is not None:
             self.req_fd = self.resp_fd = self.control.fileno()
+        else:
+            self.req_fd, self.resp_fd = req_w, resp_r
+            fcntl.fcntl(req_w, fcntl.F_SETFL, fcntl.fcntl(req_w, fcntl.F_GETFL) | os.O_NONBLOCK)
+        try:
             self.ready = self._await_ready()
-            return
-        self.req_fd, self.resp_fd = req_w, resp_r
-        fcntl.fcntl(req_w, fcntl.F_SETFL, fcntl.fcntl(req_w, fcntl.F_GETFL) | os.O_NONBLOCK)
-        self.ready = self._await_ready()
+        except SandboxStartError:
+            self.close()  # its processes, cgroup and private copy of the learner's files go too
+            raise
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

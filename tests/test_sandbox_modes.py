@@ -261,6 +261,17 @@ def test_staging_folders_are_private(tmp_path):
         shutil.rmtree(stage)
 
 
+def test_a_sandbox_that_cannot_start_leaves_no_process_group_or_copy_behind(tmp_path):
+    from grader.sandbox import Sandbox, SandboxStartError
+    src = tmp_path / "perceptron.py"
+    src.write_text("x = 1\n")
+    sb = Sandbox({"perceptron.py": src}, "perceptron.py", _limits(), slot=SLOT,
+                 env={"DLGRADE_PRELOAD": "no_such_module_anywhere"})  # the runner dies before its hello
+    with pytest.raises(SandboxStartError):
+        sb.start()
+    assert sb.cgroup is None and sb._fallback_dir is None and not sb.alive()
+
+
 def test_a_worker_ended_by_sigterm_leaves_no_share_behind(tmp_path):
     """A Keras grading (the template: fails fast) in a real worker, then SIGTERM: its zygote's private
     folder is gone, and while it lived it was 0700 with an empty share."""
