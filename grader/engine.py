@@ -83,6 +83,21 @@ def _pytest_args(test_file: Path, rootdir: Path) -> list[str]:
             "-W", "ignore::pytest.PytestAssertRewriteWarning", "-o", "python_files=test_*.py"]
 
 
+@contextlib.contextmanager
+def _without_outer_assertion_rewriting():
+    """Set aside the assertion-rewriting import hook of a pytest session that is already running
+    (the project's own tests grade inside one): it would rewrite the exercise's test files too, and a
+    rewritten `assert x, message` would show the learner pytest's text instead of the message."""
+    hooks = [h for h in sys.meta_path if type(h).__name__ == "AssertionRewritingHook"]
+    for h in hooks:
+        sys.meta_path.remove(h)
+    try:
+        yield
+    finally:
+        for h in reversed(hooks):
+            sys.meta_path.insert(0, h)
+
+
 def _forget_modules(roots: list[Path]) -> None:
     """Drop test and reference modules imported from `roots`, so a later grading in this process
     imports them afresh (a changed test file is never served stale)."""
@@ -151,7 +166,8 @@ def grade_once(exercise: Exercise, submission: Path, suite: str = "hidden", slot
                            heldout_seed=secrets.randbelow(2**31) if heldout_seed is None else int(heldout_seed))
     roots = [test_file.parent.resolve()] + ([exercise.solution_dir.resolve()] if exercise.solution_dir else [])
     try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+                _without_outer_assertion_rewriting():
             exit_code = pytest.main(_pytest_args(test_file, test_file.parent.parent), plugins=[plugin])
     finally:
         output = session.close()

@@ -10,7 +10,6 @@ reference by one textual change (checked to have happened) or kept in tests/near
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -22,16 +21,6 @@ from grader.testing import Feedback, expect_array, expect_bool, expect_int, expe
 
 NEAR_MISS = Path(__file__).resolve().parent / "near_miss"
 NUMPY_EXERCISES = ("perceptron", "backprop", "conv-arithmetic", "param-count")
-
-
-@pytest.fixture(autouse=True)
-def _no_outer_assertion_rewriting(monkeypatch):
-    """Grade as the CLI does. Inside this pytest process the outer session's assertion-rewriting
-    import hook would also rewrite the exercise's test files when a grading imports them, and a
-    rewritten `assert a == b, message` then reaches the learner as "this check failed" (its
-    message lost); the engine runs them with --assert=plain, so the hook is set aside here."""
-    monkeypatch.setattr(sys, "meta_path", [h for h in sys.meta_path
-                                           if type(h).__name__ != "AssertionRewritingHook"])
 
 
 def near_miss(tmp_path: Path, exercise, old: str, new: str, count: int | None = None) -> Path:
