@@ -265,11 +265,43 @@ def test_a_giant_model_description_is_refused_with_a_clear_message():
     assert not result.extra_data.get("internal_errors") and not result.grader_fault
 
 
+PRESETS = {"keras-mlp": "mlp-5x5", "lenet": "lenet-32", "vgg": "vgg-32"}
+
+
+def _arrays(value, out):
+    if isinstance(value, np.ndarray):
+        out.append(value)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            _arrays(v, out)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _arrays(v, out)
+    return out
+
+
 @pytest.mark.parametrize("exercise_id", KERAS_EXERCISES)
-def test_each_keras_reference_gets_full_marks(exercise_id):
+def test_each_keras_reference_gets_full_marks_and_no_held_out_input_enters_the_sandbox(exercise_id, monkeypatch):
+    from grader.data import digit_task
+    from grader.plugin import SandboxSession
+    sent = []
+    original = SandboxSession._request
+
+    def spy(self, header, payload, function):
+        _arrays(payload, sent)
+        return original(self, header, payload, function)
+
+    monkeypatch.setattr(SandboxSession, "_request", spy)
     ex = find_exercise(exercise_id)
     result = grade(ex, ex.solution, "hidden", slot=SLOT, heldout_seed=20260)
     failed = [(t.name, t.output) for t in result.tests if t.status != "passed"]
     assert failed == [] and result.score == result.max_score == ex.points["hidden"]
     metric = result.extra_data["artifacts"][HELD_OUT_TESTS[exercise_id][0]]["metric"]
     assert metric["accuracy"] >= metric["threshold"]
+    held_out = digit_task(PRESETS[exercise_id], heldout_seed=20260).x_test
+    rows = {r.tobytes() for r in held_out.astype(np.float32)}
+    seen = set()
+    for a in sent:
+        if a.ndim == held_out.ndim and a.shape[1:] == held_out.shape[1:]:
+            seen |= {r.tobytes() for r in a.astype(np.float32)} & rows
+    assert len(seen) <= 0.01 * len(rows), f"{len(seen)} of {len(rows)} held-out inputs were sent to the sandbox"
