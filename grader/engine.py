@@ -173,6 +173,8 @@ def grade_once(exercise: Exercise, submission: Path, suite: str = "hidden", slot
         output = session.close()
         shutil.rmtree(stage, ignore_errors=True)
         _forget_modules(roots)
+        if "grader.heldout" in sys.modules:  # a predictor warmed up for a prediction that never came
+            sys.modules["grader.heldout"].discard_warm()
     internal = session.faults + list(plugin.internal_errors)  # the machine's own words first
     if plugin.collect_errors or (exit_code not in (0, 1) and not plugin.results):
         internal += plugin.collect_errors or [f"pytest exited with {exit_code}"]

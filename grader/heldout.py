@@ -10,6 +10,10 @@ answers travel through a private (0700) temporary folder as .npy and JSON, read 
 `allow_pickle=False`; nothing is pickled. A child, not the pytest process, so a model that makes
 Keras allocate or hang costs the child, and no fork of a process that ran TensorFlow is needed.
 
+The child's start (Python, then TensorFlow and Keras: most of its cost) can be paid while the
+sandbox trains: `warm_up()` starts this thread's next child at once, waiting for its request;
+`predict` takes it (or starts one), and `discard_warm()` ends an unused one when the grading ends.
+
 Whose problem is what: a config over the caps, one Keras refuses, or weights that do not fit are
 the learner's (`Feedback`, with what to do); a child that dies, runs out of its memory or time, or
 answers nonsense after the caps were passed is the grader's (`HeldOutPredictorFault`, a
@@ -25,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -47,6 +52,78 @@ def _package_parent() -> str:
     return str(Path(__file__).resolve().parent.parent)
 
 
+class _Child:
+    """A predictor child started in its private folder, waiting for "go" on its stdin."""
+
+    def __init__(self):
+        self.folder = Path(tempfile.mkdtemp(prefix="dlgrade-heldout-"))  # 0700, private to the grader
+        os.chmod(self.folder, 0o700)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "DLGRADE_"))}
+        env.update({"PYTHONPATH": _package_parent(), "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
+                    "CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu", "KERAS_HOME": str(self.folder / ".keras")})
+        self.log = open(self.folder / "log.txt", "wb")
+        try:
+            self.proc = subprocess.Popen([sys.executable, "-s", "-m", "grader.heldout", "--wait", str(self.folder)],
+                                         cwd=self.folder, env=env, stdin=subprocess.PIPE, stdout=self.log,
+                                         stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+        except OSError:
+            self.close()
+            raise
+
+    def go(self) -> None:
+        """Tell the child its request is in the folder."""
+        try:
+            self.proc.stdin.write(b"go\n")
+            self.proc.stdin.close()
+        except OSError:
+            pass  # it died already: the missing answer says so
+
+    def close(self) -> None:
+        proc = getattr(self, "proc", None)
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc is not None and proc.stdin is not None:
+            try:
+                proc.stdin.close()
+            except OSError:
+                pass
+        self.log.close()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_warm = threading.local()  # one grading runs in one thread (local pool worker or Dask thread)
+
+
+def warm_up() -> None:
+    """Start this thread's next predictor child now, so that it imports Keras while the sandbox
+    trains; `predict` uses it. Harmless if it is never used: `discard_warm()` ends it."""
+    if getattr(_warm, "child", None) is None:
+        try:
+            _warm.child = _Child()
+        except OSError:
+            _warm.child = None  # `predict` starts one itself and reports its failure
+
+
+def discard_warm() -> None:
+    """End this thread's warmed-up child if no prediction used it (the end of a grading)."""
+    child, _warm.child = getattr(_warm, "child", None), None
+    if child is not None:
+        child.close()
+
+
+def _take_child() -> _Child:
+    child, _warm.child = getattr(_warm, "child", None), None
+    if child is not None and child.proc.poll() is None:
+        return child
+    if child is not None:
+        child.close()
+    try:
+        return _Child()
+    except OSError as err:
+        raise HeldOutPredictorFault(f"the held-out predictor could not start: {err}") from None
+
+
 def predict(ref, x: np.ndarray, caps: Caps | None = None, what: str = "your trained model",
             batch_size: int = 256) -> np.ndarray:
     """The outputs of the learner's trained model `ref` (a ModelRef with weights) on inputs `x`,
@@ -62,9 +139,9 @@ def predict(ref, x: np.ndarray, caps: Caps | None = None, what: str = "your trai
     count = sum(int(np.asarray(w).size) for w in ref.weights)
     if count != size.params:
         raise Feedback(f"{what}: its {count:,} weights do not match the {size.params:,} parameters of its layers")
-    folder = Path(tempfile.mkdtemp(prefix="dlgrade-heldout-"))  # 0700, private to the grader
+    child = _take_child()
+    folder = child.folder
     try:
-        os.chmod(folder, 0o700)
         (folder / "config.json").write_text(ref.config, encoding="utf-8")
         for i, w in enumerate(ref.weights):
             np.save(folder / f"w{i:04d}.npy", np.asarray(w), allow_pickle=False)
@@ -72,33 +149,24 @@ def predict(ref, x: np.ndarray, caps: Caps | None = None, what: str = "your trai
         (folder / "request.json").write_text(json.dumps({
             "weights": len(ref.weights), "caps": caps.as_dict(), "batch_size": int(batch_size), "what": what}),
             encoding="utf-8")
-        return _run_child(folder, caps, len(x))
+        return _run_child(child, caps, len(x))
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        child.close()
 
 
-def _run_child(folder: Path, caps: Caps, n: int) -> np.ndarray:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "DLGRADE_"))}
-    env.update({"PYTHONPATH": _package_parent(), "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
-                "CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu", "KERAS_HOME": str(folder / ".keras")})
-    log = open(folder / "log.txt", "wb")
+def _run_child(child: _Child, caps: Caps, n: int) -> np.ndarray:
+    folder, proc = child.folder, child.proc
     t0 = time.monotonic()
-    try:
-        proc = subprocess.Popen([sys.executable, "-s", "-m", "grader.heldout", str(folder)], cwd=folder, env=env,
-                                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True, close_fds=True)
-    except OSError as err:
-        log.close()
-        raise HeldOutPredictorFault(f"the held-out predictor could not start: {err}") from None
+    child.go()
     try:
         rc = proc.wait(timeout=caps.predict_seconds)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+        child.log.flush()
         raise HeldOutPredictorFault(f"the held-out predictor ran past its {caps.predict_seconds:g} s and was "
                                     f"stopped; {_tail(folder)}") from None
-    finally:
-        log.close()
+    child.log.flush()
     seconds = time.monotonic() - t0
     try:
         answer = json.loads((folder / "result.json").read_text(encoding="utf-8"))
@@ -174,8 +242,26 @@ def child(folder: Path) -> int:
     return 0
 
 
+def _wait_for_go() -> bool:
+    """Import what the prediction needs, then wait for the trusted side's "go" (EOF: not needed)."""
+    import keras  # noqa: F401  (the start-up that warm_up() pays ahead of time)
+
+    from . import modelcheck  # noqa: F401
+    return sys.stdin.readline().strip() == "go"
+
+
 def main(argv: list[str]) -> int:
-    folder = Path(argv[1])
+    if argv[1] == "--wait":
+        folder = Path(argv[2])
+        try:
+            if not _wait_for_go():
+                return 0
+        except BaseException as err:  # the import failed: a grader problem, reported after "go"
+            sys.stdin.readline()
+            _answer(folder, status="error", message=f"the predictor could not import Keras: {err!r}"[:4000])
+            return 2
+    else:
+        folder = Path(argv[1])
     try:
         return child(folder)
     except MemoryError:

@@ -153,6 +153,28 @@ def test_the_predictor_child_predicts_like_the_model(small_model):
     assert got.shape == (50, 10) and np.allclose(got, model.predict(x, verbose=0), atol=1e-6)
 
 
+def _predictor_children() -> list[int]:
+    out = subprocess.run(["pgrep", "-f", "grader.heldout --wait"], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def test_a_warmed_up_predictor_is_used_once_and_an_unused_one_is_ended(small_model):
+    import grader.heldout as heldout
+    model, ref = small_model
+    x = np.random.default_rng(1).random((20, 25), dtype=np.float32)
+    heldout.warm_up()
+    warm = heldout._warm.child
+    assert warm is not None and warm.proc.pid in _predictor_children()
+    got = predict(ref, x, Caps())  # takes the warm child: its folder and process are gone after
+    assert np.allclose(got, model.predict(x, verbose=0), atol=1e-6)
+    assert heldout._warm.child is None and not warm.folder.exists() and warm.proc.poll() is not None
+    heldout.warm_up()
+    unused = heldout._warm.child
+    heldout.discard_warm()  # the end of a grading whose training failed
+    assert unused.proc.poll() is not None and not unused.folder.exists()
+    assert unused.proc.pid not in _predictor_children()
+
+
 def test_a_predictor_killed_at_its_memory_limit_is_a_grader_fault(small_model):
     _, ref = small_model
     with pytest.raises(HeldOutPredictorFault, match="memory limit 200 MB") as info:

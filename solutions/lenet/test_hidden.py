@@ -26,6 +26,7 @@ import numpy as np
 import pytest
 
 from grader.data import digit_task
+from grader.heldout import warm_up
 from grader.modelcheck import (check_training_history, score_held_out, metric_names, model_from,
                                compare_layers, compile_settings, expect_history, layer_rows, loss_name,
                                rebuild)
@@ -101,6 +102,7 @@ def _train(submission, task, trained):
         try:
             ref = _model(submission.build_lenet, _call(shape, task.num_classes), input_shape=shape,
                          num_classes=task.num_classes)
+            warm_up()  # the trusted predictor starts while the sandbox trains
             t0 = time.monotonic()
             history = submission.train_lenet(ref, task.x_train, task.y_train_onehot)
             trained["result"] = (ref, history, time.monotonic() - t0)
