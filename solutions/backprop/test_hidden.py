@@ -232,10 +232,13 @@ def test_train_learns_xor_clusters(submission, reference):
 
 
 @points(4)
-def test_digits_accuracy(submission, reference):
+def test_digits_accuracy(submission, reference, heldout_seed):
     digits = load_digits()
     X = digits.data / 16.0
-    X_train, X_test, y_train, y_test = train_test_split(X, digits.target, test_size=0.25, random_state=0,
+    # the split is drawn with the course's secret seed (a seed per grading without a course), so the
+    # held-out digits cannot be known in advance
+    X_train, X_test, y_train, y_test = train_test_split(X, digits.target, test_size=0.25,
+                                                        random_state=int(heldout_seed) % 2**32,
                                                         stratify=digits.target)
     sizes = [64, 100, 10]
     # only the training inputs and labels enter the sandbox
@@ -244,6 +247,7 @@ def test_digits_accuracy(submission, reference):
                            sizes, "train on the digits")
     acc = float(np.mean(reference.forward(X_test, params)[0].argmax(axis=1) == y_test))
     # reference, seeds 0 / 1 / 2: 0.9778 / 0.9756 / 0.9711 (about 0.5 s each on 2 cores);
-    # also >= 0.971 over 6 seeds with He, Xavier-uniform or 0.01-normal initialisation
+    # also >= 0.971 over 6 seeds with He, Xavier-uniform or 0.01-normal initialisation;
+    # over 12 secret split seeds: 0.967 to 0.987
     assert acc >= 0.95, (
         f"the trained network classifies {acc:.1%} of the held-out digits correctly; at least 95% is needed")
