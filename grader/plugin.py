@@ -52,6 +52,7 @@ class SandboxSession:
         self.broken_kind = Kind.CRASHED
         self.starts = 0
         self.timeouts = 0
+        self.memory_kills = 0
         self.outputs: list[str] = []
         self.info: dict = {}
         self.faults: list[str] = []
@@ -84,7 +85,9 @@ class SandboxSession:
             self.broken = (f"your code was stopped {self.starts} times in this grading (time or memory ran out); "
                            "the remaining tests did not run")
             self.broken_status = "timeout" if self.timeouts >= self.starts else "error"
-            self.broken_kind = Kind.TIMEOUT if self.timeouts >= self.starts else Kind.CRASHED
+            self.broken_kind = (Kind.TIMEOUT if self.timeouts >= self.starts
+                                else Kind.MEMORY if self.memory_kills and self.memory_kills + self.timeouts >= self.starts
+                                else Kind.CRASHED)
             raise SubmissionUnavailable(self.broken, self.broken_status, self.broken_kind)
         self.starts += 1
         timeout = self._timeout()
@@ -166,8 +169,9 @@ class SandboxSession:
             raise SubmissionUnavailable(f"`{function}` {err}", "timeout") from None
         except SandboxDied as err:
             self._retire()
-            raise SubmissionUnavailable(f"your code {err} while running `{function}`", "error",
-                                        _died_kind(err)) from None
+            kind = _died_kind(err)
+            self.memory_kills += kind == Kind.MEMORY
+            raise SubmissionUnavailable(f"your code {err} while running `{function}`", "error", kind) from None
         status = header.get("status")
         if status == "ok":
             return self._attach(value)
