@@ -223,11 +223,31 @@ class Session:
             self.send(response, result)
 
 
-def _wipe(path: str) -> bool:
+def _mount_points() -> frozenset[str]:
+    """Where something is mounted in this process's view (a Python installation under /tmp, bound
+    read-only, is one): the grading's wipe leaves those alone and never walks into them."""
+    points = set()
+    try:
+        with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                fields = line.split()
+                if len(fields) > 4:  # the mount point, with spaces and the like written in octal
+                    points.add(fields[4].encode("latin-1", "replace").decode("unicode_escape"))
+    except OSError:
+        pass
+    return frozenset(points)
+
+
+def _wipe(path: str, mounts: frozenset[str] = frozenset()) -> bool:
     """Empty `path` of a grading's leftovers, whatever their permissions: give this uid back write
-    access to every folder it owns, remove everything, and say whether `path` is empty now."""
+    access to every folder it owns, remove everything, and say whether `path` is empty now.
+    Mount points below `path` (and the folders that lead to them) are not leftovers: they are kept,
+    never walked into, and do not count as left over."""
     import shutil
     import stat
+    base = path.rstrip("/")
+    inner = {m for m in mounts if m.startswith(base + "/")}
+    leading = {os.path.join(base, m[len(base) + 1:].split("/", 1)[0]) for m in inner}
 
     def fix(func, target, _exc):  # a read-only folder (or file in one): restore and retry once
         for d in (os.path.dirname(target), target):
@@ -247,8 +267,14 @@ def _wipe(path: str) -> bool:
         names = os.listdir(path)
     except OSError:
         return False
+    clean = True
     for name in names:
-        full = os.path.join(path, name)
+        full = os.path.join(base, name)
+        if full in inner:
+            continue  # a mount point: not the learner's
+        if full in leading:  # a folder on the way to a mount point: empty it, keep it
+            clean = _wipe(full, mounts) and clean
+            continue
         try:
             if os.path.isdir(full) and not os.path.islink(full):
                 try:
@@ -261,7 +287,7 @@ def _wipe(path: str) -> bool:
         except OSError:
             pass
     try:
-        return os.listdir(path) == []
+        return clean and all(os.path.join(base, n) in inner | leading for n in os.listdir(path))
     except OSError:
         return False
 
@@ -269,7 +295,6 @@ def _wipe(path: str) -> bool:
 def _wipe_owned(path: str) -> bool:
     """In a folder shared with the host (rlimits-only mode: /tmp, /dev/shm), remove what this
     (unprivileged, per-slot) uid owns; say whether nothing of it is left. Never as root."""
-    import shutil
     uid = os.getuid()
     if uid == 0:
         return True  # root owns everyone's files here: nothing can be told apart (recorded as a warning)
@@ -378,6 +403,7 @@ def zygote(ctl_fd: int) -> None:
     import socket
     import struct
     folders = [f for f in os.environ.get("DLGRADE_ZYGOTE_DIRS", "").split(":") if f]
+    mounts = _mount_points()  # fixed for the zygote's life: learner code can neither mount nor unmount
     share = os.environ.get("DLGRADE_SHARE", "")
     if not folders or not share:  # never guess which folders a wipe may empty
         print("zygote: DLGRADE_ZYGOTE_DIRS and DLGRADE_SHARE must be set", file=sys.stderr)
@@ -461,7 +487,7 @@ def zygote(ctl_fd: int) -> None:
         _kill_descendants()  # the child and everything it started, setsid() or not
         if private_ipc:
             _remove_sysv_ipc()
-        clean = all([_wipe(folder) for folder in folders] + [_wipe_owned(folder) for folder in shared])
+        clean = all([_wipe(folder, mounts) for folder in folders] + [_wipe_owned(folder) for folder in shared])
         wire.write_frame(ctl_fd, wire.encode({"status": "done", "exit": code, "killed": killed, "clean": clean}))
         if closing:
             return

@@ -155,6 +155,29 @@ def test_the_wipe_restores_permissions_and_empties_read_only_leftovers(tmp_path)
     assert os.listdir(folder) == [] and os.path.exists("/etc/passwd")
 
 
+def test_the_wipe_keeps_mount_points_such_as_a_python_installation_under_tmp(tmp_path):
+    """A virtual environment under /tmp is bound read-only into the sandbox's /tmp: the wipe must
+    neither walk it (tens of thousands of files) nor call the zygote dirty for it (which retired the
+    zygote after every grading), while still removing what a learner left beside it."""
+    import os
+    from grader.runner import _mount_points, _wipe
+    folder = tmp_path / "tmp"
+    venv = folder / "home" / "venv"
+    (venv / "lib").mkdir(parents=True)
+    (venv / "lib" / "numpy.py").write_text("installed")
+    (folder / "home" / "left-by-learner.txt").write_text("x")
+    (folder / "leftover").mkdir()
+    (folder / "leftover" / "answers.txt").write_text("x")
+    assert _wipe(str(folder), frozenset({str(venv)})) is True
+    assert sorted(os.listdir(folder)) == ["home"] and os.listdir(folder / "home") == ["venv"]
+    assert (venv / "lib" / "numpy.py").read_text() == "installed"
+    (folder / "home" / "again.txt").write_text("x")
+    os.chmod(folder / "home", 0o500)  # a learner's file in a folder on the way, made read-only
+    assert _wipe(str(folder), frozenset({str(venv)})) is True
+    assert os.listdir(folder / "home") == ["venv"]
+    assert "/proc" in _mount_points()
+
+
 def test_the_share_is_private_and_emptied_once_the_child_has_its_copy(perceptron, pool):
     import os
     factory = pool.factory([], "cpu", limits())
