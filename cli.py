@@ -693,7 +693,9 @@ def demo(directory, workers):
     console.print(table)
     sandbox = next((g["result_json"]["extra_data"]["sandbox"] for g in gradebook.gradings() if g.get("result_json")), None)
     if sandbox:
-        console.print(f"sandbox: {sandbox['mode']} ({', '.join(sandbox['active'])})")
+        bound = (sandbox.get("memory_bound") or {}).get("text")
+        console.print(f"sandbox: {sandbox['mode']} ({', '.join(sandbox['active'])})"
+                      + (f"; {bound}" if bound else ""), markup=False)
         for w in sandbox["warnings"]:
             console.print(f"[yellow]warning:[/yellow] {w}")
     from grader.report import write_reports

@@ -89,8 +89,15 @@ class Protections:
         return "namespaces" if self.namespaces else "rlimits-only"
 
     def memory_bound(self, limits: "Limits | None" = None) -> dict:
-        """How the memory of a grading's whole process tree is bounded here, and the number."""
-        limits = limits or Limits()
+        """How the memory of a grading's whole process tree is bounded here, and the number for
+        `limits` (without them, the rule in words: each exercise has its own limits)."""
+        if limits is None:
+            kind = f"cgroup-{self.cgroup}" if self.cgroup else "rlimits" if self.unprivileged_uid else "per-process"
+            text = {"rlimits": "memory bound of a grading: processes x memory_mb of its exercise",
+                    "per-process": "memory bound: memory_mb of the exercise per process; the number of processes "
+                                   "is not bounded (the sandbox runs as the grader's uid, no cgroup)"}.get(
+                kind, "memory bound of a grading: all its processes together, memory_mb + disk_mb of its exercise")
+            return {"kind": kind, "mb": None, "text": text}
         if self.cgroup:
             return {"kind": f"cgroup-{self.cgroup}", "mb": tree_memory_mb_of(limits),
                     "text": f"all processes together: {tree_memory_mb_of(limits)} MB (memory_mb + disk_mb; "
