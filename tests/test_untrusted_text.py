@@ -9,9 +9,7 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 from itertools import count
-from pathlib import Path
 
 import pytest
 
