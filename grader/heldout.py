@@ -40,6 +40,10 @@ from .testing import Feedback, GraderFault
 
 #: weights travel only for models up to this size (runner.MAX_EXPORTED_PARAMS)
 MAX_SCORED_PARAMS = 5_000_000
+#: multiply-adds one held-out prediction may take in all (the course's models need a few billion)
+MAX_PREDICT_MACS = 200_000_000_000
+#: the part of the predictor's memory that one batch's activations may fill (TensorFlow keeps the rest)
+_BATCH_MEMORY_SHARE = 4
 _OUTPUT_CAP = 8000
 
 
@@ -125,14 +129,24 @@ def _take_child() -> _Child:
 
 
 def predict(ref, x: np.ndarray, caps: Caps | None = None, what: str = "your trained model",
-            batch_size: int = 256) -> np.ndarray:
+            batch_size: int = 256, outputs: int | None = None) -> np.ndarray:
     """The outputs of the learner's trained model `ref` (a ModelRef with weights) on inputs `x`,
-    computed in a limited child process on the trusted side."""
+    computed in a limited child process on the trusted side. `outputs`: the number of outputs per
+    example the task needs. A model within the caps never makes the predictor fail: its output
+    shape and total work are checked here, and its batch is sized to the predictor's memory."""
     caps = caps or Caps()
     try:
         size = check_caps(ref.config, caps, what)
     except ModelRefused as err:
         raise Feedback(str(err)) from None
+    if outputs is not None and tuple(size.output_shape) != (outputs,):
+        raise Feedback(f"{what} outputs shape {tuple(size.output_shape)} for each example; it should output "
+                       f"{outputs} numbers (one per class), e.g. a final Dense({outputs}, activation='softmax')")
+    if size.macs * len(x) > MAX_PREDICT_MACS:
+        raise Feedback(f"{what} needs {size.macs:,} multiply-adds for each example, too many to predict "
+                       f"{len(x):,} held-out examples; build the model the exercise asks for")
+    per_example = max(1, size.activations) * 4 * 4  # float32, and room for the framework's temporaries
+    batch_size = int(max(1, min(batch_size, (caps.predict_memory_mb << 20) // _BATCH_MEMORY_SHARE // per_example)))
     if not ref.weights:
         raise Feedback(f"{what} came back without its weights: it has {size.params:,} parameters and only models "
                        f"up to {MAX_SCORED_PARAMS:,} parameters can be scored; build the model the exercise asks for")
@@ -187,9 +201,9 @@ def _run_child(child: _Child, caps: Caps, n: int) -> np.ndarray:
         out = np.load(folder / "out.npy", allow_pickle=False)
     except Exception as err:
         raise HeldOutPredictorFault(f"the held-out predictor's answer cannot be read ({type(err).__name__})") from None
-    if out.ndim != 2 or out.shape[0] != n or out.dtype.kind != "f":
-        raise HeldOutPredictorFault(f"the held-out predictor answered an array of shape {out.shape} and dtype "
-                                    f"{out.dtype} for {n} inputs")
+    if out.ndim != 2 or out.shape[0] != n or out.dtype.kind != "f":  # the learner's model's output
+        raise Feedback(f"your trained model answered an array of shape {out.shape} and dtype {out.dtype} for "
+                       f"{n} held-out inputs; it should give one row of class scores per input")
     return out
 
 
@@ -236,7 +250,14 @@ def child(folder: Path) -> int:
     except Feedback as err:
         _answer(folder, status="refused", message=str(err))
         return 0
-    out = model.predict(x, batch_size=int(request.get("batch_size", 256)), verbose=0)
+    try:
+        out = model.predict(x, batch_size=int(request.get("batch_size", 256)), verbose=0)
+    except MemoryError:
+        raise
+    except Exception as err:  # the learner's model cannot take these inputs (its input shape, a layer)
+        _answer(folder, status="refused", message=f"{what} could not predict the held-out inputs "
+                f"(shape {tuple(x.shape[1:])} per example): {type(err).__name__}: {str(err)[:300]}")
+        return 0
     np.save(folder / "out.npy", np.asarray(out, dtype=np.float32), allow_pickle=False)
     _answer(folder, status="ok")
     return 0

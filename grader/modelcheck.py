@@ -117,9 +117,16 @@ def compile_settings(ref: ModelRef, what: str = "your model") -> dict:
     if ref.compile_config is None:
         raise Feedback(f"{what} is not compiled; call model.compile(optimizer=..., loss=..., metrics=[...])")
     try:
-        return json.loads(ref.compile_config)
+        settings = json.loads(ref.compile_config)
     except ValueError:
         raise Feedback(f"{what}'s compile settings could not be read") from None
+    metrics = settings.get("metrics") if isinstance(settings, dict) else None
+    if (not isinstance(settings, dict) or not isinstance(settings.get("loss"), (str, dict, type(None)))
+            or not isinstance(metrics, (list, type(None)))
+            or not all(isinstance(m, (str, dict)) for m in metrics or [])):
+        raise Feedback(f"{what}'s compile settings are not what model.compile(...) records; compile the model "
+                       "with Keras's own compile(optimizer=..., loss=..., metrics=[...])")
+    return settings
 
 
 def loss_name(settings: dict) -> str:
@@ -201,7 +208,7 @@ def score_held_out(ref: ModelRef, task, threshold: float, seconds: float, device
     and fail with the learner-facing sentence when the accuracy is under `threshold`."""
     from .heldout import predict
     trained = ref.trained() if ref.session is not None else ref
-    outputs = predict(trained, task.x_test, caps, "your trained model")
+    outputs = predict(trained, task.x_test, caps, "your trained model", outputs=task.num_classes)
     predicted = class_predictions(outputs, len(task.x_test), task.num_classes,
                                   "your model's predictions for the held-out digits")
     acc = accuracy(predicted, task.y_test)

@@ -153,6 +153,48 @@ def test_the_predictor_child_predicts_like_the_model(small_model):
     assert got.shape == (50, 10) and np.allclose(got, model.predict(x, verbose=0), atol=1e-6)
 
 
+def _ref(model) -> ModelRef:
+    return ModelRef(1, "m", model.to_json(), None, model.get_weights())
+
+
+def test_a_learners_model_that_does_not_fit_the_held_out_data_is_the_learners_problem_not_a_grader_fault():
+    """Each of these once made the predictor fail and the grading a grader fault (retried, never
+    graded): a learner could dodge a grade with them."""
+    import keras
+    from keras import layers
+    x = np.zeros((40, 25), np.float32)
+    three_d = keras.Sequential([keras.Input(shape=(25,)), layers.Dense(10, activation="softmax"),
+                                layers.Reshape((10, 1))])
+    with pytest.raises(Feedback, match=r"outputs shape \(10, 1\).*should output 10 numbers"):
+        predict(_ref(three_d), x, Caps(), outputs=10)
+    wrong_input = keras.Sequential([keras.Input(shape=(30,)), layers.Dense(10, activation="softmax")])
+    with pytest.raises(Feedback, match="could not predict the held-out inputs"):
+        predict(_ref(wrong_input), x, Caps(), outputs=10)
+    # 22 parameters and within the activation cap, but 256 examples at a time would not fit in memory
+    # and 1,000 would take too long: the batch is sized to the predictor, the total work is bounded
+    images = np.zeros((40, 32, 32, 1), np.float32)
+    wide = keras.Sequential([keras.Input(shape=(32, 32, 1)), layers.UpSampling2D((31, 31)),
+                             layers.Conv2D(1, 1, activation="relu"), layers.GlobalAveragePooling2D(),
+                             layers.Dense(10, activation="softmax")])
+    out = predict(_ref(wide), images, Caps(max_activations=2_000_000, predict_memory_mb=4096), outputs=10)
+    assert out.shape == (40, 10)
+    heavy = keras.Sequential([keras.Input(shape=(32, 32, 1)), layers.UpSampling2D((8, 8)),
+                              layers.Conv2D(64, 3, padding="same"), layers.Conv2D(64, 3, padding="same"),
+                              layers.GlobalAveragePooling2D(), layers.Dense(10, activation="softmax")])
+    with pytest.raises(Feedback, match="too many to predict"):
+        predict(_ref(heavy), np.zeros((1000, 32, 32, 1), np.float32),
+                Caps(max_activations=100_000_000, max_macs=10**12), outputs=10)
+
+
+def test_odd_compile_settings_are_the_learners_problem():
+    from grader.modelcheck import compile_settings, loss_name, metric_names
+    for bad in ('{"loss": "mse", "metrics": 5}', '[1, 2]', '{"loss": 3}', '{"metrics": [1]}'):
+        with pytest.raises(Feedback, match="compile settings"):
+            compile_settings(ModelRef(1, "m", "{}", bad, []))
+    good = compile_settings(ModelRef(1, "m", "{}", '{"loss": "categorical_crossentropy", "metrics": ["accuracy"]}', []))
+    assert loss_name(good) == "categorical_crossentropy" and metric_names(good) == ["accuracy"]
+
+
 def _predictor_children() -> list[int]:
     out = subprocess.run(["pgrep", "-f", "grader.heldout --wait"], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
