@@ -27,13 +27,13 @@ import math
 import os
 import re
 import statistics
-import tempfile
 from collections import Counter
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
+from .atomic import write_text
 from .i18n import (N_, check_lang, direction, format_fixed, format_number, format_percent, gettext_for,
                    localize_digits, template)
 from .result import Kind, kind_of
@@ -959,22 +959,6 @@ def render_dashboard(course, gradebook_rows: list[dict], gradings: list[dict], l
 
 # --- writing ----------------------------------------------------------------------------------
 
-def _write_text(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write a file in one step (a temporary file beside it, renamed over it)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def _mkdir(path: Path, what: str, mode: int = 0o755) -> None:
     try:
         if path.exists() and not path.is_dir():
@@ -1023,12 +1007,12 @@ def write_reports(course, gradebook, out_dir: Path | str, lang: str = "fa", *,
             folder = out / _safe_id(student, "student id")
             _mkdir(folder, "reports")
             html_text, md_text = render_learner(course, rows, lang, names.get(student))
-            _write_text(folder / REPORT_HTML, html_text)
-            _write_text(folder / REPORT_MD, md_text)
+            write_text(folder / REPORT_HTML, html_text)
+            write_text(folder / REPORT_MD, md_text)
             learners.append(folder / REPORT_HTML)
             markdown.append(folder / REPORT_MD)
         dashboard = out / "dashboard.html"
-        _write_text(dashboard, render_dashboard(course, grade_rows, gradings, lang, gradebook.overrides()))
+        write_text(dashboard, render_dashboard(course, grade_rows, gradings, lang, gradebook.overrides()))
     except OSError as err:
         raise ReportError(f"cannot write the reports into {out}: {err.strerror or err}; give a folder you can "
                           "write to (--out)") from None
@@ -1074,8 +1058,8 @@ def release_feedback(course, gradebook, lang: str = "fa", *, exercise: str | Non
                 _mkdir(folder.parent, "feedback")
                 _mkdir(folder, "feedback")
                 html_text, md_text = render_learner(course, [row], lang)
-                _write_text(folder / REPORT_HTML, html_text)
-                _write_text(folder / REPORT_MD, md_text)
+                write_text(folder / REPORT_HTML, html_text)
+                write_text(folder / REPORT_MD, md_text)
                 written.append(folder)
     except OSError as err:
         raise ReportError(f"cannot write feedback into {root / FEEDBACK}: {err.strerror or err}; check the "

@@ -29,6 +29,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .atomic import write_text
 from .course import Course, check_id
 
 ROSTER_FILE = "roster.csv"
@@ -193,18 +194,7 @@ def _write_roster(course: Course, learners: dict[str, Learner]) -> None:
     writer.writeheader()
     for learner in sorted(learners.values(), key=lambda l: l.id):
         writer.writerow(learner.row())
-    fd, tmp = tempfile.mkstemp(prefix=f".{ROSTER_FILE}.", dir=course.root)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(out.getvalue())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_text(path, out.getvalue(), 0o600)
 
 
 def add(course: Course, learner_id: str, user: str, name: str = "", email: str = "", section: str = "") -> Learner:
@@ -340,11 +330,7 @@ def prepare_exchange(course: Course, learners: list[Learner]) -> None:
             uid, gid = learner.uid, learner.gid
             _own_dir(root / INBOUND / learner.id, uid, gid)
             _own_dir(root / FEEDBACK / learner.id, uid, gid)
-            fd, tmp = tempfile.mkstemp(prefix=".user-", dir=root / USERS)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(learner.id + "\n")
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, root / USERS / learner.user)
+            write_text(root / USERS / learner.user, learner.id + "\n", 0o644)
     except OSError as err:
         raise RosterError(f"cannot prepare the exchange {root} for the roster: {err.strerror or err}; run as root "
                           "(sudo) on a shared server") from None
