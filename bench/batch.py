@@ -21,9 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from cohort import make_cohort  # noqa: E402
 
-from grader.batch import run_batch  # noqa: E402
-from grader.course import load_course  # noqa: E402
-from grader.gradebook import Gradebook  # noqa: E402
+from grader.batch.run import run_batch  # noqa: E402
+from grader.course.config import load_course  # noqa: E402
+from grader.gradebook.store import Gradebook  # noqa: E402
 
 
 def fresh_copy(template: Path, where: Path) -> Path:
@@ -68,7 +68,7 @@ class DaskCluster:
 
 def render_reports(course_root: Path, lang: str) -> float:
     """Seconds to write every learner's report and the dashboard from the gradebook."""
-    from grader.report import write_reports
+    from grader.report.views import write_reports
     course = load_course(course_root)
     with Gradebook.open(course.gradebook_url) as gb:
         t0 = time.perf_counter()
@@ -113,8 +113,8 @@ def cohort_bench(args) -> None:
 
 def zygote_bench(args) -> None:
     """Per-grading time of one Keras exercise's reference, one worker, with and without the zygote."""
-    from grader.spec import find_exercise
-    from grader.worker import run_task
+    from grader.exercise.spec import find_exercise
+    from grader.batch.worker import run_task
     ex = find_exercise(args.keras_exercise)
     task = {"task_id": "z", "exercise_dir": str(ex.directory), "solutions_dir": str(ex.solution_dir.parent),
             "submission_path": str(ex.solution), "device": "cpu", "hoda_dir": ""}

@@ -13,13 +13,13 @@ import sys
 import time
 from pathlib import Path
 
-from grader.cohort import KINDS, kind_of, write_submission
-from grader.course import init_course
-from grader.exchange import collect, submit
-from grader.gradebook import Gradebook
+from grader.exercise.cohort import KINDS, kind_of, write_submission
+from grader.course.config import init_course
+from grader.course.exchange import collect, submit
+from grader.gradebook.store import Gradebook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from cli import _record_collected  # noqa: E402  (the CLI's own way of recording a collect)
+from grader.cli.main import _record_collected  # noqa: E402  (the CLI's own way of recording a collect)
 
 
 def make_cohort(out: Path, learners: int, exercises: list[str] | None = None) -> Path:

@@ -13,9 +13,9 @@ import argparse
 import statistics
 import sys
 
-from grader.engine import SubmissionError, grade
-from grader.sandbox import probe
-from grader.spec import all_exercises
+from grader.grading.engine import SubmissionError, grade
+from grader.sandbox.process import probe
+from grader.exercise.spec import all_exercises
 
 
 def metric_of(result) -> str:

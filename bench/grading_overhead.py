@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.engine import _forget_modules, _pytest_args, grade
-from grader.sandbox import probe
-from grader.spec import all_exercises
-from grader.testing import SubmissionRaised
+from grader.grading.engine import _forget_modules, _pytest_args, grade
+from grader.sandbox.process import probe
+from grader.exercise.spec import all_exercises
+from grader.exercise.testing import SubmissionRaised
 
 
 class _Direct:

@@ -31,8 +31,8 @@ HELD_OUT_TESTS = ("test_held_out_accuracy", "test_small_vgg_learns_digits")
 
 _ONE = r"""
 import json, sys
-from grader.engine import grade
-from grader.spec import find_exercise
+from grader.grading.engine import grade
+from grader.exercise.spec import find_exercise
 import grader
 ex = find_exercise(sys.argv[1])
 result = grade(ex, ex.solution, "hidden", slot=int(sys.argv[2]))

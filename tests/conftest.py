@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox import BASE_SANDBOX_UID, Limits
-from grader.spec import find_exercise
+from grader.sandbox.process import BASE_SANDBOX_UID, Limits
+from grader.exercise.spec import find_exercise
 
 TESTS_DIR = Path(__file__).resolve().parent
 HOSTILE_DIR = TESTS_DIR / "hostile"

@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from grader.spec import all_exercises
+from grader.exercise.spec import all_exercises
 
 KERAS_EXERCISES = [e for e in all_exercises() if "keras" in e.preload]
 

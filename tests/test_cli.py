@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from grader.spec import all_exercises
+from grader.exercise.spec import all_exercises
 
 EXERCISE_IDS = [e.id for e in all_exercises()]
 
@@ -31,7 +31,7 @@ def test_every_command_has_help(command):
 
 
 def test_cli_start_up_does_not_import_heavy_libraries():
-    code = "import cli, sys; print(sorted(m for m in ('numpy', 'pytest', 'keras', 'sklearn') if m in sys.modules))"
+    code = "import grader.cli, sys; print(sorted(m for m in ('numpy', 'pytest', 'keras', 'sklearn') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -122,7 +122,7 @@ def test_demo_walks_the_course_loop(tmp_path):
     assert "sandbox: namespaces" in proc.stdout and "failed 0" in proc.stdout
     assert (tmp_path / "course" / "reports" / "en" / "dashboard.html").is_file()
     assert (tmp_path / "course" / "reports" / "fa" / "sara" / "report.html").is_file()
-    from grader.gradebook import Gradebook
+    from grader.gradebook.store import Gradebook
     with Gradebook.open(str(tmp_path / "course" / "gradebook.sqlite")) as gb:
         rows = gb.grades()
     assert len(rows) == 4 * len(EXERCISE_IDS)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import (Course, CourseError, LatePolicy, init_course, late_info, learner_course_toml,
+from grader.course.config import (Course, CourseError, LatePolicy, init_course, late_info, learner_course_toml,
                            load_course)
-from grader.release import BEGIN, END, BundleError, build_bundle, make_template
-from grader.spec import all_exercises, exercises_root, solutions_root
+from grader.exercise.templates import BEGIN, END, BundleError, build_bundle, make_template
+from grader.exercise.spec import all_exercises, exercises_root, solutions_root
 
 UTC = timezone.utc
 NOW = datetime(2026, 9, 1, 10, 30, tzinfo=UTC)

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.cohort import submission_source
-from grader.gradebook import Gradebook
-from grader.spec import find_exercise
+from grader.exercise.cohort import submission_source
+from grader.gradebook.store import Gradebook
+from grader.exercise.spec import find_exercise
 
 NUMPY_EXERCISES = ("perceptron", "conv-arithmetic")
 
@@ -153,8 +153,8 @@ def test_a_killed_coordinator_resumes_with_every_submission_graded_once(course):
 
 
 def test_a_worker_that_dies_mid_grading_is_retried_once(course):
-    from grader.batch import run_batch
-    from grader.course import load_course
+    from grader.batch.run import run_batch
+    from grader.course.config import load_course
     _cohort(course, 2)
     me = os.getpid()
     killed = []
@@ -168,7 +168,7 @@ def test_a_worker_that_dies_mid_grading_is_retried_once(course):
                     ppid = int(next(l for l in status.read_text().splitlines() if l.startswith("PPid:")).split()[1])
                 except (OSError, StopIteration, ValueError):
                     continue
-                if b"grader.worker" in cmd and ppid == me:
+                if b"grader.batch.worker" in cmd and ppid == me:
                     time.sleep(1.0)  # it is importing a slow submission now
                     os.kill(int(status.parent.name), signal.SIGKILL)
                     killed.append(status.parent.name)
@@ -272,8 +272,8 @@ predict = train_perceptron = logic_gate = step
 def test_parallel_gradings_cannot_reach_each_other(course):
     """Two workers grade at the same time under different uids and PID namespaces: a learner who
     kills every process it can and lists every process it sees cannot touch or see the other."""
-    from grader.batch import run_batch
-    from grader.course import load_course
+    from grader.batch.run import run_batch
+    from grader.course.config import load_course
     learner_submits(course, "victim", "perceptron", "slow")  # 1 s at import, then the reference
     bundle = course / "release"
     dlgrade("start", "perceptron", "--dir", bundle / "attacker", cwd=bundle)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.engine import SubmissionError, grade
-from grader.sandbox import Limits, probe
-from grader.spec import find_exercise
+from grader.grading.engine import SubmissionError, grade
+from grader.sandbox.process import Limits, probe
+from grader.exercise.spec import find_exercise
 
 
 @pytest.fixture(scope="module")
@@ -151,9 +151,9 @@ def test_a_sandbox_that_cannot_start_is_the_graders_fault_not_the_learners(conv,
 
 
 def test_without_namespaces_it_degrades_to_rlimits_and_says_so(conv, monkeypatch, tmp_path):
-    from grader.sandbox import Protections
+    from grader.sandbox.process import Protections
     fallback = Protections(warnings=["bubblewrap (bwrap) is not installed: the sandbox runs with rlimits only"])
-    monkeypatch.setattr("grader.sandbox.probe", lambda: fallback)
+    monkeypatch.setattr("grader.sandbox.process.probe", lambda: fallback)
     result = grade(conv, conv.solution, "public")
     assert result.full_marks
     sandbox = result.extra_data["sandbox"]

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from grader import exchange
-from grader.course import CourseError, init_course, load_course
-from grader.engine import submission_files
-from grader.exchange import ExchangeError, collect, status, submit
-from grader.spec import exercises_root, hash_files, solutions_root
+from grader.course import exchange
+from grader.course.config import CourseError, init_course, load_course
+from grader.grading.engine import submission_files
+from grader.course.exchange import ExchangeError, collect, status, submit
+from grader.exercise.spec import exercises_root, hash_files, solutions_root
 
 UTC = timezone.utc
 DEADLINE = datetime(2026, 12, 1, 23, 59, tzinfo=UTC)

@@ -31,14 +31,15 @@ from rich.console import Console
 from rich.markdown import Markdown
 from rich.table import Table
 
-import cli
-import grader.report  # noqa: F401  (imported before the fork: the learner cannot read the interpreter's files)
-import grader.report_cli  # noqa: F401
-import grader.wire  # noqa: F401
-from grader import exchange, roster
-from grader.course import init_course, load_course
-from grader.release import build_bundle
-from grader.spec import exercises_root, hash_files, solutions_root
+from grader.cli import main as cli_main
+import grader.report.views  # noqa: F401  (imported before the fork: the learner cannot read the interpreter's files)
+import grader.cli.reports  # noqa: F401
+import grader.sandbox.inside.wire  # noqa: F401
+from grader.course import exchange
+from grader.course import roster
+from grader.course.config import init_course, load_course
+from grader.exercise.templates import build_bundle
+from grader.exercise.spec import exercises_root, hash_files, solutions_root
 
 UTC = timezone.utc
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or shutil.which("useradd") is None,
@@ -123,7 +124,7 @@ def as_user(user: str, fn, *args, timeout: float = 60.0, **kwargs):
 
 def run_cli(*args, env: dict | None = None) -> dict:
     """The dlgrade CLI in this process; {"code", "output"}."""
-    result = CliRunner().invoke(cli.main, list(args), env=env, catch_exceptions=True)
+    result = CliRunner().invoke(cli_main, list(args), env=env, catch_exceptions=True)
     output = result.output
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         output += "".join(traceback.format_exception(result.exception))

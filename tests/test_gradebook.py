@@ -18,9 +18,9 @@ from pg import postgres_url  # noqa: F401
 from sqlalchemy import event, inspect, text
 
 from grader import gradebook as gradebook_module
-from grader.gradebook import Base, Gradebook, GradebookError, alembic_config
-from grader.result import Result
-from grader.result import TestResult as OneTest
+from grader.gradebook.store import Base, Gradebook, GradebookError, alembic_config
+from grader.grading.result import Result
+from grader.grading.result import TestResult as OneTest
 
 TABLES = {"students", "exercises", "submissions", "gradings", "overrides", "alembic_version"}
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)

@@ -24,17 +24,17 @@ from pg import fresh_database
 from pg import postgres_url  # noqa: F401
 from sqlalchemy import text
 
-import cli
+from grader.cli import main as cli_main
 from grader import batch as batch_module
 from grader import report as rp
-from grader.batch import run_batch
-from grader.cohort import submission_source
-from grader.course import init_course
-from grader.engine import grade
-from grader.gradebook import Gradebook
-from grader.result import Kind, Result
-from grader.sandbox import Limits, SandboxStartError
-from grader.spec import find_exercise
+from grader.batch.run import run_batch
+from grader.exercise.cohort import submission_source
+from grader.course.config import init_course
+from grader.grading.engine import grade
+from grader.gradebook.store import Gradebook
+from grader.grading.result import Kind, Result
+from grader.sandbox.process import Limits, SandboxStartError
+from grader.exercise.spec import find_exercise
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 GRADER_SENTENCE = ("the grader's sandbox could not start on this machine; this is not a problem in your code: "
@@ -160,7 +160,7 @@ def _set_start_seconds(course, ex_id: str, seconds: float | None) -> None:
 
 
 def _invoke(*args) -> str:
-    run = CliRunner().invoke(cli.main, [str(a) for a in args])
+    run = CliRunner().invoke(cli_main, [str(a) for a in args])
     assert run.exit_code == 0, run.output
     return run.output
 
@@ -235,7 +235,7 @@ def test_learner_page_says_not_graded_yet_and_dashboard_lists_it(faulty):
 def test_dlgrade_grade_exits_3_and_says_it_is_not_a_grade(faulty, monkeypatch):
     course, _, _, root = faulty
     monkeypatch.chdir(course.root)
-    run = CliRunner().invoke(cli.main, ["grade", "perceptron", str(root / "work" / "ali" / "perceptron"),
+    run = CliRunner().invoke(cli_main, ["grade", "perceptron", str(root / "work" / "ali" / "perceptron"),
                                         "--device", "cpu"])
     assert run.exit_code == 3, run.output
     assert "not graded: grader fault" in run.output
@@ -312,9 +312,9 @@ def test_a_database_error_on_one_row_fails_that_row_only(db_url, tmp_path, monke
 
 
 def test_the_kind_comes_from_the_exception_never_its_text():
-    from grader.plugin import _died_kind, failure
-    from grader.sandbox import SandboxDied
-    from grader.testing import Feedback, GraderFault, SubmissionRaised, SubmissionUnavailable
+    from grader.grading.plugin import _died_kind, failure
+    from grader.sandbox.process import SandboxDied
+    from grader.exercise.testing import Feedback, GraderFault, SubmissionRaised, SubmissionUnavailable
 
     def raised(type_name, mro=("Exception",), message=GRADER_SENTENCE):
         return SubmissionRaised("f", type_name, [type_name, *mro], message, "")
@@ -337,11 +337,11 @@ def test_a_worker_retries_a_grader_fault_from_a_fresh_zygote(tmp_path, monkeypat
     zygote; the answer is a grade, and the worker says it took two attempts."""
     import dataclasses
 
-    from grader import worker
-    from grader.zygote import ZygotePool
+    from grader.batch import worker
+    from grader.sandbox.zygote import ZygotePool
 
     ex = dataclasses.replace(find_exercise("perceptron"), preload=["numpy"])  # forked from a zygote
-    monkeypatch.setattr("grader.spec.load_exercise", lambda *a, **k: ex)
+    monkeypatch.setattr("grader.exercise.spec.load_exercise", lambda *a, **k: ex)
     sub = _write(tmp_path / "ali", submission_source(ex, "correct"))
     events = []
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from conftest import HOSTILE_DIR, HOSTILE_SLOT, wait_for_no_sandbox_processes
-from grader.engine import grade
+from grader.grading.engine import grade
 
 HOST_MARKS = [Path("/tmp/dlgrade-pwned-by-pickle"), Path("/tmp/dlgrade-conftest-was-loaded"),
               Path("/tmp/results.json"), Path("/tmp/dlgrade-fake-result.json"), Path("/tmp/fill0.bin")]

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grader.engine import grade
-from grader.spec import find_exercise
-from grader.testing import Feedback, expect_array, expect_bool, expect_int, expect_number
+from grader.grading.engine import grade
+from grader.exercise.spec import find_exercise
+from grader.exercise.testing import Feedback, expect_array, expect_bool, expect_int, expect_number
 
 NEAR_MISS = Path(__file__).resolve().parent / "near_miss"
 NUMPY_EXERCISES = ("perceptron", "backprop", "conv-arithmetic", "param-count")
@@ -169,7 +169,7 @@ def test_training_with_the_wrong_threshold_only_is_caught_by_the_threshold_test(
 
 
 def test_a_perceptron_whose_step_returns_a_0d_array_gets_full_marks():
-    # needs the wire to round-trip 0-d arrays (grader/wire.py)
+    # needs the wire to round-trip 0-d arrays (grader/sandbox/inside/wire.py)
     ex = find_exercise("perceptron")
     for suite in ("hidden", "public"):
         result = grade(ex, NEAR_MISS / "perceptron_zero_d.py", suite)

@@ -18,15 +18,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import cli
+import grader.cli.main as cli_main_module
 from grader import report as rp
-from grader.batch import run_batch
-from grader.cohort import write_submission
-from grader.course import init_course
-from grader.exchange import collect, submit
-from grader.gradebook import Gradebook
-from grader.i18n import LOCALE_DIR, LanguageError, format_number, format_percent, localize_digits
-from grader.report_cli import feedback, release_feedback, report
+from grader.batch.run import run_batch
+from grader.exercise.cohort import write_submission
+from grader.course.config import init_course
+from grader.course.exchange import collect, submit
+from grader.gradebook.store import Gradebook
+from grader.report.i18n import LOCALE_DIR, LanguageError, format_number, format_percent, localize_digits
+from grader.cli.reports import feedback, release_feedback, report
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -133,7 +133,7 @@ def cohort(tmp_path_factory):
                 when = course.deadline(ex_id) + timedelta(days=1, hours=6)  # 2 started days late
             submit(course.exchange_path, ex, folder, student, now=when, course=course)
     gradebook = Gradebook.open(course.gradebook_url)
-    cli._record_collected(course, gradebook, collect(course))
+    cli_main_module._record_collected(course, gradebook, collect(course))
     summary = run_batch(course, gradebook, workers=2, device="cpu")
     assert summary.graded == 6 and summary.failed == 0, summary
     gradebook.override("reza", "backprop", 5.0, "partial credit for the derivation on paper", "teacher")
@@ -473,7 +473,7 @@ def test_catalogs_are_complete_and_compiled():
     found = {msg[2] if isinstance(msg[2], str) else msg[2][0]
              for msg in extract_from_dir(str(REPO), method_map, options_map)}
     pot = babel.read_po((LOCALE_DIR / "messages.pot").open("rb"))
-    assert {m.id for m in pot if m.id} == found, "messages.pot is stale: run pybabel extract (see grader/i18n.py)"
+    assert {m.id for m in pot if m.id} == found, "messages.pot is stale: run pybabel extract (see grader/report/i18n.py)"
     po = babel.read_po((LOCALE_DIR / "fa" / "LC_MESSAGES" / "messages.po").open("rb"), locale="fa")
     with (LOCALE_DIR / "fa" / "LC_MESSAGES" / "messages.mo").open("rb") as fh:
         mo = gettext.GNUTranslations(fh)
@@ -484,5 +484,5 @@ def test_catalogs_are_complete_and_compiled():
         assert m.id in found, f"obsolete entry in fa/messages.po: {m.id!r}"
         assert m.string and not m.fuzzy, f"untranslated: {m.id!r}"
         assert sorted(placeholder.findall(m.id)) == sorted(placeholder.findall(m.string)), m.id
-        assert mo.gettext(m.id) == m.string, f"messages.mo is stale ({m.id!r}): run pybabel compile -d grader/locale"
+        assert mo.gettext(m.id) == m.string, f"messages.mo is stale ({m.id!r}): run pybabel compile -d grader/report/locale"
     assert found <= {m.id for m in po if m.id}

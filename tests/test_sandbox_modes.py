@@ -30,7 +30,7 @@ KERAS_EXERCISES = ("keras-mlp", "lenet", "vgg", "augmentation")
 
 
 def _limits():
-    from grader.sandbox import Limits
+    from grader.sandbox.process import Limits
     return Limits(wall_seconds=20, test_seconds=5, memory_mb=512, processes=32, disk_mb=32)
 
 
@@ -38,9 +38,9 @@ def _limits():
 def sabotage_round(tmp: Path) -> dict:
     """Learner 1 sabotages, learner 2 (a correct perceptron that looks around) comes next on the
     same worker's zygote."""
-    from grader.engine import grade
-    from grader.spec import find_exercise
-    from grader.zygote import ZygotePool
+    from grader.grading.engine import grade
+    from grader.exercise.spec import find_exercise
+    from grader.sandbox.zygote import ZygotePool
     ex = find_exercise("perceptron")
     spy = tmp / "spy" / "perceptron.py"
     spy.parent.mkdir(parents=True, exist_ok=True)
@@ -68,10 +68,10 @@ def sabotage_round(tmp: Path) -> dict:
 
 def fork_allocate_round(use_zygote: bool) -> dict:
     """tests/hostile/fork_and_allocate.py: eight children, each at the address-space limit."""
-    from grader.engine import grade
-    from grader.sandbox import Limits, Sandbox, tree_memory_mb_of
-    from grader.spec import find_exercise
-    from grader.zygote import ZygotePool
+    from grader.grading.engine import grade
+    from grader.sandbox.process import Limits, Sandbox, tree_memory_mb_of
+    from grader.exercise.spec import find_exercise
+    from grader.sandbox.zygote import ZygotePool
     ex = find_exercise("perceptron")
     limits = Limits(wall_seconds=30, test_seconds=10, memory_mb=512, processes=32, disk_mb=32)
     made = []
@@ -105,10 +105,10 @@ def fork_allocate_round(use_zygote: bool) -> dict:
 def _without_bwrap_main(out: Path, tmp: Path) -> None:
     """Run in a child process whose PATH has no bwrap: every exercise fresh and from a zygote,
     the sabotage and fork-and-allocate rounds; JSON to `out`."""
-    from grader.engine import grade
-    from grader.sandbox import probe
-    from grader.spec import find_exercise
-    from grader.zygote import ZygotePool
+    from grader.grading.engine import grade
+    from grader.sandbox.process import probe
+    from grader.exercise.spec import find_exercise
+    from grader.sandbox.zygote import ZygotePool
     report = {"protections": probe().as_dict(), "gradings": []}
     assert report["protections"]["mode"] == "rlimits-only", report["protections"]
     pool = ZygotePool(SLOT)
@@ -176,7 +176,7 @@ def test_without_bubblewrap_every_reference_gets_full_marks_fresh_and_from_a_zyg
 
 
 def test_without_bubblewrap_the_protections_say_exactly_what_is_active(without_bwrap):
-    from grader.sandbox import _seccomp_program
+    from grader.sandbox.process import _seccomp_program
     prot = without_bwrap["protections"]
     assert prot["mode"] == "rlimits-only"
     assert "mount-namespace" not in prot["active"] and "tmpfs-disk-cap" not in prot["active"]
@@ -213,7 +213,7 @@ needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewr
 
 @needs_bwrap
 def test_next_learner_sabotage_changes_nothing_with_namespaces(tmp_path):
-    from grader.sandbox import probe
+    from grader.sandbox.process import probe
     assert probe().namespaces
     s = sabotage_round(tmp_path)
     assert s["r2_full"], s["r2_failed"]
@@ -226,7 +226,7 @@ def test_next_learner_sabotage_changes_nothing_with_namespaces(tmp_path):
 def test_a_fork_and_allocate_tree_is_held_to_the_grading_bound_and_reported_as_memory():
     """A fresh sandbox here; a zygote's group (grading + the zygote's baseline) in the run without
     bubblewrap above."""
-    from grader.sandbox import probe
+    from grader.sandbox.process import probe
     if not probe().cgroup:
         pytest.skip("no cgroup here: the weaker per-process bound applies (see protections)")
     f = fork_allocate_round(use_zygote=False)
@@ -236,7 +236,7 @@ def test_a_fork_and_allocate_tree_is_held_to_the_grading_bound_and_reported_as_m
 
 
 def test_protections_record_the_memory_bound_that_applies():
-    from grader.sandbox import Limits, Protections
+    from grader.sandbox.process import Limits, Protections
     lim = Limits(memory_mb=1024, processes=64, disk_mb=64)
     assert Protections(cgroup="v1").as_dict(lim)["memory_bound"]["mb"] == 1024 + 64
     weaker = Protections(cgroup=None, unprivileged_uid=True).as_dict(lim)["memory_bound"]
@@ -246,7 +246,7 @@ def test_protections_record_the_memory_bound_that_applies():
 
 
 def test_staging_folders_are_private(tmp_path):
-    from grader.sandbox import sandbox_uid, stage_private
+    from grader.sandbox.process import sandbox_uid, stage_private
     src = tmp_path / "perceptron.py"
     src.write_text("x = 1\n")
     src.chmod(0o644)
@@ -262,7 +262,7 @@ def test_staging_folders_are_private(tmp_path):
 
 
 def test_a_sandbox_that_cannot_start_leaves_no_process_group_or_copy_behind(tmp_path):
-    from grader.sandbox import Sandbox, SandboxStartError
+    from grader.sandbox.process import Sandbox, SandboxStartError
     src = tmp_path / "perceptron.py"
     src.write_text("x = 1\n")
     sb = Sandbox({"perceptron.py": src}, "perceptron.py", _limits(), slot=SLOT,
@@ -275,12 +275,12 @@ def test_a_sandbox_that_cannot_start_leaves_no_process_group_or_copy_behind(tmp_
 def test_a_worker_ended_by_sigterm_leaves_no_share_behind(tmp_path):
     """A Keras grading (the template: fails fast) in a real worker, then SIGTERM: its zygote's private
     folder is gone, and while it lived it was 0700 with an empty share."""
-    from grader.spec import find_exercise
+    from grader.exercise.spec import find_exercise
     ex = find_exercise("keras-mlp")
     sub = tmp_path / "sub"
     sub.mkdir()
     shutil.copyfile(ex.template, sub / ex.entry)
-    worker = subprocess.Popen([sys.executable, "-m", "grader.worker", "--slot", str(SLOT)], cwd=str(REPO),
+    worker = subprocess.Popen([sys.executable, "-m", "grader.batch.worker", "--slot", str(SLOT)], cwd=str(REPO),
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         assert worker.stdout.readline().startswith("{")

@@ -4,8 +4,8 @@ import ast
 
 import pytest
 
-from grader.release import PLACEHOLDER, TemplateError, expected_template, make_template
-from grader.spec import all_exercises
+from grader.exercise.templates import PLACEHOLDER, TemplateError, expected_template, make_template
+from grader.exercise.spec import all_exercises
 
 SOLUTION = '''import numpy as np
 

@@ -1,8 +1,8 @@
 """Held-out thresholds are scored on the trusted side (issue 8, part A; findings 2 and 5).
 
 The sandbox trains on the training split only and hands back the trained model; the trusted side
-refuses a model over the exercise's caps before allocating anything (grader.modelsize), then
-predicts the held-out inputs itself in a limited child (grader.heldout). The held-out subset is
+refuses a model over the exercise's caps before allocating anything (grader.exercise.modelsize), then
+predicts the held-out inputs itself in a limited child (grader.exercise.heldout). The held-out subset is
 drawn with a course's secret seed; scikit-learn's bundled data sets are not readable inside the
 sandbox."""
 
@@ -19,13 +19,13 @@ import numpy as np
 import pytest
 
 from conftest import HOSTILE_DIR, REPO, sandbox_processes
-from grader.sandbox import BASE_SANDBOX_UID
-from grader.engine import grade
-from grader.heldout import HeldOutPredictorFault, predict
-from grader.modelsize import Caps, ModelRefused, check_caps, model_size
-from grader.spec import find_exercise
-from grader.testing import Feedback, GraderFault
-from grader.wire import ModelRef
+from grader.sandbox.process import BASE_SANDBOX_UID
+from grader.grading.engine import grade
+from grader.exercise.heldout import HeldOutPredictorFault, predict
+from grader.exercise.modelsize import Caps, ModelRefused, check_caps, model_size
+from grader.exercise.spec import find_exercise
+from grader.exercise.testing import Feedback, GraderFault
+from grader.sandbox.inside.wire import ModelRef
 
 KERAS_EXERCISES = ("keras-mlp", "lenet", "vgg")
 SLOT = 23  # this file's gradings run under their own uid, so other tests' sandboxes never count
@@ -110,9 +110,9 @@ def test_a_giant_config_is_refused_before_allocation_and_memory_stays_small():
     code = r"""
 import json, resource, sys
 import keras
-from grader.modelcheck import rebuild
-from grader.testing import Feedback
-from grader.wire import ModelRef
+from grader.exercise.modelcheck import rebuild
+from grader.exercise.testing import Feedback
+from grader.sandbox.inside.wire import ModelRef
 config = sys.argv[1]
 keras.ops.zeros((2, 2))  # the framework fully started
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -187,7 +187,7 @@ def test_a_learners_model_that_does_not_fit_the_held_out_data_is_the_learners_pr
 
 
 def test_odd_compile_settings_are_the_learners_problem():
-    from grader.modelcheck import compile_settings, loss_name, metric_names
+    from grader.exercise.modelcheck import compile_settings, loss_name, metric_names
     for bad in ('{"loss": "mse", "metrics": 5}', '[1, 2]', '{"loss": 3}', '{"metrics": [1]}'):
         with pytest.raises(Feedback, match="compile settings"):
             compile_settings(ModelRef(1, "m", "{}", bad, []))
@@ -196,12 +196,12 @@ def test_odd_compile_settings_are_the_learners_problem():
 
 
 def _predictor_children() -> list[int]:
-    out = subprocess.run(["pgrep", "-f", "grader.heldout --wait"], capture_output=True, text=True).stdout
+    out = subprocess.run(["pgrep", "-f", "grader.exercise.heldout --wait"], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
 
 
 def test_a_warmed_up_predictor_is_used_once_and_an_unused_one_is_ended(small_model):
-    import grader.heldout as heldout
+    import grader.exercise.heldout as heldout
     model, ref = small_model
     x = np.random.default_rng(1).random((20, 25), dtype=np.float32)
     heldout.warm_up()
@@ -259,9 +259,9 @@ def test_the_held_out_subset_is_drawn_by_the_secret_seed():
 
 
 def test_init_keeps_the_seed_instructor_only_and_the_release_never_has_it(tmp_path):
-    from grader.batch import Task
-    from grader.course import HELDOUT_SEED_FILE, heldout_seed, init_course
-    from grader.release import build_bundle
+    from grader.batch.run import Task
+    from grader.course.config import HELDOUT_SEED_FILE, heldout_seed, init_course
+    from grader.exercise.templates import build_bundle
     course = init_course(tmp_path / "course", "c1")
     path = course.solutions_dir / HELDOUT_SEED_FILE
     seed = heldout_seed(course)
@@ -277,7 +277,7 @@ def test_init_keeps_the_seed_instructor_only_and_the_release_never_has_it(tmp_pa
 
 
 def test_bundled_data_sets_are_masked_or_warned_about(monkeypatch):
-    from grader import sandbox
+    from grader.sandbox import process as sandbox
     assert any(p.endswith(os.path.join("sklearn", "datasets", "data")) for p in sandbox.bundled_data_dirs())
     monkeypatch.setattr(sandbox.shutil, "which", lambda name, *a, **k: None if name == "bwrap" else "/usr/bin/" + name)
     prot = sandbox.probe.__wrapped__()
@@ -298,7 +298,7 @@ def test_a_learner_who_never_trains_gets_nothing_for_accuracy():
     """Finding 2: rebuilding the held-out split inside the sandbox and answering `predict` with the
     true labels scored 16/16. Now the trusted side predicts with the (untrained) weights: 0 on the
     threshold, every other property scored as usual, and no grader fault."""
-    from grader.sandbox import probe
+    from grader.sandbox.process import probe
     ex = find_exercise("keras-mlp")
     result = grade(ex, HOSTILE_DIR / "keras_mlp_never_trains.py", "hidden", slot=SLOT, heldout_seed=4242)
     tests = _by_name(result)
@@ -347,7 +347,7 @@ def _arrays(value, out):
 @pytest.mark.parametrize("exercise_id", KERAS_EXERCISES)
 def test_each_keras_reference_gets_full_marks_and_no_held_out_input_enters_the_sandbox(exercise_id, monkeypatch):
     from grader.data import digit_task
-    from grader.plugin import SandboxSession
+    from grader.grading.plugin import SandboxSession
     sent = []
     original = SandboxSession._request
 

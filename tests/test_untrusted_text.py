@@ -16,10 +16,10 @@ import pytest
 from conftest import HOSTILE_DIR, REPO
 from pg import fresh_database
 from pg import postgres_url  # noqa: F401
-from grader import wire
-from grader.engine import grade
-from grader.gradebook import Gradebook
-from grader.sandbox import _OutputReader
+from grader.sandbox.inside import wire
+from grader.grading.engine import grade
+from grader.gradebook.store import Gradebook
+from grader.sandbox.process import _OutputReader
 
 SLOT = 13  # a uid of its own: these gradings never meet another test's processes
 TERMINAL_BYTES = (b"\x1b", b"\x9b", b"\x07", b"\xc2\x9b", b"\xe2\x80\xae")  # ESC, CSI, BEL, C1 CSI, RLO
@@ -140,8 +140,8 @@ def test_no_gradebook_column_can_be_overflowed(db_url):
 def test_autograde_with_a_forged_metadata_learner_grades_everyone(db_url, tmp_path, hello_versions):
     """One learner forges device and versions (20 MB, HTML); the batch records every learner, on
     SQLite and on PostgreSQL, and the forger's row holds the hello's device."""
-    from grader.batch import run_batch
-    from grader.course import load_course
+    from grader.batch.run import run_batch
+    from grader.course.config import load_course
     subprocess.run(["dlgrade", "init", "course"], cwd=tmp_path, check=True, capture_output=True, timeout=120)
     course = load_course(tmp_path / "course")
     learners = {"ana": REPO / "solutions" / "perceptron" / "solution.py", "mallory": HOSTILE_DIR / "forged_metadata.py",

@@ -7,8 +7,8 @@ import struct
 import numpy as np
 import pytest
 
-from grader import wire
-from grader.testing import Rng
+from grader.sandbox.inside import wire
+from grader.exercise.testing import Rng
 
 
 def roundtrip(value):

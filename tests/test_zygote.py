@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import HOSTILE_SLOT, wait_for_no_sandbox_processes
-from grader.engine import grade
-from grader.sandbox import Limits
-from grader.zygote import ZygotePool
+from grader.grading.engine import grade
+from grader.sandbox.process import Limits
+from grader.sandbox.zygote import ZygotePool
 
 LEARNER_A = '''
 import os, time
@@ -142,7 +142,7 @@ def test_a_zygote_whose_wipe_left_something_is_retired_and_the_next_learner_is_g
 
 def test_the_wipe_restores_permissions_and_empties_read_only_leftovers(tmp_path):
     import os
-    from grader.runner import _wipe
+    from grader.sandbox.inside.runner import _wipe
     folder = tmp_path / "work"
     (folder / "ro" / "deeper").mkdir(parents=True)
     (folder / "ro" / "deeper" / "answers.txt").write_text("x")
@@ -160,7 +160,7 @@ def test_the_wipe_keeps_mount_points_such_as_a_python_installation_under_tmp(tmp
     neither walk it (tens of thousands of files) nor call the zygote dirty for it (which retired the
     zygote after every grading), while still removing what a learner left beside it."""
     import os
-    from grader.runner import _mount_points, _wipe
+    from grader.sandbox.inside.runner import _mount_points, _wipe
     folder = tmp_path / "tmp"
     venv = folder / "home" / "venv"
     (venv / "lib").mkdir(parents=True)

@@ -11,7 +11,7 @@ import numpy as np
 
 from grader.data import load_sample_images
 from grader.modelcheck import expect_model, rebuild
-from grader.wire import ModelRef
+from grader.modelcheck import ModelRef
 from grader.testing import Rng, expect_array, expect_tuple, points
 
 

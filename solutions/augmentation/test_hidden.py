@@ -33,7 +33,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 
 from grader.data import load_sample_images
 from grader.modelcheck import expect_model, rebuild
-from grader.wire import ModelRef
+from grader.modelcheck import ModelRef
 from grader.testing import Feedback, Rng, expect_array, expect_raises, expect_tuple, points
 
 

@@ -8,7 +8,7 @@ Accuracy: the learner's MLP is built and trained in the sandbox on the training 
 digit_task("mlp-5x5") (Hoda when the course has it, else scikit-learn's digits at 5x5); only the
 training split enters the sandbox. The sandbox hands back the trained model (config + weights)
 and the held-out digits, drawn with the grading's secret `heldout_seed`, are predicted on the
-trusted side (`grader.heldout`, a limited child process) and scored here. The threshold per data
+trusted side (`grader.exercise.heldout`, a limited child process) and scored here. The threshold per data
 set is in exercise.toml ([threshold]), with how it was measured; the model's size is capped by
 [caps] before anything is allocated.
 
@@ -24,7 +24,7 @@ import time
 import pytest
 
 from grader.data import digit_task
-from grader.heldout import warm_up
+from grader.modelcheck import warm_up
 from grader.modelcheck import (check_training_history, score_held_out, metric_names, model_from,
                                compare_layers, compile_settings, expect_history, layer_rows, loss_name,
                                rebuild)

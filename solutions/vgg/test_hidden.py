@@ -10,7 +10,7 @@ Accuracy: the learner's small VGG is built and trained in the sandbox on the tra
 of digit_task("vgg-32") (Hoda when the course has it, else scikit-learn's digits); only the
 training split enters the sandbox. The sandbox hands back the trained model (config + weights)
 and the held-out images, drawn with the grading's secret `heldout_seed`, are predicted on the
-trusted side (`grader.heldout`, a limited child process) and scored here. The threshold per data
+trusted side (`grader.exercise.heldout`, a limited child process) and scored here. The threshold per data
 set is in exercise.toml; [caps] bounds what a model may cost the trusted side (VGG16's layer
 table travels as config only and is rebuilt here: 138M parameters are within vgg's caps).
 
@@ -28,7 +28,7 @@ import numpy as np
 import pytest
 
 from grader.data import digit_task
-from grader.heldout import warm_up
+from grader.modelcheck import warm_up
 from grader.modelcheck import (score_held_out, compare_layers, compile_settings, expect_history,
                                expect_model, layer_rows, loss_name, rebuild)
 from grader.testing import Feedback, error_summary, expect_array, points

@@ -1,0 +1,107 @@
+"""`dlgrade roster add|import|list` (instructors). cli.py adds the group with `main.add_command`.
+Only click is imported at the top, like cli.py; this module never imports cli.py."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+
+def _fail(message: str) -> None:
+    for line in str(message).splitlines() or [""]:
+        click.echo(f"Error: {line}", err=True)
+    sys.exit(2)
+
+
+course_option = click.option("--course", "course_dir", type=click.Path(file_okay=False, path_type=Path),
+                             default=None, help="The course folder (default: the nearest one holding "
+                             "course.toml, from the current folder up).")
+
+
+def _course(course_dir: Path | None):
+    from grader.course.config import CourseError, load_course, secure_course_dir
+    try:
+        course = load_course(course_dir)
+    except CourseError as err:
+        _fail(str(err))
+    secure_course_dir(course)
+    return course
+
+
+@click.group("roster")
+def roster():
+    """Instructors: which OS user each learner id is (a multi-user course on a shared server).
+    The first learner added makes the course multi-user: each learner gets inbound/<id>/ and
+    feedback/<id>/ in the exchange, theirs only, and can act only as themselves. Needs root (sudo)
+    to give folders to other users."""
+
+
+@roster.command("add")
+@click.argument("learner_id", metavar="ID")
+@click.option("--user", required=True, help="The learner's OS user name on this machine.")
+@click.option("--name", default="", help="The learner's name (for reports).")
+@click.option("--email", default="")
+@click.option("--section", default="")
+@course_option
+def add(learner_id, user, name, email, section, course_dir):
+    """Put learner ID (OS user --user) on the roster and give them their exchange folders."""
+    from grader.course.roster import RosterError, add as add_learner
+    course = _course(course_dir)
+    try:
+        learner = add_learner(course, learner_id, user, name, email, section)
+    except RosterError as err:
+        _fail(str(err))
+    click.echo(f"{learner.id} is OS user {learner.user}: inbound/{learner.id}/ and feedback/{learner.id}/ in "
+               f"{course.exchange_path} are theirs only (0700).")
+
+
+@roster.command("import")
+@click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
+@course_option
+def import_cmd(csv_file, course_dir):
+    """Add the learners of a CSV file (header row; columns id and user, optional name, email,
+    section). Every row is checked first: one bad row and nothing is imported."""
+    from grader.course.roster import RosterError, import_csv
+    course = _course(course_dir)
+    try:
+        learners = import_csv(course, csv_file)
+    except RosterError as err:
+        _fail(str(err))
+    click.echo(f"Imported {len(learners)} learner(s) from {csv_file}; each has inbound/<id>/ and feedback/<id>/ "
+               f"in {course.exchange_path}, theirs only.")
+
+
+@roster.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
+@course_option
+def list_cmd(as_json, course_dir):
+    """The roster, with the state of each learner's inbound folder."""
+    from grader.course.roster import RosterError, folder_state, load_roster
+    course = _course(course_dir)
+    try:
+        learners = load_roster(course)
+    except RosterError as err:
+        _fail(str(err))
+    rows = [{**l.row(), "inbound": folder_state(course, l)} for l in learners.values()]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=True))
+        return
+    if not rows:
+        click.echo("no roster: a single-user course (learner ids are taken as given and whoever runs dlgrade "
+                   "owns everything); add learners with `dlgrade roster add ID --user NAME`")
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+    table = Table("id", "user", "name", "email", "section", "inbound folder")
+    for r in rows:
+        table.add_row(*(escape(str(r[k])) for k in ("id", "user", "name", "email", "section", "inbound")))
+    Console().print(table)
+
+
+COMMANDS = (roster,)
+
+__all__ = ["roster", "COMMANDS"]

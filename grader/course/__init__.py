@@ -1,0 +1,1 @@
+"""A course: its configuration, paths, late policy, the exchange, the roster and the learner bundle."""

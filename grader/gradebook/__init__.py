@@ -1,0 +1,1 @@
+"""The gradebook: the database of gradings (models, store, migrations) and typed grade rows."""

@@ -1,0 +1,203 @@
+"""One grading: `grade(exercise, submission) -> Result`.
+
+Stages the learner's files into a private folder, runs the exercise's public or hidden tests in a
+trusted pytest session whose `submission` fixture talks to one sandbox process, and returns the
+`Result`. The same path serves a learner's `check` and an instructor's `grade`/`autograde`."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import secrets
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grader import __version__
+from grader.grading.plugin import GradingPlugin, SandboxSession
+from grader.grading.result import Kind, Result, TestResult
+from grader.sandbox.process import Limits, resolve_device
+from grader.exercise.spec import Exercise, hash_files, solutions_root
+
+MAX_SUBMISSION_FILES = 50
+MAX_FILE_BYTES = 1 << 20
+SUITES = ("public", "hidden")
+
+
+class SubmissionError(Exception):
+    """A submission path that cannot be graded; the message says what to do."""
+
+
+def submission_files(exercise: Exercise, path: Path) -> dict[str, Path]:
+    """The learner's files to grade, by their name in the sandbox. A `.py` file of any name is the
+    entry file; a directory must hold the entry file and may hold other `.py` modules."""
+    path = Path(path)
+    if not path.exists():
+        raise SubmissionError(f"{path} does not exist; give the path of your {exercise.entry} or its folder")
+    if path.is_symlink():
+        raise SubmissionError(f"{path} is a symbolic link; give the file itself")
+    if path.is_file():
+        if path.suffix != ".py":
+            raise SubmissionError(f"{path} is not a Python file (.py); submit your {exercise.entry}")
+        chosen = {exercise.entry: path}
+    elif path.is_dir():
+        entry = path / exercise.entry
+        if not entry.is_file():
+            raise SubmissionError(f"{path} has no {exercise.entry}; the entry file of {exercise.id} is "
+                                  f"{exercise.entry}")
+        chosen = {}
+        for p in sorted(path.iterdir()):
+            if p.suffix == ".py" and p.is_file() and not p.is_symlink():
+                chosen[p.name] = p
+            if len(chosen) > MAX_SUBMISSION_FILES:
+                raise SubmissionError(f"{path} holds more than {MAX_SUBMISSION_FILES} Python files; "
+                                      "submit only your exercise's files")
+    else:
+        raise SubmissionError(f"{path} is neither a file nor a folder")
+    for name, p in chosen.items():
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SubmissionError(f"{p} is {size} bytes, over the {MAX_FILE_BYTES}-byte limit for a source file")
+        try:
+            p.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise SubmissionError(f"{p} is not UTF-8 text; save it as UTF-8") from None
+    return chosen
+
+
+def _stage(files: dict[str, Path], slot: int = 0) -> tuple[Path, dict[str, Path]]:
+    """Copy the files into a fresh private folder (0700; files 0400, owned by the sandbox's uid
+    where the grader is root): never the original, never readable by other local users."""
+    from grader.sandbox.process import stage_private
+    return stage_private(files, slot)
+
+
+def _pytest_args(test_file: Path, rootdir: Path) -> list[str]:
+    return [str(test_file), "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:randomly",
+            "-p", "no:xdist", "-p", "no:benchmark", "--noconftest", "--assert=plain", "--capture=sys",
+            "--import-mode=importlib", f"--rootdir={rootdir}", "-c", os.devnull,
+            "-W", "ignore::pytest.PytestAssertRewriteWarning", "-o", "python_files=test_*.py"]
+
+
+@contextlib.contextmanager
+def _without_outer_assertion_rewriting():
+    """Set aside the assertion-rewriting import hook of a pytest session that is already running
+    (the project's own tests grade inside one): it would rewrite the exercise's test files too, and a
+    rewritten `assert x, message` would show the learner pytest's text instead of the message."""
+    hooks = [h for h in sys.meta_path if type(h).__name__ == "AssertionRewritingHook"]
+    for h in hooks:
+        sys.meta_path.remove(h)
+    try:
+        yield
+    finally:
+        for h in reversed(hooks):
+            sys.meta_path.insert(0, h)
+
+
+def _forget_modules(roots: list[Path]) -> None:
+    """Drop test and reference modules imported from `roots`, so a later grading in this process
+    imports them afresh (a changed test file is never served stale)."""
+    for name, mod in list(sys.modules.items()):
+        f = getattr(mod, "__file__", None)
+        if f and any(Path(f).resolve().is_relative_to(r) for r in roots):
+            del sys.modules[name]
+
+
+def grade(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int = 0,
+          env: dict[str, str] | None = None, limits: Limits | None = None, device: str = "auto",
+          sandbox_factory=None, retry_factory=None, retries: int = 1, heldout_seed: int | None = None) -> Result:
+    """Grade `submission` like `grade_once`; a grading with a grader fault (`Result.grader_fault`)
+    is graded again, `retries` times, in a fresh sandbox (`retry_factory`, e.g. a fresh zygote's,
+    else a new sandbox without a zygote). A fault that stays is the result's `grader_fault`: the
+    caller stores it as failed, never as a grade. `extra_data["attempts"]` counts the gradings."""
+    result = grade_once(exercise, submission, suite, slot, env, limits, device, sandbox_factory,
+                        heldout_seed=heldout_seed)
+    attempts, faults = 1, []
+    while result.grader_fault and attempts <= retries:
+        faults.append(result.grader_fault)
+        factory = retry_factory() if callable(retry_factory) else None
+        result = grade_once(exercise, submission, suite, slot, env, limits, device, factory,
+                            heldout_seed=heldout_seed)
+        attempts += 1
+    result.extra_data["attempts"] = attempts
+    if faults:
+        result.extra_data["earlier_faults"] = faults
+    return result
+
+
+def grade_once(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int = 0,
+               env: dict[str, str] | None = None, limits: Limits | None = None, device: str = "auto",
+               sandbox_factory=None, heldout_seed: int | None = None) -> Result:
+    """Grade `submission` (a file or folder) against the exercise's `suite` ("public"/"hidden").
+    `heldout_seed` draws the held-out data of threshold tests (the `heldout_seed` fixture): a
+    course's secret seed; None draws one for this grading.
+    `limits` overrides the exercise's own; `slot` picks the sandbox uid (one per parallel grading);
+    `device` is auto/cpu/gpu (a GPU only for exercises whose `gpu` setting allows it);
+    `sandbox_factory(files, entry, limits, device)` supplies the sandbox (a worker's zygote)."""
+    limits = limits or exercise.limits
+    try:
+        run_on = resolve_device(device, exercise.gpu)
+    except ValueError as err:
+        raise SubmissionError(str(err)) from None
+    env = dict(env or {})
+    if exercise.preload:
+        env["DLGRADE_PRELOAD"] = ",".join(exercise.preload)
+    if suite not in SUITES:
+        raise ValueError(f"suite must be one of {SUITES}")
+    if suite == "public":
+        test_file, visibility = exercise.public_tests, "visible"
+    else:
+        test_file, visibility = exercise.hidden_tests, "after_published"
+        if test_file is None:
+            raise SubmissionError(f"the hidden tests of {exercise.id} are not available here (they are "
+                                  "instructor-only); use `dlgrade check` for the public tests")
+    files = submission_files(exercise, submission)
+    t0 = time.monotonic()
+    stage, staged = _stage(files, slot)
+    secret_dirs = [p.resolve() for p in (solutions_root(), exercise.solution_dir) if p is not None]
+    session = SandboxSession(staged, exercise.entry, limits, secret_dirs, slot=slot, env=env, device=run_on,
+                             sandbox_factory=sandbox_factory)
+    plugin = GradingPlugin(session, exercise.solution if suite == "hidden" else None, visibility,
+                           limits.memory_mb, exercise,
+                           heldout_seed=secrets.randbelow(2**31) if heldout_seed is None else int(heldout_seed))
+    roots = [test_file.parent.resolve()] + ([exercise.solution_dir.resolve()] if exercise.solution_dir else [])
+    try:
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
+                _without_outer_assertion_rewriting():
+            exit_code = pytest.main(_pytest_args(test_file, test_file.parent.parent), plugins=[plugin])
+    finally:
+        output = session.close()
+        shutil.rmtree(stage, ignore_errors=True)
+        _forget_modules(roots)
+        if "grader.exercise.heldout" in sys.modules:  # a predictor warmed up for a prediction that never came
+            sys.modules["grader.exercise.heldout"].discard_warm()
+    internal = session.faults + list(plugin.internal_errors)  # the machine's own words first
+    if plugin.collect_errors or (exit_code not in (0, 1) and not plugin.results):
+        internal += plugin.collect_errors or [f"pytest exited with {exit_code}"]
+        plugin.results.append(TestResult("tests could be collected", 0.0, 1.0, "error",
+                                         "the grader could not run this exercise's tests; it will be graded again",
+                                         visibility, kind=Kind.GRADER_FAULT))
+    return Result(
+        exercise=exercise.id, suite=suite, tests=plugin.results, execution_time=time.monotonic() - t0,
+        output=output,
+        extra_data={
+            "grader_version": __version__,
+            "submission_sha256": hash_files(list(files.items())),
+            "exercise_sha256": exercise.content_hash(),
+            "device": session.info.get("device", "cpu"),
+            "device_requested": device,
+            "artifacts": plugin.artifacts,
+            "versions": session.info.get("versions", {}),
+            "sandbox": dict(session_protections(limits), started_by="zygote" if sandbox_factory else "fresh"),
+            "internal_errors": internal,
+        })
+
+
+def session_protections(limits: Limits | None = None) -> dict:
+    """The protections of this machine's sandboxes, with the memory bound for `limits`."""
+    from grader.sandbox.process import probe
+    return probe().as_dict(limits)

@@ -1,0 +1,371 @@
+"""The pytest plugin of a grading: the `submission` fixture (a proxy to the sandbox), the
+`reference` fixture (the reference solution, trusted side only), and result collection.
+
+Everything here runs in the trusted process. The proxy sends inputs to the sandbox and returns
+decoded data; expected values never leave this process."""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+import traceback
+from pathlib import Path
+
+import pytest
+
+from grader.grading.result import Kind, TestResult
+from grader.sandbox.process import Sandbox, SandboxDied, SandboxError, SandboxStartError, SandboxTimeout
+from grader.exercise.testing import Feedback, GraderFault, Rng, SubmissionRaised, SubmissionUnavailable
+
+GRADER_FAULT_TEXT = ("this test could not run because of a problem in the grader, not in your code; "
+                     "it will be graded again")
+
+
+def _died_kind(err: SandboxError) -> str:
+    """memory when the sandbox is known to have been killed at its memory limit, else crashed."""
+    if getattr(err, "kind", None) == Kind.MEMORY or getattr(err, "oom", False) \
+            or getattr(err, "cause", None) == "memory" \
+            or type(err).__name__ in ("SandboxOOM", "SandboxOutOfMemory", "SandboxMemory"):
+        return Kind.MEMORY
+    return Kind.CRASHED
+from grader.sandbox.inside.wire import ModelRef, hello_info
+
+MAX_RESTARTS = 3
+MAX_HINT = 4000
+
+
+class SandboxSession:
+    """Owns the sandbox of one grading: starts it once, imports the submission once, and
+    restarts it (re-importing) after a test killed it, within the grading's overall time."""
+
+    def __init__(self, files: dict[str, Path], entry: str, limits, secret_dirs: list[Path], slot: int = 0,
+                 env: dict[str, str] | None = None, device: str = "cpu", sandbox_factory=None):
+        self.sandbox_factory = sandbox_factory  # e.g. a worker's zygote; default: a new sandbox
+        self.files, self.entry, self.limits = files, entry, limits
+        self.secret_dirs, self.slot, self.env, self.device = secret_dirs, slot, env or {}, device
+        self.seed = 0
+        self.started = time.monotonic()
+        self.test_limit = limits.test_seconds
+        self.sandbox: Sandbox | None = None
+        self.broken: str | None = None
+        self.broken_status = "error"
+        self.broken_kind = Kind.CRASHED
+        self.starts = 0
+        self.timeouts = 0
+        self.memory_kills = 0
+        self.outputs: list[str] = []
+        self.info: dict = {}
+        self.faults: list[str] = []
+        self.defined: list[str] = []
+
+    def remaining(self) -> float:
+        return self.limits.wall_seconds - (time.monotonic() - self.started)
+
+    def _timeout(self) -> float:
+        left = self.remaining()
+        if left <= 0:
+            raise SubmissionUnavailable(f"the grading used all of its {self.limits.wall_seconds:.0f} s; "
+                                        "this test did not run", "timeout")
+        return min(self.test_limit, left)
+
+    def _retire(self) -> None:
+        if self.sandbox is not None:
+            self.outputs.append(self.sandbox.close())
+            self.sandbox = None
+
+    def _ensure(self) -> Sandbox:
+        if self.broken:
+            if self.broken_kind == Kind.GRADER_FAULT:
+                raise GraderFault(self.broken)
+            raise SubmissionUnavailable(self.broken, self.broken_status, self.broken_kind)
+        if self.sandbox is not None and self.sandbox.alive():
+            return self.sandbox
+        self._retire()
+        if self.starts > MAX_RESTARTS:
+            self.broken = (f"your code was stopped {self.starts} times in this grading (time or memory ran out); "
+                           "the remaining tests did not run")
+            self.broken_status = "timeout" if self.timeouts >= self.starts else "error"
+            self.broken_kind = (Kind.TIMEOUT if self.timeouts >= self.starts
+                                else Kind.MEMORY if self.memory_kills and self.memory_kills + self.timeouts >= self.starts
+                                else Kind.CRASHED)
+            raise SubmissionUnavailable(self.broken, self.broken_status, self.broken_kind)
+        self.starts += 1
+        timeout = self._timeout()
+        try:
+            if self.sandbox_factory is not None:
+                self.sandbox = self.sandbox_factory(self.files, self.entry, self.limits, self.device)
+            else:
+                self.sandbox = Sandbox(self.files, self.entry, self.limits, slot=self.slot,
+                                       secret_dirs=self.secret_dirs, env=self.env, device=self.device)
+                self.sandbox.start()
+        except SandboxStartError as err:
+            self.sandbox = None
+            self.faults.append(f"{err}: {err.details}" if err.details else str(err))
+            self.broken = f"{err}; this is not a problem in your code"
+            self.broken_status, self.broken_kind = "error", Kind.GRADER_FAULT
+            raise GraderFault(self.broken) from None
+        try:
+            header, names = self.sandbox.request({"op": "import"}, timeout=timeout)
+        except SandboxError as err:
+            self._retire()
+            self.broken = f"Importing your file {self.entry} {err}"
+            self.broken_status = "timeout" if isinstance(err, SandboxTimeout) else "error"
+            self.broken_kind = Kind.TIMEOUT if isinstance(err, SandboxTimeout) else _died_kind(err)
+            raise SubmissionUnavailable(self.broken, self.broken_status, self.broken_kind) from None
+        if header.get("status") == "raised":
+            e = header.get("error", {})
+            self._retire()
+            self.broken = (f"Your file {self.entry} could not be imported: {e.get('type')}: {e.get('message')}\n"
+                           f"{e.get('traceback', '')}").strip()
+            self.broken_kind = Kind.MEMORY if "MemoryError" in (e.get("mro") or ()) else Kind.IMPORT_ERROR
+            raise SubmissionUnavailable(self.broken, "error", self.broken_kind)
+        if header.get("status") != "ok" or not isinstance(names, list):
+            self._retire()
+            self.broken = "the sandbox gave an unexpected answer to the import"
+            raise SubmissionUnavailable(self.broken, "error", Kind.CRASHED)
+        # Device and versions come from the runner's hello only, sent before the learner's code ran;
+        # whatever the import's answer says about them is ignored.
+        self.info, notes = hello_info(getattr(self.sandbox, "ready", None) or {})
+        self.faults.extend(n for n in notes if n not in self.faults)
+        self.defined = [n for n in names if isinstance(n, str)]
+        return self.sandbox
+
+    def call(self, function: str, args: tuple, kwargs: dict):
+        """Call the learner's `function` in the sandbox; returns its (validated, decoded) value."""
+        return self._request({"op": "call", "function": function, "seed": self.seed},
+                             (list(args), dict(kwargs)), function)
+
+    def predict(self, model: ModelRef, x, batch_size: int = 256):
+        """Run the sandbox's live model on inputs `x`; returns the outputs as an array."""
+        return self._request({"op": "predict", "handle": model.handle, "batch_size": int(batch_size),
+                              "seed": self.seed}, x, f"{model.name}.predict")
+
+    def describe(self, model: ModelRef) -> ModelRef:
+        """The sandbox's live model described again, with its current (trained) weights."""
+        value = self._request({"op": "describe", "handle": model.handle}, None, f"{model.name}")
+        if not isinstance(value, ModelRef):
+            raise SubmissionUnavailable("the sandbox did not describe the trained model")
+        return value
+
+    def _attach(self, value, depth: int = 0):
+        if isinstance(value, ModelRef):
+            value.session = self
+        elif isinstance(value, (list, tuple)) and depth < 8:
+            for v in value:
+                self._attach(v, depth + 1)
+        elif isinstance(value, dict) and depth < 8:
+            for v in value.values():
+                self._attach(v, depth + 1)
+        return value
+
+    def _request(self, header: dict, payload, function: str):
+        sandbox = self._ensure()
+        timeout = self._timeout()
+        try:
+            header, value = sandbox.request(header, payload, timeout=timeout, rng_type=Rng)
+        except SandboxTimeout as err:
+            self._retire()
+            self.timeouts += 1
+            raise SubmissionUnavailable(f"`{function}` {err}", "timeout") from None
+        except SandboxDied as err:
+            self._retire()
+            kind = _died_kind(err)
+            self.memory_kills += kind == Kind.MEMORY
+            raise SubmissionUnavailable(f"your code {err} while running `{function}`", "error", kind) from None
+        status = header.get("status")
+        if status == "ok":
+            return self._attach(value)
+        if status == "raised":
+            e = header.get("error", {})
+            raise SubmissionRaised(function, str(e.get("type")), [str(m) for m in e.get("mro", [])],
+                                   str(e.get("message", "")), str(e.get("traceback", "")))
+        if status == "missing":
+            raise SubmissionUnavailable(f"your file does not define a function `{function}`; "
+                                        "keep the names of the template", "error", Kind.MISSING_FUNCTION)
+        if status == "unsendable":
+            raise Feedback(f"`{function}` returned {header.get('message')}, which cannot be graded; "
+                           "return numbers, strings, lists, tuples, dicts or numpy arrays", kind=Kind.UNSENDABLE)
+        if status == "error":
+            raise SubmissionUnavailable(f"`{function}`: {header.get('message', 'the sandbox refused the request')}")
+        raise SubmissionUnavailable(f"`{function}`: the sandbox gave an unexpected answer")
+
+    def close(self) -> str:
+        self._retire()
+        return "".join(self.outputs)
+
+
+class SubmissionProxy:
+    """`submission.NAME(*args, **kwargs)` calls the learner's NAME in the sandbox."""
+
+    def __init__(self, session: SandboxSession):
+        self._session = session
+
+    def __getattr__(self, name: str):
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def call(*args, **kwargs):
+            return self._session.call(name, args, kwargs)
+
+        call.__name__ = name
+        return call
+
+    def defines(self, name: str) -> bool:
+        """Whether the learner's module defines a public callable `name`."""
+        self._session._ensure()
+        return name in self._session.defined
+
+    def set_seed(self, seed: int) -> None:
+        """Seed (random, numpy, Keras) set in the sandbox before each later call; 0 by default."""
+        self._session.seed = int(seed)
+
+    @property
+    def device(self) -> str:
+        """"cpu" or "gpu": what the sandbox's Keras backend runs on."""
+        self._session._ensure()
+        return self._session.info.get("device", "cpu")
+
+    @property
+    def versions(self) -> dict:
+        self._session._ensure()
+        return dict(self._session.info.get("versions", {}))
+
+
+def _jsonable(value):
+    import numpy as np
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _points(item) -> float:
+    marker = item.get_closest_marker("points")
+    return float(marker.args[0]) if marker and marker.args else 1.0
+
+
+def learner_message(exc: BaseException, memory_mb: int) -> tuple[str, str]:
+    """(status, text) for a test that failed with `exc`: text a learner can act on."""
+    status, _, text = failure(exc, memory_mb)
+    return status, text
+
+
+def failure(exc: BaseException | None, memory_mb: int) -> tuple[str, str, str]:
+    """(status, kind, text) for a test that failed with `exc`: the `Kind` is known from the
+    exception's type, never from its message; the text is one a learner can act on. Any exception
+    that is not the learner's (a bug or fault on the trusted side, `GraderFault`) is a grader fault."""
+    if isinstance(exc, SubmissionRaised):
+        hint = ""
+        if exc.type_name == "NotImplementedError":
+            hint = "\n(This part of the template is not written yet.)"
+        elif exc.type_name == "MemoryError":
+            hint = f"\n(The memory limit is {memory_mb} MB.)"
+        return ("failed", exc.kind,
+                f"`{exc.function}` raised {exc.type_name}: {exc.message}\n{exc.traceback}".rstrip() + hint)
+    if isinstance(exc, SubmissionUnavailable):
+        hint = f"\n(The memory limit is {memory_mb} MB.)" if exc.kind == Kind.MEMORY else ""
+        return exc.status, exc.kind, str(exc) + hint
+    if isinstance(exc, AssertionError) and not isinstance(exc, GraderFault):
+        return "failed", getattr(exc, "kind", Kind.WRONG_ANSWER), str(exc) or "this check failed"
+    return "error", Kind.GRADER_FAULT, GRADER_FAULT_TEXT
+
+
+class GradingPlugin:
+    """Registered into the trusted pytest session of one grading."""
+
+    def __init__(self, session: SandboxSession, reference: Path | None, visibility: str, memory_mb: int,
+                 exercise=None, heldout_seed: int = 0):
+        self.session = session
+        self._heldout_seed = int(heldout_seed)
+        self.exercise_spec = exercise
+        self.reference_path = reference
+        self.visibility = visibility
+        self.memory_mb = memory_mb
+        self.results: list[TestResult] = []
+        self.internal_errors: list[str] = []
+        self._reference_module = None
+        self._started: dict[str, float] = {}
+        self.collect_errors: list[str] = []
+        self.artifacts: dict[str, dict] = {}
+        self._current: str | None = None
+
+    def pytest_configure(self, config):
+        config.addinivalue_line("markers", "points(n): the points a test is worth")
+        config.addinivalue_line("markers", "seconds(s): this test's time limit for the learner's code")
+
+    @pytest.fixture(scope="session")
+    def submission(self):
+        return SubmissionProxy(self.session)
+
+    @pytest.fixture(scope="session")
+    def reference(self):
+        if self.reference_path is None:
+            pytest.fail("no reference solution is available to this test suite")
+        if self._reference_module is None:
+            spec = importlib.util.spec_from_file_location("dlgrade_reference_solution", self.reference_path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self._reference_module = module
+        return self._reference_module
+
+    @pytest.fixture(scope="session")
+    def exercise(self):
+        """The exercise being graded (its settings, e.g. `exercise.extra["threshold"]`)."""
+        return self.exercise_spec
+
+    @pytest.fixture(scope="session")
+    def heldout_seed(self):
+        """The seed that draws the held-out data of threshold tests (a course's secret seed, or one
+        drawn for this grading); trusted side only, never sent to the sandbox."""
+        return self._heldout_seed
+
+    @pytest.fixture
+    def record(self, request):
+        """`record(key, value)`: keep data for the feedback report (a training history, a metric,
+        a confusion matrix) under this test's name. Values must be JSON-friendly or numpy."""
+        store = self.artifacts.setdefault(request.node.name, {})
+
+        def keep(key: str, value):
+            store[key] = _jsonable(value)
+        return keep
+
+    def pytest_runtest_setup(self, item):
+        marker = item.get_closest_marker("seconds")
+        self.session.test_limit = float(marker.args[0]) if marker else self.session.limits.test_seconds
+        self._started[item.nodeid] = time.monotonic()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if report.when == "setup" and report.passed:
+            return
+        if report.when == "teardown" and report.passed:
+            return
+        if report.when == "call" or report.failed:
+            if any(r.name == item.name for r in self.results):
+                return
+            worth = _points(item)
+            duration = time.monotonic() - self._started.get(item.nodeid, time.monotonic())
+            if report.passed:
+                self.results.append(TestResult(item.name, worth, worth, "passed", "", self.visibility, duration))
+                return
+            exc = call.excinfo.value if call.excinfo else None
+            status, kind, text = failure(exc, self.memory_mb)
+            if kind == Kind.GRADER_FAULT:
+                self.internal_errors.append(f"{item.name}: " + ("".join(
+                    traceback.format_exception(type(exc), exc, exc.__traceback__))[-4000:]
+                    if exc is not None else f"pytest reported a failure without an exception ({report.when})"))
+            detail = {"function": exc.function[:200], "error": exc.type_name[:200]} \
+                if isinstance(exc, SubmissionRaised) else {}
+            self.results.append(TestResult(item.name, 0.0, worth, status, text[:MAX_HINT], self.visibility,
+                                           duration, kind, detail))
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            self.collect_errors.append(str(report.longrepr)[-4000:])

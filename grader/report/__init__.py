@@ -1,0 +1,1 @@
+"""Reports: views of the gradebook, plots, feedback pages, exports and translations."""

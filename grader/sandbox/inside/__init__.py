@@ -1,0 +1,1 @@
+"""What runs inside the sandbox (stdlib and numpy only): the runner and its wire format."""

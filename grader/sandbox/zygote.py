@@ -1,0 +1,221 @@
+"""Start-up paid once per worker: a zygote sandbox imports the heavy modules (Keras) once, runs
+nothing with them, and forks a fresh child for each grading.
+
+Isolation is kept: the zygote is a normal sandbox (namespaces, the worker's own uid, seccomp,
+rlimits); each child imports only its learner's files (copied into the zygote's read-only share
+just before the fork), sets its own CPU and memory limits, and answers on fresh pipes. When a
+grading ends, the zygote (a child subreaper) kills every descendant, setsid() or not, and wipes the
+writable folders (restoring permissions first) before the next learner's files exist; a wipe that
+leaves anything retires the zygote, and the next grading gets a fresh one. Work folders have random
+names. The zygote is not dumpable: a child cannot read its memory or descriptors. The zygote and
+its current child share one cgroup sized as the grading's memory plus the zygote's own baseline
+(measured once it is ready). The share is a private folder (0700, files readable by the sandbox's
+uid only), emptied as soon as the child has its copy, removed with the zygote. The same holds in
+rlimits-only mode, where the zygote's folders are private host folders instead of tmpfs mounts.
+Concurrent gradings are in other workers: other uids, other namespaces."""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+
+from grader.sandbox.inside import wire
+from grader.sandbox.process import (MiB, ZYGOTE_START_MB, Channel, Limits, Sandbox, SandboxStartError, _OutputReader,
+                      _remove_tree, cpu_seconds, private_dir, sandbox_uid, tree_memory_mb_of)
+
+FINISH_SECONDS = 15.0
+
+
+class Zygote:
+    """One zygote sandbox for one worker slot and one set of preloaded modules."""
+
+    def __init__(self, slot: int, limits: Limits, preload: list[str], device: str = "cpu",
+                 secret_dirs: list[Path] | None = None):
+        self.uid = sandbox_uid(slot)
+        self.base = private_dir(f"dlgrade-zygote{slot}-{os.getpid()}-")  # 0700, the grader's: nobody else enters
+        self.share = self.base / "share"
+        self.share.mkdir(mode=0o700)
+        if self.uid is not None:
+            os.chown(self.share, self.uid, self.uid)
+        self.limits = limits
+        self.dirty = False  # a wipe left something: retire before the next grading
+        env = {"DLGRADE_PRELOAD": ",".join(preload)}
+        self.sandbox = Sandbox({}, "", limits, slot=slot, secret_dirs=secret_dirs, env=env, device=device,
+                               zygote_share=self.share,
+                               tree_memory_mb=tree_memory_mb_of(limits) + ZYGOTE_START_MB)
+        try:
+            self.sandbox.start()
+        except BaseException:
+            self.sandbox.close()
+            _remove_tree(self.base)
+            raise
+        self.ready = self.sandbox.ready
+        self.cgroup = self.sandbox.cgroup
+        self.baseline = self.cgroup.usage() if self.cgroup is not None else 0  # bytes, modules imported
+        self.forks = 0
+
+    def alive(self) -> bool:
+        return self.sandbox.alive()
+
+    def _empty_share(self) -> None:
+        for p in self.share.iterdir():
+            if p.is_dir() and not p.is_symlink():
+                _remove_tree(p)
+            else:
+                p.unlink()
+
+    def _stage(self, files: dict[str, Path]) -> None:
+        from grader.sandbox.process import copy_private
+        self._empty_share()
+        copy_private(files, self.share, self.uid)
+
+    def fork(self, files: dict[str, Path], entry: str, limits: Limits) -> "ForkedSandbox":
+        """A fresh child for one grading of the learner's `files`."""
+        self._stage(files)
+        oom_seen = 0
+        if self.cgroup is not None:  # this grading's memory, plus what the zygote itself holds
+            try:
+                self.cgroup.set_memory(self.baseline + tree_memory_mb_of(limits) * MiB)
+            except OSError as err:  # e.g. EBUSY: more in use than the new limit and nothing to reclaim
+                self.sandbox.kill()
+                raise SandboxStartError("the grader's sandbox could not start on this machine",
+                                        f"zygote cgroup limit: {err}") from None
+            self.cgroup.reset_peak()
+            oom_seen = self.cgroup.oom_kills()
+        req_r, req_w = os.pipe()
+        resp_r, resp_w = os.pipe()
+        out_r, out_w = os.pipe()
+        frame = wire.encode({"op": "fork", "entry": entry,
+                             "limits": {"cpu_seconds": cpu_seconds(limits),
+                                        "memory_mb": None if self.sandbox.device == "gpu" else limits.memory_mb}})
+        try:
+            socket.send_fds(self.sandbox.control, [frame], [req_r, resp_w, out_w])
+            header, _ = wire.decode(wire.read_frame(self.sandbox.control.fileno(), 1 << 20,
+                                                    time.monotonic() + FINISH_SECONDS))
+        except (OSError, TimeoutError, EOFError, wire.WireError) as err:
+            for fd in (req_w, resp_r, out_r):
+                os.close(fd)
+            self.sandbox.kill()
+            raise SandboxStartError("the grader's sandbox could not start on this machine",
+                                    f"zygote fork failed: {type(err).__name__}") from None
+        finally:
+            for fd in (req_r, resp_w, out_w):
+                os.close(fd)
+            self._empty_share()  # the child has its own copy (or there is no child)
+        if header.get("status") != "forked":
+            self.sandbox.kill()
+            raise SandboxStartError("the grader's sandbox could not start on this machine",
+                                    f"zygote answered {header!r}")
+        self.forks += 1
+        return ForkedSandbox(self, req_w, resp_r, out_r, limits, oom_seen)
+
+    def finish(self, kill: bool) -> dict:
+        """Wait for the zygote's report that the current child and all it started are gone
+        (asking it to kill them first when `kill`). A zygote that does not answer is killed."""
+        try:
+            if kill:
+                wire.write_frame(self.sandbox.control.fileno(), wire.encode({"op": "kill"}))
+            header, _ = wire.decode(wire.read_frame(self.sandbox.control.fileno(), 1 << 20,
+                                                    time.monotonic() + FINISH_SECONDS))
+            if header.get("clean") is not True:
+                self.dirty = True  # the next grading gets a fresh zygote, never these leftovers
+            return header
+        except (OSError, TimeoutError, EOFError, wire.WireError):
+            self.sandbox.kill()
+            return {"status": "done", "exit": None, "killed": True}
+
+    def close(self) -> None:
+        self.sandbox.close()
+        _remove_tree(self.base)
+
+
+class ForkedSandbox(Channel):
+    """The sandbox side of one grading, as a child of a zygote (same interface as `Sandbox`)."""
+
+    def __init__(self, zygote: Zygote, req_fd: int, resp_fd: int, out_fd: int, limits: Limits,
+                 oom_seen: int = 0):
+        import fcntl
+        self.zygote, self.limits = zygote, limits
+        self.cgroup, self._oom_seen = zygote.cgroup, oom_seen
+        self.memory_peak: int | None = None
+        self.req_fd, self.resp_fd = req_fd, resp_fd
+        fcntl.fcntl(req_fd, fcntl.F_SETFL, fcntl.fcntl(req_fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+        self.output = _OutputReader(out_fd, limits.output_bytes)
+        self.output.start()
+        self.done: dict | None = None
+        self.protections = zygote.sandbox.protections
+        self.device = zygote.sandbox.device
+        try:
+            self.ready = self._await_ready()
+        except SandboxStartError:
+            self._close_fds()
+            raise
+
+    def alive(self) -> bool:
+        return self.done is None and self.zygote.alive()
+
+    def kill(self) -> None:
+        if self.done is None:
+            self.done = self.zygote.finish(kill=True)
+
+    def _wait_exit(self) -> int | None:
+        if self.done is None:
+            self.done = self.zygote.finish(kill=False)
+        return self.done.get("exit")
+
+    def _close_fds(self) -> None:
+        for fd in (self.req_fd, self.resp_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def close(self) -> str:
+        """End the grading (EOF to the child, then the zygote's cleanup); returns its output."""
+        try:
+            os.close(self.req_fd)
+        except OSError:
+            pass
+        if self.done is None:
+            self.done = self.zygote.finish(kill=False)
+        try:
+            os.close(self.resp_fd)
+        except OSError:
+            pass
+        self.output.join(timeout=2)
+        if self.cgroup is not None:
+            self.memory_peak = self.cgroup.peak()  # the zygote and this grading's tree together
+        return self.output.text()
+
+
+class ZygotePool:
+    """A worker's zygotes, one per (preloaded modules, device), restarted when one dies."""
+
+    def __init__(self, slot: int, secret_dirs: list[Path] | None = None):
+        self.slot = slot
+        self.secret_dirs = secret_dirs
+        self.zygotes: dict[tuple, Zygote] = {}
+
+    def factory(self, preload: list[str], device: str, limits: Limits):
+        """A `sandbox_factory` for `engine.grade` that forks from this pool's zygote."""
+        key = (tuple(preload), device)
+
+        def make(files: dict[str, Path], entry: str, grading_limits: Limits, _device: str) -> ForkedSandbox:
+            zygote = self.zygotes.get(key)
+            if zygote is not None and zygote.alive() and not zygote.dirty:
+                try:
+                    return zygote.fork(files, entry, grading_limits)
+                except SandboxStartError:
+                    pass  # whatever an earlier grading left broken is never this learner's failure
+            if zygote is not None:
+                zygote.close()
+            zygote = self.zygotes[key] = Zygote(self.slot, limits, list(preload), device, self.secret_dirs)
+            return zygote.fork(files, entry, grading_limits)
+        return make
+
+    def close(self) -> None:
+        for z in self.zygotes.values():
+            z.close()
+        self.zygotes.clear()
