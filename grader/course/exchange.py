@@ -51,7 +51,7 @@ from pathlib import Path
 
 from grader import __version__
 from grader.course.config import Course, as_utc, check_id, late_info
-from grader.grading.engine import MAX_FILE_BYTES, SubmissionError, submission_files
+from grader.grading.files import MAX_FILE_BYTES, SubmissionError, submission_files
 from grader.exercise.spec import Exercise, hash_files
 
 INBOUND = "inbound"
@@ -170,7 +170,7 @@ def _size_error(path: Path, size: int) -> ExchangeError:
 
 def _scan_folder(folder: Path, exercise: Exercise) -> list[str]:
     """Check every entry of a submitted folder (without following links); return the names that
-    are not submitted, with the reason. The files submitted are those engine.submission_files picks."""
+    are not submitted, with the reason. The files submitted are those grading.files.submission_files picks."""
     real = folder.resolve()
     left_out: list[str] = []
     counts = [0, 0]  # files, bytes
