@@ -19,7 +19,7 @@ from grader.course.exchange import collect, submit
 from grader.gradebook.store import Gradebook
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from grader.cli.main import _record_collected  # noqa: E402  (the CLI's own way of recording a collect)
+from grader.batch.plan import record_collected  # noqa: E402
 
 
 def make_cohort(out: Path, learners: int, exercises: list[str] | None = None) -> Path:
@@ -37,7 +37,7 @@ def make_cohort(out: Path, learners: int, exercises: list[str] | None = None) ->
             write_submission(ex, kind, folder)
             submit(course.exchange_path, ex, folder, student, course=course)
     with Gradebook.open(course.gradebook_url) as gb:
-        _record_collected(course, gb, collect(course))
+        record_collected(course, gb, collect(course))
     return course.root
 
 

@@ -429,28 +429,13 @@ def status(student, exercise, everyone, as_json, course_dir):
                "everything; a shared server needs a roster (dlgrade roster add ID --user NAME)")
 
 
-def _record_collected(course, gradebook, collected) -> int:
-    """Put collected submissions into the gradebook (students, exercises, submissions)."""
-    count = 0
-    with gradebook.transaction():
-        for rec in collected:
-            if rec.get("skipped"):
-                continue
-            ex = course.exercise(rec["exercise"])
-            gradebook.add_student(rec["student"])
-            gradebook.upsert_exercise(ex.id, ex.title.get("en", ex.id), ex.content_hash())
-            gradebook.add_submission(rec["student"], ex.id, rec["sha256"], rec["submitted_at"], rec["path"],
-                                     late=bool(rec.get("late")), late_days=float(rec.get("late_days") or 0.0))
-            count += 1
-    return count
-
-
 @main.command()
 @course_option
 @db_option
 def collect(course_dir, db):
     """Instructors: bring submissions from the exchange into the course and the gradebook
     (the latest on-time submission counts; late ones per the late policy)."""
+    from grader.batch.plan import record_collected
     from grader.course.exchange import ExchangeError, collect as collect_work
     course = _course(course_dir)
     gradebook = _gradebook(course, db)
@@ -458,7 +443,7 @@ def collect(course_dir, db):
         collected = collect_work(course)
     except ExchangeError as err:
         _fail(str(err))
-    count = _record_collected(course, gradebook, collected)
+    count = record_collected(course, gradebook, collected)
     late = sum(1 for r in collected if r.get("late") and not r.get("skipped"))
     skipped = [r for r in collected if r.get("skipped")]
     click.echo(f"Collected {count} submission(s) into {course.submitted_dir} ({late} late); "
@@ -637,6 +622,7 @@ def demo(directory, workers):
     from rich.console import Console
     from rich.table import Table
 
+    from grader.batch.plan import record_collected
     from grader.exercise.cohort import write_submission
     from grader.course.config import init_course
     from grader.course.exchange import collect as collect_work, submit as submit_work
@@ -668,7 +654,7 @@ def demo(directory, workers):
                   + ", ".join(f"{s}: {k}" for s, k in learners.items()) + f") submit {count} files to the exchange")
     gradebook = _gradebook(course, None)
     collected = collect_work(course)
-    _record_collected(course, gradebook, collected)
+    record_collected(course, gradebook, collected)
     console.print(f"[bold]4. collect[/bold]  the submission that counts for each learner and exercise goes to "
                   f"submitted/ and the gradebook ({course.gradebook_url})")
     console.print("[bold]5. autograde[/bold] every submission with the hidden tests, each in its own sandbox "
@@ -712,6 +698,14 @@ from grader.cli.roster import COMMANDS as _ROSTER_COMMANDS  # noqa: E402  (roste
 
 for _command in (*_REPORT_COMMANDS, *_ROSTER_COMMANDS):
     main.add_command(_command)
+
+
+def __getattr__(name: str):
+    """TRANSITION: `_record_collected` moved to grader.batch.plan.record_collected (K9)."""
+    if name == "_record_collected":
+        from grader.batch.plan import record_collected
+        return record_collected
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 if __name__ == "__main__":
