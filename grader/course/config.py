@@ -28,13 +28,14 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from typing import NamedTuple
 
+from grader.clock import as_utc
+from grader.course.ids import ID_PATTERN, check_id  # noqa: F401 (old names, importable here)
+from grader.course.late import POLICIES, LateInfo, LatePolicy, apply_late_policy as _apply_late_policy, \
+    late_info as _late_info
 from grader.exercise.spec import Exercise, SpecError, all_exercises, exercises_root, load_exercise, solutions_root
 
 COURSE_FILE = "course.toml"
-ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
-POLICIES = ("accept", "penalty", "reject")
 DEFAULT_GRADEBOOK = "gradebook.sqlite"
 DEFAULT_EXCHANGE = "exchange"
 
@@ -51,38 +52,6 @@ _EXERCISE_KEYS = {"deadline"}
 
 class CourseError(Exception):
     """A course that cannot be found, created or read; the message names the problem and the fix."""
-
-
-def check_id(value: object, what: str) -> str:
-    """A student/course/exercise id: 1-64 of A-Z a-z 0-9 . _ -, not starting with '.', no '..'."""
-    if not isinstance(value, str) or not ID_PATTERN.fullmatch(value) or value.startswith(".") or ".." in value:
-        raise ValueError(f"{what} {value!r} is not a valid id: use 1-64 letters, digits, '.', '_' or '-' "
-                         "(not starting with '.', no '..')")
-    return value
-
-
-@dataclass(frozen=True)
-class LatePolicy:
-    policy: str = "accept"
-    grace_minutes: float = 0.0
-    penalty_per_day: float = 0.0
-    max_days: float | None = None
-
-    def describe(self) -> str:
-        grace = f", {self.grace_minutes:g} minutes' grace" if self.grace_minutes else ""
-        limit = f", nothing accepted more than {self.max_days:g} days late" if self.max_days is not None else ""
-        if self.policy == "penalty":
-            return f"late work loses {self.penalty_per_day:.0%} per started day{grace}{limit}"
-        if self.policy == "reject":
-            return f"late work is not accepted{grace}"
-        return f"late work is accepted and flagged{grace}{limit}"
-
-
-class LateInfo(NamedTuple):
-    late: bool
-    late_days: float
-    factor: float
-    accepted: bool
 
 
 @dataclass
@@ -305,31 +274,9 @@ def load_course(path: Path | str | None = None) -> Course:
 
 # --- late submissions -------------------------------------------------------------------------
 
-def as_utc(moment: datetime | str) -> datetime:
-    """An aware UTC datetime from a datetime (naive means UTC) or an ISO 8601 string."""
-    if isinstance(moment, str):
-        moment = datetime.fromisoformat(moment)
-    if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
-
-
 def late_info(course: Course, exercise_id: str, submitted_at: datetime | str) -> LateInfo:
-    """(late, late_days, factor, accepted) of a submission stamped `submitted_at` under the
-    course's late policy (see the module's docstring for the rule)."""
-    deadline = course.deadline(exercise_id)
-    at = as_utc(submitted_at)
-    policy = course.late
-    if deadline is None or at <= deadline + timedelta(minutes=policy.grace_minutes):
-        return LateInfo(False, 0.0, 1.0, True)
-    days = (at - deadline).total_seconds() / 86400
-    rounded = round(days, 6)
-    if policy.policy == "reject" or (policy.max_days is not None and days > policy.max_days):
-        return LateInfo(True, rounded, 0.0, False)
-    if policy.policy == "penalty":
-        factor = max(0.0, 1.0 - policy.penalty_per_day * math.ceil(days))
-        return LateInfo(True, rounded, round(factor, 6), True)
-    return LateInfo(True, rounded, 1.0, True)
+    """late.late_info for one of the course's exercises (CourseError for an unknown one)."""
+    return _late_info(course.late, course.deadline(exercise_id), submitted_at)
 
 
 # --- writing course.toml ----------------------------------------------------------------------
@@ -524,18 +471,8 @@ def heldout_seed(course: Course) -> int:
 
 
 def apply_late_policy(course: Course, rows: list[dict]) -> list[dict]:
-    """Grade rows (from the gradebook) with the course's late penalty applied to late, accepted,
-    not overridden scores; each row keeps its `auto_score` and gets its `late_factor`."""
-    import math
-    for row in rows:
-        row.setdefault("auto_score", row.get("score"))
-        factor = 1.0
-        if row.get("late") and not row.get("overridden") and course.late.policy == "penalty":
-            factor = max(0.0, 1.0 - course.late.penalty_per_day * math.ceil(float(row.get("late_days") or 0.0)))
-            if row.get("score") is not None:
-                row["score"] = round(row["score"] * factor, 6)
-        row["late_factor"] = factor
-    return rows
+    """Deprecated: kept until the readers use the factor the gradebook stores (late.penalty_factor)."""
+    return _apply_late_policy(course.late, rows)
 
 
 # --- the instructor's folder is the instructor's only ------------------------------------------

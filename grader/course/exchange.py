@@ -50,7 +50,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from grader import __version__
-from grader.course.config import Course, as_utc, check_id, late_info
+from grader.clock import as_utc
+from grader.course.config import Course
+from grader.course.ids import check_id
+from grader.course.late import Candidate, Choice, Verdict, choose
 from grader.grading.files import MAX_FILE_BYTES, SubmissionError, submission_files
 from grader.exercise.spec import Exercise, hash_files
 
@@ -518,48 +521,17 @@ def _same_copy(dest: Path, record_text: str, record: dict) -> bool:
         return False
 
 
-def _choose(course: Course, exercise: str, records: list[dict], now: datetime):
-    """(chosen record with late fields | None, ignored [{submission, submitted_at, reason}], reason if none)."""
-    ignored, valid = [], []
+def _choose(course: Course, exercise: str, records: list[dict], now: datetime) -> Choice:
+    """late.choose over the records read (damaged and refused ones included, with their reason)."""
+    candidates = []
     for r in records:
         if r.get("_damaged"):
-            ignored.append({"submission": r["id"], "submitted_at": None, "reason": f"damaged: {r['_damaged']}"})
-            continue
-        if r.get("_refused"):
-            ignored.append({"submission": r["id"], "submitted_at": None, "refused": True,
-                            "reason": f"refused: {r['_refused']}; it stays in the exchange"})
-            continue
-        if as_utc(r.get("declared_at", r["submitted_at"])) > now:
-            ignored.append({"submission": r["id"], "submitted_at": r["submitted_at"],
-                            "reason": "stamped after the collection time (a wrong clock or an edited record)"})
-            continue
-        valid.append((r, late_info(course, exercise, r["submitted_at"])))
-    valid.sort(key=lambda pair: _sort_key(pair[0]))
-    on_time = [pair for pair in valid if not pair[1].late]
-    accepted_late = [pair for pair in valid if pair[1].late and pair[1].accepted]
-    chosen = on_time[-1] if on_time else (accepted_late[-1] if accepted_late else None)
-    for r, info in valid:
-        if chosen is not None and r is chosen[0]:
-            continue
-        if not info.late:
-            why = "an earlier on-time submission (the latest on-time one counts)"
-        elif not info.accepted:
-            why = f"{info.late_days:.2f} days late: the late policy rejects it"
-        elif on_time:
-            why = f"{info.late_days:.2f} days late, and there is an on-time submission (it counts)"
+            candidates.append(Candidate(r["id"], problem=Verdict.DAMAGED, why=r["_damaged"]))
+        elif r.get("_refused"):
+            candidates.append(Candidate(r["id"], problem=Verdict.REFUSED, why=r["_refused"]))
         else:
-            why = "an earlier late submission (the latest accepted one counts)"
-        ignored.append({"submission": r["id"], "submitted_at": r["submitted_at"], "reason": why})
-    ignored.sort(key=lambda i: (i["submitted_at"] or "", i["submission"]))
-    if chosen is not None:
-        return chosen, ignored, None
-    if not valid:
-        refused = [i["reason"] for i in ignored if i.get("refused")]
-        if refused:
-            return None, ignored, f"no usable submission ({len(refused)} refused; {refused[0]})"
-        return None, ignored, "no usable submission"
-    return None, ignored, (f"all {len(valid)} submission(s) are late and the late policy rejects them "
-                           f"({course.late.describe()})")
+            candidates.append(Candidate(r["id"], r["submitted_at"], r.get("declared_at")))
+    return choose(course.late, course.exercises[exercise], candidates, now)
 
 
 def collect(course: Course, exchange_root: Path | str | None = None, now: datetime | None = None) -> list[dict]:
@@ -795,23 +767,24 @@ def _snapshot(sub: Path, student: str, exercise: str, entry: str, owner: int | N
 
 
 def _collect_one(course: Course, student: str, exercise: str, records: list[dict], now: datetime) -> dict:
-    chosen, ignored, reason = _choose(course, exercise, records, now)
+    choice = _choose(course, exercise, records, now)
+    ignored = [i.as_dict() for i in choice.ignored]
     deadline = _iso_deadline(course.exercises[exercise])
     dest = course.submitted_dir / student / exercise
     try:
         if dest.parent.is_dir():
             for stale in dest.parent.glob(f".*-{exercise}-*"):
                 shutil.rmtree(stale, ignore_errors=True)  # left by a collect that was killed
-        if chosen is None:
+        if choice.chosen is None:
             if dest.exists() or dest.is_symlink():
                 _remove_dir(dest)
-            return {"student": student, "exercise": exercise, "collected": False, "skipped": True, "reason": reason,
-                    "deadline": deadline, "ignored": ignored}
-        record, info = chosen
+            return {"student": student, "exercise": exercise, "collected": False, "skipped": True,
+                    "reason": choice.reason, "deadline": deadline, "ignored": ignored}
+        record, info = next(r for r in records if r["id"] == choice.chosen.id), choice.info
         stored = {k: v for k, v in record.items() if k not in ("id", "path") and not k.startswith("_")}
         stored.update({"submission": record["id"], "deadline": deadline, "policy": course.late.policy,
                        "late": info.late, "late_days": info.late_days, "factor": info.factor,
-                       "accepted": info.accepted, "ignored": ignored})
+                       "late_factor": info.factor, "accepted": info.accepted, "ignored": ignored})
         text = json.dumps(stored, indent=2, ensure_ascii=False) + "\n"
         if not _same_copy(dest, text, stored):
             dest.parent.mkdir(mode=0o700, exist_ok=True)
