@@ -1,53 +1,33 @@
-"""Batch autograding: plan the gradings a course needs, run them in parallel (a local pool of
-worker processes, or a Dask cluster), and record each result in the gradebook as it arrives.
+"""Running a batch: its plan's gradings in parallel (a local pool of worker processes, or a Dask
+cluster; both run `grader.batch.worker`), each result recorded in the gradebook as it arrives.
 
-The coordinator (this process) is the only writer of the gradebook. A grading is keyed by
-(submission sha256, exercise hash, grader version): a key already graded is skipped unless
-`force`, so a batch killed at any moment and started again grades what is left, nothing twice.
-A worker that dies mid-grading fails that grading with status "crashed"; it is retried once.
-A grading with a grader fault (retried once by the worker) and a row the database refuses are
+The coordinator (this process) is the only writer of the gradebook. A worker that dies mid-grading
+fails that grading with status "crashed" (with the worker's last lines on stderr); it is retried
+once. A grading with a grader fault (retried once by the worker) and a row the database refuses are
 "failed" with their cause and fault: never a score, never cached, graded again by the next run;
 one row's failure never stops the batch."""
 
 from __future__ import annotations
 
-import json
-import os
+import collections
 import selectors
 import subprocess
 import sys
+import threading
 import time
-from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
 
 from grader import __version__
+from grader.batch.messages import MessageError, Ready, TaskMessage, parse_answer
+from grader.batch.plan import CachedGrading, Task, plan  # noqa: F401  (Task, plan: the batch's API here too)
 from grader.gradebook.store import FAULTS, Gradebook
+from grader.protocols import PlanCallback, ResultCallback
 
 MAX_ATTEMPTS = 2  # the first try and one retry
-
-
-@dataclass
-class Task:
-    """One grading to run: everything a worker needs, as plain data."""
-
-    task_id: str
-    student: str
-    exercise_id: str
-    submission_id: int
-    key: str
-    exercise_hash: str
-    exercise_dir: str
-    solutions_dir: str
-    submission_path: str
-    device: str = "auto"
-    gpu: bool = False
-    hoda_dir: str = ""
-    heldout_seed: int | None = None  # the course's secret held-out seed (trusted workers only)
-    suite: str = "hidden"
-    attempts: int = 0
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+STDERR_LINES = 12  # a dead worker's last lines on stderr, told to the instructor
+START_TIMEOUT_S = 120  # a worker imports pytest and the grader before it says it is ready
 
 
 @dataclass
@@ -66,141 +46,140 @@ class BatchSummary:
         return self.graded + self.failed + self.cached
 
 
-def counting_submissions(gradebook: Gradebook, student: str | None = None, exercise: str | None = None) -> list[dict]:
-    """For each (student, exercise), the submission that counts: the one collected last."""
-    latest: dict[tuple[str, str], dict] = {}
-    for sub in gradebook.submissions(student_id=student, exercise_id=exercise):
-        pair = (sub["student_id"], sub["exercise_id"])
-        rank = (str(sub.get("collected_at") or ""), sub["id"])
-        if pair not in latest or rank > (str(latest[pair].get("collected_at") or ""), latest[pair]["id"]):
-            latest[pair] = sub
-    return [latest[p] for p in sorted(latest)]
+def task_message(task: Task) -> TaskMessage:
+    """What a worker receives of a task: the grading's arguments only."""
+    return TaskMessage(task_id=task.task_id, exercise_dir=task.exercise_dir, solutions_dir=task.solutions_dir,
+                       submission_path=task.submission_path, device=task.device, suite=task.suite,
+                       hoda_dir=task.hoda_dir, heldout_seed=task.heldout_seed)
 
 
-def plan(course, gradebook: Gradebook, exercise: str | None = None, student: str | None = None,
-         force: bool = False, device: str = "auto") -> tuple[list[Task], list[dict]]:
-    """The gradings needed for the counting submission of each (student, exercise), and the
-    cached ones that need none."""
-    exercises = {}
-    tasks, cached = [], []
-    seed = None
-    for sub in counting_submissions(gradebook, student, exercise):
-        ex_id = sub["exercise_id"]
-        if ex_id not in exercises:
-            ex = course.exercise(ex_id)
-            exercises[ex_id] = (ex, ex.content_hash())
-            gradebook.upsert_exercise(ex_id, ex.title.get("en", ex_id), exercises[ex_id][1])
-        ex, ex_hash = exercises[ex_id]
-        key = Gradebook.grading_key(sub["sha256"], ex_hash, __version__)
-        if not force and gradebook.find_grading(key) is not None:
-            cached.append({"student": sub["student_id"], "exercise": ex_id, "key": key})
-            continue
-        if seed is None:
-            from grader.course.config import heldout_seed
-            seed = heldout_seed(course)
-        tasks.append(Task(task_id=f"{sub['id']}:{key[:16]}", student=sub["student_id"], exercise_id=ex_id,
-                          submission_id=sub["id"], key=key, exercise_hash=ex_hash,
-                          exercise_dir=str(ex.directory), solutions_dir=str(course.solutions_dir),
-                          submission_path=sub["path"], device=device, gpu=ex.gpu != "no",
-                          hoda_dir=os.environ.get("DLGRADE_HODA_DIR", ""), heldout_seed=seed))
-    return tasks, cached
+class _Worker:
+    """One local worker process, with the last lines it wrote on stderr (read as they come, so a
+    chatty worker never blocks on a full pipe)."""
+
+    def __init__(self):
+        self.proc = subprocess.Popen([sys.executable, "-m", "grader.batch.worker"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
+                                     errors="replace")
+        self.stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
+        self.reader = threading.Thread(target=self._drain, daemon=True)
+        self.reader.start()
+        line = self.proc.stdout.readline()
+        try:
+            self.slot = Ready.model_validate_json(line).slot
+        except ValueError:
+            code = self.proc.poll()
+            self.stop()
+            raise RuntimeError(f"a grading worker did not start (exit {code}){self.last_words()}") from None
+
+    def _drain(self) -> None:
+        for line in self.proc.stderr:
+            if line.strip():
+                self.stderr.append(line.rstrip("\n"))
+
+    def last_words(self) -> str:
+        """The worker's last lines on stderr, as the tail of a message (empty when it wrote none)."""
+        self.reader.join(timeout=2)
+        lines = list(self.stderr)
+        return ("; its last lines on stderr:\n" + "\n".join("  " + ln[:300] for ln in lines)) if lines else ""
+
+    def died(self) -> str:
+        code = self.proc.wait()
+        why = (f"the grading worker died (signal {-code})" if code and code < 0
+               else f"the grading worker exited with code {code}")
+        return why + self.last_words()
+
+    def stop(self) -> None:
+        """SIGTERM first (the worker removes its zygotes' private folders), SIGKILL if it lingers."""
+        proc = self.proc
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
 
 
 class LocalPool:
-    """N worker processes (`python -m grader.batch.worker --slot K`), fed tasks as JSON lines."""
+    """N worker processes (`python -m grader.batch.worker`, each claims its own sandbox slot), fed
+    tasks as JSON lines."""
 
     def __init__(self, workers: int):
         self.size = max(1, int(workers))
-        self.procs: dict[int, subprocess.Popen] = {}
-
-    def _start(self, slot: int) -> subprocess.Popen:
-        proc = subprocess.Popen([sys.executable, "-m", "grader.batch.worker", "--slot", str(slot)],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                text=True, bufsize=1)
-        ready = proc.stdout.readline()
-        if not ready.startswith("{"):
-            raise RuntimeError(f"a grading worker did not start (exit {proc.poll()})")
-        self.procs[slot] = proc
-        return proc
+        self.workers: dict[int, _Worker] = {}
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[Task, dict]]:
-        """Yield (task, response) as gradings finish; a worker's death yields {"crashed": why}."""
+        """Yield (task, answer dict) as gradings finish; a worker's death yields {"crashed": why}."""
         pending = list(tasks)
         busy: dict[int, Task] = {}
         sel = selectors.DefaultSelector()
         try:
-            for slot in range(min(self.size, len(pending))):
-                self._start(slot)
+            for n in range(min(self.size, len(pending))):
+                self.workers[n] = _Worker()
             while pending or busy:
-                for slot, proc in list(self.procs.items()):
-                    if slot not in busy and pending:
+                for n, worker in list(self.workers.items()):
+                    if n not in busy and pending:
                         task = pending.pop(0)
                         try:
-                            proc.stdin.write(json.dumps(task.to_dict()) + "\n")
-                            proc.stdin.flush()
+                            worker.proc.stdin.write(task_message(task).model_dump_json() + "\n")
+                            worker.proc.stdin.flush()
                         except (BrokenPipeError, OSError):
                             pending.insert(0, task)
-                            self._replace(sel, slot)
+                            self._replace(sel, n)
                             continue
-                        busy[slot] = task
-                        sel.register(proc.stdout, selectors.EVENT_READ, slot)
+                        busy[n] = task
+                        sel.register(worker.proc.stdout, selectors.EVENT_READ, n)
                 if not busy:
                     continue
                 for key, _ in sel.select(timeout=1.0):
-                    slot = key.data
-                    proc = self.procs[slot]
-                    sel.unregister(proc.stdout)
-                    task = busy.pop(slot)
-                    line = proc.stdout.readline()
-                    if line:
-                        yield task, json.loads(line)
+                    n = key.data
+                    worker = self.workers[n]
+                    sel.unregister(worker.proc.stdout)
+                    task = busy.pop(n)
+                    line = worker.proc.stdout.readline()
+                    if not line:
+                        yield task, {"task_id": task.task_id, "crashed": worker.died()}
+                        self._replace(sel, n)
                         continue
-                    code = proc.wait()
-                    why = (f"the grading worker died (signal {-code})" if code and code < 0
-                           else f"the grading worker exited with code {code}")
-                    yield task, {"task_id": task.task_id, "crashed": why}
-                    self._replace(sel, slot)
+                    try:
+                        yield task, parse_answer(line).as_dict()
+                    except MessageError as err:  # its stream cannot be trusted any more: a new worker
+                        yield task, {"task_id": task.task_id, "crashed": f"{err}{worker.last_words()}"}
+                        self._replace(sel, n)
         finally:
             self.close()
 
-    def _replace(self, sel, slot: int) -> None:
-        old = self.procs.pop(slot, None)
+    def _replace(self, sel, n: int) -> None:
+        old = self.workers.pop(n, None)
         if old is not None:
             try:
-                sel.unregister(old.stdout)
+                sel.unregister(old.proc.stdout)
             except (KeyError, ValueError):
                 pass
-            _stop(old)
-        self._start(slot)
+            old.stop()
+        self.workers[n] = _Worker()
 
     def close(self) -> None:
-        for proc in self.procs.values():
+        for worker in self.workers.values():
             try:
-                proc.stdin.close()
+                worker.proc.stdin.close()
             except OSError:
                 pass
-        for proc in self.procs.values():
+        for worker in self.workers.values():
             try:
-                proc.wait(timeout=10)
+                worker.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                _stop(proc)
-        self.procs.clear()
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """SIGTERM first (the worker removes its zygotes' private folders), SIGKILL if it lingers."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+                worker.stop()
+        self.workers.clear()
 
 
 class DaskPool:
-    """Gradings as tasks on a Dask distributed cluster (`dask scheduler` + `dask worker`s).
-    Exercises that may use a GPU ask for the `GPU` resource when the cluster's workers declare one
-    (`dask worker --resources GPU=1`)."""
+    """Gradings as tasks on a Dask distributed cluster (`dask scheduler` + `dask worker`s), each a call
+    of the same `grader.batch.worker.run_task` the local workers run. Each Dask worker process claims
+    its own sandbox slot and grades one task at a time (`--nthreads 1`, more processes with
+    `--nworkers N`). Exercises that may use a GPU ask for the `GPU` resource when the cluster's
+    workers declare one (`dask worker --resources GPU=1`)."""
 
     def __init__(self, scheduler: str):
         from distributed import Client
@@ -215,15 +194,21 @@ class DaskPool:
         futures = {}
         for task in tasks:
             resources = {"GPU": 1} if (task.gpu and self.has_gpu and task.device != "cpu") else None
-            fut = self.client.submit(run_task, task.to_dict(), key=f"grade-{task.task_id}-{task.attempts}",
-                                     resources=resources, pure=False)
+            fut = self.client.submit(run_task, task_message(task).model_dump(),
+                                     key=f"grade-{task.task_id}-{task.attempts}", resources=resources, pure=False)
             futures[fut] = task
         for fut in as_completed(futures):
             task = futures[fut]
             try:
-                yield task, fut.result()
-            except Exception as err:  # KilledWorker and friends: the worker died under this task
-                yield task, {"task_id": task.task_id, "crashed": f"the Dask worker failed: {type(err).__name__}"}
+                answer = fut.result()
+            except Exception as err:  # noqa: BLE001 - KilledWorker and friends: the worker died under this task
+                yield task, {"task_id": task.task_id,
+                             "crashed": f"the Dask worker failed: {type(err).__name__}: {_one_line(err)}"}
+                continue
+            try:
+                yield task, parse_answer(answer).as_dict()
+            except MessageError as err:
+                yield task, {"task_id": task.task_id, "crashed": str(err)}
 
     def close(self) -> None:
         self.client.close()
@@ -271,11 +256,12 @@ def _one_line(err: BaseException) -> str:
 
 def run_batch(course, gradebook: Gradebook, *, exercise: str | None = None, student: str | None = None,
               workers: int = 1, scheduler: str | None = None, device: str = "auto", force: bool = False,
-              on_plan: Callable[[int, int], None] | None = None,
-              on_result: Callable[[str, Task, dict | None], None] | None = None) -> BatchSummary:
-    """Grade what the course needs; record every result in the gradebook as it arrives."""
+              hoda_dir: Path | str | None = None, on_plan: PlanCallback | None = None,
+              on_result: ResultCallback | None = None) -> BatchSummary:
+    """Grade what the course needs; record every result in the gradebook as it arrives.
+    `hoda_dir`: see `grader.batch.plan.hoda_folder`."""
     t0 = time.monotonic()
-    tasks, cached = plan(course, gradebook, exercise, student, force, device)
+    tasks, cached = plan(course, gradebook, exercise, student, force, device, hoda_dir)
     summary = BatchSummary(cached=len(cached))
     if on_plan:
         on_plan(len(tasks), len(cached))

@@ -1,14 +1,19 @@
-"""A grading worker: a long-lived trusted process that grades one task after another.
+"""A grading worker: THE code that grades a batch's tasks, for both ways a batch runs.
 
-The local pool starts `python -m grader.batch.worker --slot K`; tasks and results travel as JSON lines on
-its stdin/stdout (no pickle). Each worker has its own slot, so its sandboxes run under their own
-uid (60000 + K): two gradings that run at the same time can neither signal nor read each other.
+The local pool starts `python -m grader.batch.worker`; tasks and answers travel as JSON lines on its
+stdin/stdout (no pickle), validated as `grader.batch.messages` models. A Dask worker process calls
+`run_task` for each task. Either way the process holds one sandbox slot for its lifetime, claimed
+with `grader.sandbox.uids.claim_slot` (or given with --slot), so its sandboxes run under their own
+uid: two gradings that run at the same time can neither signal nor read each other. A process grades
+one task at a time (a Dask worker with several threads queues them), so a slot is never shared.
+Nothing is configured through os.environ here: the Hoda folder and the held-out seed are arguments.
 pytest, the exercise tests and (for Keras exercises) Keras on the trusted side are imported once
-per worker, not once per grading. The Dask path calls `run_task` in the Dask worker process."""
+per worker, not once per grading."""
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import os
 import signal
@@ -17,80 +22,130 @@ import threading
 import traceback
 from pathlib import Path
 
-DASK_SLOT_BASE = 40_000  # Dask worker threads take slot 40000 + their thread id (uid 100000 + tid)
-_local = threading.local()
+from grader.batch.messages import Answer, Ready, TaskMessage
+from grader.sandbox.uids import SlotClaim, claim_slot
+
+# Slots of batch worker processes start here; lower slots are left to gradings started directly
+# (`dlgrade check`/`grade` use slot 0) so a batch on the same machine never takes their uid.
+BATCH_FIRST_SLOT = 100
+DASK_SLOT_BASE = BATCH_FIRST_SLOT  # older name
+
+_lock = threading.Lock()  # one grading at a time per process: its slot is never shared
+_claim: SlotClaim | None = None
+_pool = None  # this process's ZygotePool
+
+
+def process_slot() -> int:
+    """This process's sandbox slot, claimed on first use and held until the process exits."""
+    global _claim
+    if _claim is None:
+        _claim = claim_slot(BATCH_FIRST_SLOT)
+    return _claim.slot
 
 
 def _zygotes(slot: int):
-    """This thread's zygotes (one per preload set and device), kept for the worker's lifetime."""
+    """This process's zygotes (one per preload set and device), kept for the worker's lifetime."""
+    global _pool
     from grader.sandbox.zygote import ZygotePool
-    pool = getattr(_local, "pool", None)
-    if pool is None or pool.slot != slot:
-        pool = _local.pool = ZygotePool(slot)
-    return pool
+    if _pool is None or _pool.slot != slot:
+        if _pool is not None:
+            _pool.close()
+        _pool = ZygotePool(slot)
+    return _pool
 
 
-def run_task(task: dict, slot: int | None = None, use_zygote: bool = True) -> dict:
-    """Grade one task (a dict from `batch.Task.to_dict`); returns {"task_id", "result" | "error"},
-    and "fault" (gradebook.FAULTS) when there is no grade: "grader_fault" (the result is kept but is
-    not a grade) or "submission" (its files cannot be graded). Exercises that preload heavy modules
-    fork from this worker's zygote unless `use_zygote` is off; a grading with a grader fault is
-    retried once from a fresh zygote (or a fresh sandbox)."""
+def close_zygotes() -> None:
+    """End this process's zygotes (their private folders are removed)."""
+    global _pool
+    if _pool is not None:
+        _pool.close()
+        _pool = None
+
+
+def run_task(task: dict | TaskMessage, slot: int | None = None, use_zygote: bool = True) -> dict:
+    """Grade one task (a `TaskMessage` or its dict); returns an `Answer`'s dict: {"task_id", "result" |
+    "error"}, and "fault" when there is no grade: "grader_fault" (the result is kept but is not a
+    grade) or "submission" (its files cannot be graded). Exercises that preload heavy modules fork
+    from this worker's zygote unless `use_zygote` is off; a grading with a grader fault is retried
+    once from a fresh zygote (or a fresh sandbox). `slot` defaults to this process's own slot."""
+    try:
+        message = task if isinstance(task, TaskMessage) else TaskMessage.model_validate(
+            {k: v for k, v in task.items() if k in TaskMessage.model_fields})
+    except Exception as err:  # noqa: BLE001 - a malformed task is the coordinator's fault, said so
+        return Answer(task_id=str(task.get("task_id", "?")) if isinstance(task, dict) else "?",
+                      error=f"the grading worker received a task that is not valid: {err}",
+                      fault="grader_fault").as_dict()
+    with _lock:
+        return _grade(message, process_slot() if slot is None else slot, use_zygote).as_dict()
+
+
+def _grade(task: TaskMessage, slot: int, use_zygote: bool) -> Answer:
+    from grader.exercise import spec
     from grader.grading.engine import SubmissionError, grade
     from grader.sandbox.process import resolve_device
-    from grader.exercise.spec import load_exercise
-    if slot is None:
-        slot = DASK_SLOT_BASE + threading.get_native_id()
-    if task.get("hoda_dir"):
-        os.environ["DLGRADE_HODA_DIR"] = task["hoda_dir"]
     try:
-        exercise = load_exercise(Path(task["exercise_dir"]), Path(task["solutions_dir"]))
+        exercise = spec.load_exercise(Path(task.exercise_dir), Path(task.solutions_dir))
         factory = fresh = None
         if use_zygote and exercise.preload:
-            device = resolve_device(task.get("device", "auto"), exercise.gpu)
+            device = resolve_device(task.device, exercise.gpu)
             factory = _zygotes(slot).factory(exercise.preload, device, exercise.limits)
 
             def fresh():  # the retry after a grader fault: retire this worker's zygotes, start anew
                 _zygotes(slot).close()
                 return _zygotes(slot).factory(exercise.preload, device, exercise.limits)
-        result = grade(exercise, Path(task["submission_path"]), task.get("suite", "hidden"), slot=slot,
-                       device=task.get("device", "auto"), sandbox_factory=factory, retry_factory=fresh,
-                       heldout_seed=task.get("heldout_seed"))
-        answer = {"task_id": task["task_id"], "result": result.to_json()}
+        options = {}
+        if task.hoda_dir and "hoda_dir" in inspect.signature(grade).parameters:
+            options["hoda_dir"] = Path(task.hoda_dir)  # TRANSITION guard until K7's engine lands everywhere
+        result = grade(exercise, Path(task.submission_path), task.suite, slot=slot, device=task.device,
+                       sandbox_factory=factory, retry_factory=fresh, heldout_seed=task.heldout_seed, **options)
+        answer = Answer(task_id=task.task_id, result=result.to_json())
         if result.grader_fault:
-            answer.update(fault="grader_fault", error=result.grader_fault)
+            answer.fault, answer.error = "grader_fault", result.grader_fault
         return answer
     except SubmissionError as err:
-        return {"task_id": task["task_id"], "error": f"the submission cannot be graded: {err}",
-                "fault": "submission"}
-    except Exception as err:  # a grader problem: keep the batch going, report it
-        return {"task_id": task["task_id"], "error": f"grader error {type(err).__name__}: {err}",
-                "fault": "grader_fault", "trace": traceback.format_exc()[-4000:]}
+        return Answer(task_id=task.task_id, error=f"the submission cannot be graded: {err}", fault="submission")
+    except Exception as err:  # noqa: BLE001 - a grader problem: keep the batch going, report it
+        return Answer(task_id=task.task_id, error=f"grader error {type(err).__name__}: {err}",
+                      fault="grader_fault", trace=traceback.format_exc()[-4000:])
 
 
 def main(argv: list[str] | None = None) -> None:
+    """The local pool's worker process: JSON lines in, JSON lines out, until stdin closes."""
     parser = argparse.ArgumentParser(description="dlgrade grading worker (JSON lines on stdin/stdout)")
-    parser.add_argument("--slot", type=int, required=True)
+    parser.add_argument("--slot", type=int, default=None,
+                        help=f"the sandbox slot (default: claim a free one from {BATCH_FIRST_SLOT} up)")
     parser.add_argument("--no-zygote", action="store_true", help="a fresh sandbox for every grading")
     args = parser.parse_args(argv)
     out = sys.stdout
-    sys.stdout = sys.stderr  # anything else printed must not corrupt the result stream
+    sys.stdout = sys.stderr  # anything else printed must not corrupt the answer stream
     # SIGTERM ends the worker like EOF: its zygotes stop and their private folders are removed
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
-    print(json.dumps({"ready": True, "pid": os.getpid()}), file=out, flush=True)
+    slot = args.slot if args.slot is not None else process_slot()
+    print(Ready(ready=True, pid=os.getpid(), slot=slot).model_dump_json(), file=out, flush=True)
     try:
         for line in sys.stdin:
             line = line.strip()
             if not line:
                 continue
-            task = json.loads(line)
+            try:
+                task = TaskMessage.model_validate_json(line)
+            except Exception as err:  # noqa: BLE001
+                task_id = _task_id(line)
+                answer = Answer(task_id=task_id, error=f"the grading worker received a task that is not valid: "
+                                f"{err}", fault="grader_fault").as_dict()
+            else:
+                answer = run_task(task, slot, not args.no_zygote)
             # ensure_ascii: a lone surrogate or any odd text in a result can never break the stream
-            print(json.dumps(run_task(task, args.slot, not args.no_zygote), ensure_ascii=True), file=out,
-                  flush=True)
+            print(json.dumps(answer, ensure_ascii=True), file=out, flush=True)
     finally:
-        pool = getattr(_local, "pool", None)
-        if pool is not None:
-            pool.close()
+        close_zygotes()
+
+
+def _task_id(line: str) -> str:
+    try:
+        return str(json.loads(line).get("task_id", "?"))
+    except (ValueError, AttributeError):
+        return "?"
 
 
 if __name__ == "__main__":
