@@ -1,4 +1,4 @@
-"""grader/data.py on the real Hoda files, on .cdb files made here, and on the bundled/synthetic sets.
+"""grader.data (the package grader/data/) on the real Hoda files, on .cdb files made here, and on the bundled/synthetic sets.
 
 The Hoda files are read where the course keeps them: ``shared/datasets/hoda`` beside the checkout,
 else ``$DLGRADE_HODA_DIR``. Where neither exists these tests fail (they do not skip): a grader
@@ -170,7 +170,7 @@ def test_every_image_decodes_as_the_reference_decoder_does(hoda, name):
 
 @pytest.mark.parametrize("name", sorted(README_FILES))
 def test_read_is_fast_and_cached(hoda, name):
-    data._read_cdb_cached.cache_clear()
+    data.cdb._read_cdb_cached.cache_clear()
     start = time.perf_counter()
     images, labels = data.read_cdb(hoda / name)
     first = time.perf_counter() - start
@@ -689,3 +689,28 @@ def test_definitions():
             data.load_definition(bad)
     folder = REPO / "datasets"
     assert not list(folder.glob("*.py")) and not (folder / "__init__.py").exists()  # never a package
+
+
+# ------------------------------------------------------------------------------------------
+# the package's public names; the Hoda folder of a digit task is given, never read in a grading
+# ------------------------------------------------------------------------------------------
+
+
+def test_public_names_are_exported():
+    assert "digit_task" in data.__all__ and "DigitTask" in data.__all__
+    missing = [name for name in data.__all__ if not hasattr(data, name)]
+    assert not missing, missing
+    public = {name for name in vars(data) if not name.startswith("_") and not inspect.ismodule(getattr(data, name))}
+    assert public <= set(data.__all__), public - set(data.__all__)
+
+
+def test_digit_task_uses_the_folder_it_is_given_and_not_the_environment(hoda, tmp_path, monkeypatch):
+    monkeypatch.setenv("DLGRADE_HODA_DIR", str(hoda))
+    assert data.digit_task("mlp-5x5", None).dataset == "digits"  # None: no Hoda, whatever the environment says
+    assert data.digit_task("mlp-5x5", hoda).dataset == "hoda"
+    assert data.digit_task("mlp-5x5").dataset == "hoda"  # left out: the environment's folder
+    monkeypatch.delenv("DLGRADE_HODA_DIR")
+    assert data.digit_task("mlp-5x5").dataset == "digits"
+    (tmp_path / "RemainingSamples.cdb").write_bytes(b"")
+    with pytest.raises(DataError, match="lacks 'Test 20000.cdb'"):  # a given folder is never silently replaced
+        data.digit_task("mlp-5x5", tmp_path)

@@ -35,8 +35,11 @@ from pathlib import Path
 
 import numpy as np
 
+from grader.exercise.frameworks import quiet_env
 from grader.exercise.modelsize import Caps, ModelRefused, check_caps
+from grader.exercise.rebuild import rebuild
 from grader.exercise.testing import Feedback, GraderFault
+from grader.sandbox.inside.wire import ModelRef
 
 #: weights travel only for models up to this size (runner.MAX_EXPORTED_PARAMS)
 MAX_SCORED_PARAMS = 5_000_000
@@ -63,8 +66,9 @@ class _Child:
         self.folder = Path(tempfile.mkdtemp(prefix="dlgrade-heldout-"))  # 0700, private to the grader
         os.chmod(self.folder, 0o700)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "DLGRADE_"))}
-        env.update({"PYTHONPATH": _package_parent(), "PYTHONDONTWRITEBYTECODE": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
+        env.update({"PYTHONPATH": _package_parent(), "PYTHONDONTWRITEBYTECODE": "1",
                     "CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu", "KERAS_HOME": str(self.folder / ".keras")})
+        env = quiet_env(env)  # the child's log goes into a grader fault's message, never the terminal
         self.log = open(self.folder / "log.txt", "wb")
         try:
             self.proc = subprocess.Popen([sys.executable, "-s", "-m", "grader.exercise.heldout", "--wait", str(self.folder)],
@@ -243,8 +247,6 @@ def child(folder: Path) -> int:
         return 0
     weights = [np.load(folder / f"w{i:04d}.npy", allow_pickle=False) for i in range(int(request["weights"]))]
     x = np.load(folder / "x.npy", allow_pickle=False)
-    from grader.exercise.modelcheck import rebuild
-    from grader.sandbox.inside.wire import ModelRef
     try:
         model = rebuild(ModelRef(0, "model", config, None, weights), what, caps)
     except Feedback as err:
@@ -266,8 +268,6 @@ def child(folder: Path) -> int:
 def _wait_for_go() -> bool:
     """Import what the prediction needs, then wait for the trusted side's "go" (EOF: not needed)."""
     import keras  # noqa: F401  (the start-up that warm_up() pays ahead of time)
-
-    from grader.exercise import modelcheck  # noqa: F401
     return sys.stdin.readline().strip() == "go"
 
 

@@ -1,19 +1,23 @@
 """Trusted-side checks of Keras models that a sandbox described (`wire.ModelRef`), and of the
 predictions it returned. Models are rebuilt from their JSON config in Keras's safe mode (no
-Lambda layers, no custom code) before anything about them is counted; metrics are computed
-here, from held-out labels that never entered the sandbox.
+Lambda layers, no custom code; `grader.exercise.rebuild`) before anything about them is counted;
+metrics are computed here, from held-out labels that never entered the sandbox, by the held-out
+predictor (`grader.exercise.heldout`, which imports neither this module nor anything above it).
 
 Keras is imported on first use only, so numpy exercises never pay for it."""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
-from grader.exercise.modelsize import Caps, ModelRefused, check_caps
-from grader.exercise.testing import Feedback, expect_array
+from grader.exercise import heldout
+from grader.exercise.modelsize import Caps
+from grader.exercise.rebuild import rebuild
+from grader.exercise.testing import Feedback, SubmissionRaised, expect_array
 from grader.sandbox.inside.wire import ModelRef
 
 __all__ = ["ModelRef", "LayerRow", "expect_model", "model_from", "rebuild", "layer_rows", "compare_layers",
@@ -45,7 +49,6 @@ def model_from(build, what: str, *args, **kwargs) -> ModelRef:
     """Call the learner's model-building function `build(*args, **kwargs)` (a `submission.NAME`)
     and check it returned a Keras model, explaining the two usual reasons the sandbox cannot
     describe one (a subclassed model; a model with no input shape)."""
-    from grader.exercise.testing import SubmissionRaised
     try:
         value = build(*args, **kwargs)
     except SubmissionRaised as err:
@@ -58,35 +61,6 @@ def model_from(build, what: str, *args, **kwargs) -> ModelRef:
                            "keras.Input(shape=...)") from None
         raise
     return expect_model(value, what)
-
-
-def rebuild(ref: ModelRef, what: str = "your model", caps: Caps | None = None):
-    """A Keras model rebuilt from the sandbox's description, in safe mode, with its weights.
-    Its size is computed from the config first (`modelsize.check_caps`, nothing allocated): a model
-    over `caps` (the exercise's `[caps]`, default `Caps()`) is refused with the learner's message."""
-    try:
-        check_caps(ref.config, caps or Caps(), what)
-    except ModelRefused as err:
-        raise Feedback(str(err)) from None
-    import keras
-    try:
-        config = json.loads(ref.config)
-        config.pop("compile_config", None)  # compiling would build optimizer state; the settings are read as data
-        model = keras.saving.deserialize_keras_object(config, safe_mode=True)
-    except Exception as err:
-        raise Feedback(f"{what} could not be rebuilt from its configuration ({type(err).__name__}: "
-                       f"{str(err)[:200]}); build it from built-in Keras layers with keras.Sequential or the "
-                       "functional API (no Lambda layers, no custom layer classes)") from None
-    if not isinstance(model, keras.Model):
-        raise Feedback(f"{what} is not a Keras model")
-    if not model.built:
-        raise Feedback(f"{what} has no input shape; start it with keras.Input(shape=...)")
-    if ref.weights:  # large models come without weights; their structure is all that is checked
-        try:
-            model.set_weights(ref.weights)
-        except Exception:
-            raise Feedback(f"{what}: its weights do not match its layers") from None
-    return model
 
 
 def layer_rows(model) -> list[LayerRow]:
@@ -140,7 +114,6 @@ def loss_name(settings: dict) -> str:
         config = loss.get("config")
         loss = (config.get("name") if isinstance(config, dict) else config) or loss.get("class_name")
     name = str(loss or "")
-    import re
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower() if any(c.isupper() for c in name) else name
 
 
@@ -210,9 +183,8 @@ def score_held_out(ref: ModelRef, task, threshold: float, seconds: float, device
     rebuilds it in a limited child process that predicts the held-out inputs, which never enter
     the sandbox (nor do their labels). Record the metric and the confusion matrix for the report,
     and fail with the learner-facing sentence when the accuracy is under `threshold`."""
-    from grader.exercise.heldout import predict
     trained = ref.trained() if ref.session is not None else ref
-    outputs = predict(trained, task.x_test, caps, "your trained model", outputs=task.num_classes)
+    outputs = heldout.predict(trained, task.x_test, caps, "your trained model", outputs=task.num_classes)
     predicted = class_predictions(outputs, len(task.x_test), task.num_classes,
                                   "your model's predictions for the held-out digits")
     acc = accuracy(predicted, task.y_test)
@@ -232,5 +204,4 @@ def accuracy_feedback(metric: float, threshold: float, dataset: str, seconds: fl
 
 def warm_up() -> None:
     """Start the held-out predictor before the learner's training runs (see `grader.exercise.heldout.warm_up`)."""
-    from grader.exercise.heldout import warm_up as _warm_up
-    _warm_up()
+    heldout.warm_up()

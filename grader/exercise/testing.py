@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pytest
 
-from grader.grading.result import Kind
+from grader.exercise.outcome import Kind, Status
 
 __all__ = ["points", "Feedback", "GraderFault", "SubmissionRaised", "SubmissionUnavailable", "Rng",
            "expect_raises", "expect_array", "expect_number", "expect_int", "expect_bool", "expect_tuple",
@@ -24,7 +24,7 @@ points = pytest.mark.points
 class Feedback(AssertionError):
     """A test failure whose message is written for the learner (kind: wrong answer, unless given)."""
 
-    def __init__(self, *args, kind: str = Kind.WRONG_ANSWER):
+    def __init__(self, *args, kind: Kind = Kind.WRONG_ANSWER):
         super().__init__(*args)
         self.kind = kind
 
@@ -51,7 +51,7 @@ class SubmissionRaised(Exception):
         super().__init__(f"{function} raised {type_name}: {message}")
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> Kind:
         if self.is_a("NotImplementedError"):
             return Kind.NOT_IMPLEMENTED
         if self.is_a("MemoryError"):
@@ -65,14 +65,14 @@ class SubmissionRaised(Exception):
 
 class SubmissionUnavailable(Exception):
     """The sandbox cannot answer: the submission failed to import, exited, crashed, ran out of
-    time or memory, or lacks the function. The message is learner-facing; `status` is "timeout"
-    when time ran out, else "error"; `kind` (a `Kind`) says which of these it is (default: timeout
-    when time ran out, else crashed)."""
+    time or memory, or lacks the function. The message is learner-facing; `status` is
+    `Status.TIMEOUT` when time ran out, else `Status.ERROR`; `kind` says which of these it is
+    (default: timeout when time ran out, else crashed)."""
 
-    def __init__(self, message: str, status: str = "error", kind: str | None = None):
+    def __init__(self, message: str, status: Status = Status.ERROR, kind: Kind | None = None):
         super().__init__(message)
-        self.status = status
-        self.kind = kind or (Kind.TIMEOUT if status == "timeout" else Kind.CRASHED)
+        self.status = Status(status)
+        self.kind = kind or (Kind.TIMEOUT if self.status == Status.TIMEOUT else Kind.CRASHED)
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,10 @@ import pytest
 
 from grader import __version__
 from grader.grading.plugin import GradingPlugin, SandboxSession
-from grader.grading.result import Kind, Result, TestResult
+from grader.grading.result import Kind, Result, Status, TestResult
 from grader.sandbox.process import Limits, resolve_device
+from grader.exercise import heldout
+from grader.exercise.frameworks import quiet_this_process
 from grader.exercise.spec import Exercise, hash_files, solutions_root
 from grader.grading.files import MAX_FILE_BYTES, MAX_SUBMISSION_FILES, SubmissionError, submission_files  # noqa: F401
 
@@ -67,19 +69,20 @@ def _forget_modules(roots: list[Path]) -> None:
 
 def grade(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int = 0,
           env: dict[str, str] | None = None, limits: Limits | None = None, device: str = "auto",
-          sandbox_factory=None, retry_factory=None, retries: int = 1, heldout_seed: int | None = None) -> Result:
+          sandbox_factory=None, retry_factory=None, retries: int = 1, heldout_seed: int | None = None,
+          hoda_dir: Path | None = None) -> Result:
     """Grade `submission` like `grade_once`; a grading with a grader fault (`Result.grader_fault`)
     is graded again, `retries` times, in a fresh sandbox (`retry_factory`, e.g. a fresh zygote's,
     else a new sandbox without a zygote). A fault that stays is the result's `grader_fault`: the
     caller stores it as failed, never as a grade. `extra_data["attempts"]` counts the gradings."""
     result = grade_once(exercise, submission, suite, slot, env, limits, device, sandbox_factory,
-                        heldout_seed=heldout_seed)
+                        heldout_seed=heldout_seed, hoda_dir=hoda_dir)
     attempts, faults = 1, []
     while result.grader_fault and attempts <= retries:
         faults.append(result.grader_fault)
         factory = retry_factory() if callable(retry_factory) else None
         result = grade_once(exercise, submission, suite, slot, env, limits, device, factory,
-                            heldout_seed=heldout_seed)
+                            heldout_seed=heldout_seed, hoda_dir=hoda_dir)
         attempts += 1
     result.extra_data["attempts"] = attempts
     if faults:
@@ -89,10 +92,13 @@ def grade(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int
 
 def grade_once(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int = 0,
                env: dict[str, str] | None = None, limits: Limits | None = None, device: str = "auto",
-               sandbox_factory=None, heldout_seed: int | None = None) -> Result:
+               sandbox_factory=None, heldout_seed: int | None = None, hoda_dir: Path | None = None) -> Result:
     """Grade `submission` (a file or folder) against the exercise's `suite` ("public"/"hidden").
     `heldout_seed` draws the held-out data of threshold tests (the `heldout_seed` fixture): a
     course's secret seed; None draws one for this grading.
+    `hoda_dir` is the course's Hoda folder (the tests' `hoda` fixture); None: the digit tasks use
+    scikit-learn's bundled digits. It is never read from the environment here: the caller (the
+    CLI, a batch worker) resolves it and passes it, so concurrent gradings cannot race on it.
     `limits` overrides the exercise's own; `slot` picks the sandbox uid (one per parallel grading);
     `device` is auto/cpu/gpu (a GPU only for exercises whose `gpu` setting allows it);
     `sandbox_factory(files, entry, limits, device)` supplies the sandbox (a worker's zygote)."""
@@ -121,8 +127,10 @@ def grade_once(exercise: Exercise, submission: Path, suite: str = "hidden", slot
                              sandbox_factory=sandbox_factory)
     plugin = GradingPlugin(session, exercise.solution if suite == "hidden" else None, visibility,
                            limits.memory_mb, exercise,
-                           heldout_seed=secrets.randbelow(2**31) if heldout_seed is None else int(heldout_seed))
+                           heldout_seed=secrets.randbelow(2**31) if heldout_seed is None else int(heldout_seed),
+                           hoda_dir=Path(hoda_dir).expanduser().resolve() if hoda_dir not in (None, "") else None)
     roots = [test_file.parent.resolve()] + ([exercise.solution_dir.resolve()] if exercise.solution_dir else [])
+    quiet_this_process()  # the tests and the reference may import Keras here: no C++ log lines on the terminal
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
                 _without_outer_assertion_rewriting():
@@ -131,12 +139,11 @@ def grade_once(exercise: Exercise, submission: Path, suite: str = "hidden", slot
         output = session.close()
         shutil.rmtree(stage, ignore_errors=True)
         _forget_modules(roots)
-        if "grader.exercise.heldout" in sys.modules:  # a predictor warmed up for a prediction that never came
-            sys.modules["grader.exercise.heldout"].discard_warm()
+        heldout.discard_warm()  # a predictor warmed up for a prediction that never came
     internal = session.faults + list(plugin.internal_errors)  # the machine's own words first
     if plugin.collect_errors or (exit_code not in (0, 1) and not plugin.results):
         internal += plugin.collect_errors or [f"pytest exited with {exit_code}"]
-        plugin.results.append(TestResult("tests could be collected", 0.0, 1.0, "error",
+        plugin.results.append(TestResult("tests could be collected", 0.0, 1.0, Status.ERROR,
                                          "the grader could not run this exercise's tests; it will be graded again",
                                          visibility, kind=Kind.GRADER_FAULT))
     return Result(

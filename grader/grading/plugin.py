@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading.result import Kind, TestResult
+from grader.grading.result import Kind, Status, TestResult
+from grader.sandbox.inside.wire import ModelRef, hello_info
 from grader.sandbox.process import Sandbox, SandboxDied, SandboxError, SandboxStartError, SandboxTimeout
 from grader.exercise.testing import Feedback, GraderFault, Rng, SubmissionRaised, SubmissionUnavailable
 
@@ -21,14 +22,14 @@ GRADER_FAULT_TEXT = ("this test could not run because of a problem in the grader
                      "it will be graded again")
 
 
-def _died_kind(err: SandboxError) -> str:
+def _died_kind(err: SandboxError) -> Kind:
     """memory when the sandbox is known to have been killed at its memory limit, else crashed."""
     if getattr(err, "kind", None) == Kind.MEMORY or getattr(err, "oom", False) \
             or getattr(err, "cause", None) == "memory" \
             or type(err).__name__ in ("SandboxOOM", "SandboxOutOfMemory", "SandboxMemory"):
         return Kind.MEMORY
     return Kind.CRASHED
-from grader.sandbox.inside.wire import ModelRef, hello_info
+
 
 MAX_RESTARTS = 3
 MAX_HINT = 4000
@@ -48,7 +49,7 @@ class SandboxSession:
         self.test_limit = limits.test_seconds
         self.sandbox: Sandbox | None = None
         self.broken: str | None = None
-        self.broken_status = "error"
+        self.broken_status = Status.ERROR
         self.broken_kind = Kind.CRASHED
         self.starts = 0
         self.timeouts = 0
@@ -65,7 +66,7 @@ class SandboxSession:
         left = self.remaining()
         if left <= 0:
             raise SubmissionUnavailable(f"the grading used all of its {self.limits.wall_seconds:.0f} s; "
-                                        "this test did not run", "timeout")
+                                        "this test did not run", Status.TIMEOUT)
         return min(self.test_limit, left)
 
     def _retire(self) -> None:
@@ -84,7 +85,7 @@ class SandboxSession:
         if self.starts > MAX_RESTARTS:
             self.broken = (f"your code was stopped {self.starts} times in this grading (time or memory ran out); "
                            "the remaining tests did not run")
-            self.broken_status = "timeout" if self.timeouts >= self.starts else "error"
+            self.broken_status = Status.TIMEOUT if self.timeouts >= self.starts else Status.ERROR
             self.broken_kind = (Kind.TIMEOUT if self.timeouts >= self.starts
                                 else Kind.MEMORY if self.memory_kills and self.memory_kills + self.timeouts >= self.starts
                                 else Kind.CRASHED)
@@ -102,14 +103,14 @@ class SandboxSession:
             self.sandbox = None
             self.faults.append(f"{err}: {err.details}" if err.details else str(err))
             self.broken = f"{err}; this is not a problem in your code"
-            self.broken_status, self.broken_kind = "error", Kind.GRADER_FAULT
+            self.broken_status, self.broken_kind = Status.ERROR, Kind.GRADER_FAULT
             raise GraderFault(self.broken) from None
         try:
             header, names = self.sandbox.request({"op": "import"}, timeout=timeout)
         except SandboxError as err:
             self._retire()
             self.broken = f"Importing your file {self.entry} {err}"
-            self.broken_status = "timeout" if isinstance(err, SandboxTimeout) else "error"
+            self.broken_status = Status.TIMEOUT if isinstance(err, SandboxTimeout) else Status.ERROR
             self.broken_kind = Kind.TIMEOUT if isinstance(err, SandboxTimeout) else _died_kind(err)
             raise SubmissionUnavailable(self.broken, self.broken_status, self.broken_kind) from None
         if header.get("status") == "raised":
@@ -118,11 +119,11 @@ class SandboxSession:
             self.broken = (f"Your file {self.entry} could not be imported: {e.get('type')}: {e.get('message')}\n"
                            f"{e.get('traceback', '')}").strip()
             self.broken_kind = Kind.MEMORY if "MemoryError" in (e.get("mro") or ()) else Kind.IMPORT_ERROR
-            raise SubmissionUnavailable(self.broken, "error", self.broken_kind)
+            raise SubmissionUnavailable(self.broken, Status.ERROR, self.broken_kind)
         if header.get("status") != "ok" or not isinstance(names, list):
             self._retire()
             self.broken = "the sandbox gave an unexpected answer to the import"
-            raise SubmissionUnavailable(self.broken, "error", Kind.CRASHED)
+            raise SubmissionUnavailable(self.broken, Status.ERROR, Kind.CRASHED)
         # Device and versions come from the runner's hello only, sent before the learner's code ran;
         # whatever the import's answer says about them is ignored.
         self.info, notes = hello_info(getattr(self.sandbox, "ready", None) or {})
@@ -166,12 +167,12 @@ class SandboxSession:
         except SandboxTimeout as err:
             self._retire()
             self.timeouts += 1
-            raise SubmissionUnavailable(f"`{function}` {err}", "timeout") from None
+            raise SubmissionUnavailable(f"`{function}` {err}", Status.TIMEOUT) from None
         except SandboxDied as err:
             self._retire()
             kind = _died_kind(err)
             self.memory_kills += kind == Kind.MEMORY
-            raise SubmissionUnavailable(f"your code {err} while running `{function}`", "error", kind) from None
+            raise SubmissionUnavailable(f"your code {err} while running `{function}`", Status.ERROR, kind) from None
         status = header.get("status")
         if status == "ok":
             return self._attach(value)
@@ -181,7 +182,7 @@ class SandboxSession:
                                    str(e.get("message", "")), str(e.get("traceback", "")))
         if status == "missing":
             raise SubmissionUnavailable(f"your file does not define a function `{function}`; "
-                                        "keep the names of the template", "error", Kind.MISSING_FUNCTION)
+                                        "keep the names of the template", Status.ERROR, Kind.MISSING_FUNCTION)
         if status == "unsendable":
             raise Feedback(f"`{function}` returned {header.get('message')}, which cannot be graded; "
                            "return numbers, strings, lists, tuples, dicts or numpy arrays", kind=Kind.UNSENDABLE)
@@ -249,13 +250,13 @@ def _points(item) -> float:
     return float(marker.args[0]) if marker and marker.args else 1.0
 
 
-def learner_message(exc: BaseException, memory_mb: int) -> tuple[str, str]:
+def learner_message(exc: BaseException, memory_mb: int) -> tuple[Status, str]:
     """(status, text) for a test that failed with `exc`: text a learner can act on."""
     status, _, text = failure(exc, memory_mb)
     return status, text
 
 
-def failure(exc: BaseException | None, memory_mb: int) -> tuple[str, str, str]:
+def failure(exc: BaseException | None, memory_mb: int) -> tuple[Status, Kind, str]:
     """(status, kind, text) for a test that failed with `exc`: the `Kind` is known from the
     exception's type, never from its message; the text is one a learner can act on. Any exception
     that is not the learner's (a bug or fault on the trusted side, `GraderFault`) is a grader fault."""
@@ -265,23 +266,24 @@ def failure(exc: BaseException | None, memory_mb: int) -> tuple[str, str, str]:
             hint = "\n(This part of the template is not written yet.)"
         elif exc.type_name == "MemoryError":
             hint = f"\n(The memory limit is {memory_mb} MB.)"
-        return ("failed", exc.kind,
+        return (Status.FAILED, exc.kind,
                 f"`{exc.function}` raised {exc.type_name}: {exc.message}\n{exc.traceback}".rstrip() + hint)
     if isinstance(exc, SubmissionUnavailable):
         hint = f"\n(The memory limit is {memory_mb} MB.)" if exc.kind == Kind.MEMORY else ""
         return exc.status, exc.kind, str(exc) + hint
     if isinstance(exc, AssertionError) and not isinstance(exc, GraderFault):
-        return "failed", getattr(exc, "kind", Kind.WRONG_ANSWER), str(exc) or "this check failed"
-    return "error", Kind.GRADER_FAULT, GRADER_FAULT_TEXT
+        return Status.FAILED, getattr(exc, "kind", Kind.WRONG_ANSWER), str(exc) or "this check failed"
+    return Status.ERROR, Kind.GRADER_FAULT, GRADER_FAULT_TEXT
 
 
 class GradingPlugin:
     """Registered into the trusted pytest session of one grading."""
 
     def __init__(self, session: SandboxSession, reference: Path | None, visibility: str, memory_mb: int,
-                 exercise=None, heldout_seed: int = 0):
+                 exercise=None, heldout_seed: int = 0, hoda_dir: Path | None = None):
         self.session = session
         self._heldout_seed = int(heldout_seed)
+        self._hoda_dir = hoda_dir
         self.exercise_spec = exercise
         self.reference_path = reference
         self.visibility = visibility
@@ -324,6 +326,13 @@ class GradingPlugin:
         drawn for this grading); trusted side only, never sent to the sandbox."""
         return self._heldout_seed
 
+    @pytest.fixture(scope="session")
+    def hoda(self) -> Path | None:
+        """The course's Hoda folder as the grading was given it (`engine.grade(hoda_dir=...)`), or
+        None: then the digit tasks use scikit-learn's bundled digits. Pass it to
+        `grader.data.digit_task(preset, hoda, ...)`; trusted side only, never sent to the sandbox."""
+        return self._hoda_dir
+
     @pytest.fixture
     def record(self, request):
         """`record(key, value)`: keep data for the feedback report (a training history, a metric,
@@ -353,7 +362,7 @@ class GradingPlugin:
             worth = _points(item)
             duration = time.monotonic() - self._started.get(item.nodeid, time.monotonic())
             if report.passed:
-                self.results.append(TestResult(item.name, worth, worth, "passed", "", self.visibility, duration))
+                self.results.append(TestResult(item.name, worth, worth, Status.PASSED, "", self.visibility, duration))
                 return
             exc = call.excinfo.value if call.excinfo else None
             status, kind, text = failure(exc, self.memory_mb)

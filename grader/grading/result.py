@@ -1,34 +1,15 @@
-"""The result of one grading, and its JSON form (the field names of Gradescope's results.json)."""
+"""The result of one grading, and its JSON form (the field names of Gradescope's results.json).
+
+A test's outcome is typed: `Status` and `Kind` (defined in `grader.exercise.outcome`, below both the
+authors' API and the grading, and re-exported here). A grading as a whole has no status of its
+own: it is a grade, or not one when `Result.grader_fault` says why."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
 
-STATUSES = ("passed", "failed", "error", "timeout")
-
-
-class Kind:
-    """Why a test ended as it did, set where it is known (the exception a test raised, the
-    sandbox's answer), stored in the test's `extra_data["kind"]`. Nothing downstream reads a
-    message's text to learn it."""
-
-    PASSED = "passed"
-    WRONG_ANSWER = "wrong_answer"        # an assertion / Feedback of the test
-    RAISED = "raised"                    # the learner's code raised an exception
-    NOT_IMPLEMENTED = "not_implemented"  # ... NotImplementedError: the template's placeholder
-    TIMEOUT = "timeout"                  # the learner's code ran out of time
-    MEMORY = "memory"                    # ... ran out of memory (MemoryError, or killed at the limit)
-    IMPORT_ERROR = "import_error"        # the learner's file could not be imported
-    MISSING_FUNCTION = "missing_function"  # the file lacks a function the tests call
-    UNSENDABLE = "unsendable"            # returned something that cannot be graded
-    CRASHED = "crashed"                  # the learner's code stopped the sandbox (exit, signal, garbage)
-    GRADER_FAULT = "grader_fault"        # the grader, the machine or the sandbox failed: never a grade
-
-
-KINDS = tuple(v for k, v in vars(Kind).items() if k.isupper())
-LEARNER_KINDS = tuple(k for k in KINDS if k not in (Kind.PASSED, Kind.GRADER_FAULT))
-
+from grader.exercise.outcome import KINDS, LEARNER_KINDS, STATUSES, Kind, Status
 
 @dataclass
 class TestResult:
@@ -37,15 +18,18 @@ class TestResult:
     name: str
     score: float
     max_score: float
-    status: str
+    status: Status
     output: str = ""
     visibility: str = "visible"
     duration: float = 0.0
-    kind: str = ""  # a `Kind`; "" where it is not known (a result stored before kinds existed)
+    kind: Kind | str = ""  # a `Kind`; "" where it is not known (a result stored before kinds existed)
     detail: dict = field(default_factory=dict)  # what the kind is about: {"function", "error"} when raised
 
     def __post_init__(self):
-        if not self.kind and self.status == "passed":
+        self.status = _status(self.status)
+        if self.kind in KINDS:
+            self.kind = Kind(self.kind)
+        elif not self.kind and self.status == Status.PASSED:
             self.kind = Kind.PASSED
 
     def to_json(self) -> dict:
@@ -56,31 +40,39 @@ class TestResult:
         if self.detail:
             extra["detail"] = dict(self.detail)
         return {"name": self.name, "score": self.score, "max_score": self.max_score,
-                "status": "passed" if self.status == "passed" else "failed",
+                "status": Status.PASSED if self.status == Status.PASSED else Status.FAILED,
                 "output": self.output, "visibility": self.visibility, "extra_data": extra}
 
     @classmethod
     def from_json(cls, data: dict) -> "TestResult":
         extra = data.get("extra_data") or {}
         return cls(name=data["name"], score=data["score"], max_score=data["max_score"],
-                   status=extra.get("status", data.get("status", "failed")), output=data.get("output", ""),
+                   status=extra.get("status", data.get("status", Status.FAILED)), output=data.get("output", ""),
                    visibility=data.get("visibility", "visible"), duration=extra.get("duration", 0.0),
                    kind=kind_of(data),
                    detail=dict(extra["detail"]) if isinstance(extra.get("detail"), dict) else {})
 
 
-def kind_of(test: dict) -> str:
+def _status(value) -> Status:
+    """A `Status` from its value; a value no grading writes (a hand-edited row) reads as failed."""
+    try:
+        return Status(value)
+    except ValueError:
+        return Status.FAILED
+
+
+def kind_of(test: dict) -> Kind | str:
     """The `Kind` of a test in its JSON form; for a row stored before kinds existed: passed, timeout
     (both known from its status), else "" (unknown; never guessed from the message)."""
     extra = test.get("extra_data") if isinstance(test, dict) else None
     extra = extra if isinstance(extra, dict) else {}
     kind = extra.get("kind")
     if isinstance(kind, str) and kind in KINDS:
-        return kind
+        return Kind(kind)
     status = extra.get("status", test.get("status") if isinstance(test, dict) else None)
-    if status == "passed":
+    if status == Status.PASSED:
         return Kind.PASSED
-    if status == "timeout":
+    if status == Status.TIMEOUT:
         return Kind.TIMEOUT
     return ""
 
@@ -141,4 +133,4 @@ class Result:
                    extra_data=extra)
 
 
-__all__ = ["Result", "TestResult", "STATUSES", "Kind", "KINDS", "LEARNER_KINDS", "kind_of", "asdict"]
+__all__ = ["Result", "TestResult", "Status", "STATUSES", "Kind", "KINDS", "LEARNER_KINDS", "kind_of", "asdict"]

@@ -1,0 +1,45 @@
+"""A learner's Keras model rebuilt on the trusted side from the description the sandbox returned
+(`wire.ModelRef`: JSON config and weights), in Keras's safe mode, after its size was computed from
+the config. Shared by the model checks (`modelcheck`) and the held-out predictor child (`heldout`),
+which both sit above this module.
+
+Keras is imported on first use only, so numpy exercises never pay for it."""
+
+from __future__ import annotations
+
+import json
+
+from grader.exercise.modelsize import Caps, ModelRefused, check_caps
+from grader.exercise.testing import Feedback
+from grader.sandbox.inside.wire import ModelRef
+
+__all__ = ["rebuild"]
+
+
+def rebuild(ref: ModelRef, what: str = "your model", caps: Caps | None = None):
+    """A Keras model rebuilt from the sandbox's description, in safe mode, with its weights.
+    Its size is computed from the config first (`modelsize.check_caps`, nothing allocated): a model
+    over `caps` (the exercise's `[caps]`, default `Caps()`) is refused with the learner's message."""
+    try:
+        check_caps(ref.config, caps or Caps(), what)
+    except ModelRefused as err:
+        raise Feedback(str(err)) from None
+    import keras
+    try:
+        config = json.loads(ref.config)
+        config.pop("compile_config", None)  # compiling would build optimizer state; the settings are read as data
+        model = keras.saving.deserialize_keras_object(config, safe_mode=True)
+    except Exception as err:
+        raise Feedback(f"{what} could not be rebuilt from its configuration ({type(err).__name__}: "
+                       f"{str(err)[:200]}); build it from built-in Keras layers with keras.Sequential or the "
+                       "functional API (no Lambda layers, no custom layer classes)") from None
+    if not isinstance(model, keras.Model):
+        raise Feedback(f"{what} is not a Keras model")
+    if not model.built:
+        raise Feedback(f"{what} has no input shape; start it with keras.Input(shape=...)")
+    if ref.weights:  # large models come without weights; their structure is all that is checked
+        try:
+            model.set_weights(ref.weights)
+        except Exception:
+            raise Feedback(f"{what}: its weights do not match its layers") from None
+    return model
