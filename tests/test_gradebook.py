@@ -18,6 +18,7 @@ from pg import postgres_url  # noqa: F401
 from sqlalchemy import event, inspect, text
 
 from grader import gradebook as gradebook_module
+from grader.gradebook.rows import GradeRow, GradingFault, GradingRow, GradingState, SubmissionRow
 from grader.gradebook.store import Base, Gradebook, GradebookError, alembic_config
 from grader.grading.result import Result
 from grader.grading.result import TestResult as OneTest
@@ -258,6 +259,80 @@ def test_grades_rows(gb):
     assert carol_row["grading_id"] == alice_rows[1]["grading_id"] and carol_row["submission_id"] == carol
     (bob_row,) = gb.gradings(student_id="bob")
     assert bob_row["result"] is None and "SyntaxError" in bob_row["error"]
+
+
+def test_typed_rows_apply_the_stored_late_factor_once(gb):
+    seed(gb)
+    ver = "0.1.0"
+    on_time = gb.add_submission("alice", "perceptron", "a" * 64, T0, "/a/1")
+    late = gb.add_submission("bob", "perceptron", "b" * 64, T0, "/b/1", late=True, late_days=1.2, late_factor=0.8)
+    for sub, sha in ((on_time, "a" * 64), (late, "b" * 64)):
+        gb.record_grading(sub, Gradebook.grading_key(sha, "ex-hash-1", ver), "ex-hash-1", ver, result_json(5),
+                          "graded", "cpu", "tf", 1.0)
+    gb.add_submission("carol", "perceptron", "c" * 64, T0, "/c/1", late=True, late_days=3.0, late_factor=0.5)
+    gb.override("carol", "perceptron", 7, "oral exam", "ta")  # an override is never penalized
+    rows = {r.student: r for r in gb.grade_rows()}
+    assert all(isinstance(r, GradeRow) for r in rows.values())
+    assert (rows["alice"].score, rows["alice"].late_factor, rows["alice"].status) == (5.0, 1.0, GradingState.GRADED)
+    bob = rows["bob"]
+    assert (bob.score, bob.auto_score, bob.late_factor, bob.late_days) == (4.0, 5.0, 0.8, 1.2) and bob.counts
+    assert bob.grading_id == gb.grading_rows(student="bob")[0].grading_id
+    carol = rows["carol"]
+    assert (carol.score, carol.overridden, carol.status, carol.late_factor) == (7.0, True, GradingState.PENDING, 0.5)
+    assert gb.grades_matrix()["bob"]["perceptron"] == 4.0
+    # the earlier dict interface is unchanged: no factor in it (its callers apply the policy)
+    assert {r["student"]: r["score"] for r in gb.grades()} == {"alice": 5.0, "bob": 5.0, "carol": 7.0}
+    (grading,) = gb.grading_rows(student="bob")
+    assert isinstance(grading, GradingRow) and grading.status == "graded" and grading.status is GradingState.GRADED
+    with pytest.raises(GradebookError, match="a late factor is a number from 0 to 1"):
+        gb.add_submission("alice", "backprop", "d" * 64, T0, "/a/2", late=True, late_factor=1.5)
+
+
+def test_the_counting_submission_is_decided_in_one_place(gb):
+    seed(gb)
+    first = gb.add_submission("alice", "perceptron", "a1" * 32, T0, "/a/1")
+    second = gb.add_submission("alice", "perceptron", "a2" * 32, T0 - timedelta(days=1), "/a/2")  # collected last
+    gb.add_submission("bob", "perceptron", "b" * 64, T0, "/b/1")
+    counting = gb.counting_submissions()
+    assert all(isinstance(r, SubmissionRow) for r in counting)
+    assert [(r.student_id, r.exercise_id, r.id) for r in counting] == [("alice", "perceptron", second),
+                                                                       ("bob", "perceptron", counting[1].id)]
+    assert [r.id for r in gb.counting_submissions(student="alice")] == [second] != [first]
+    assert gb.counting_submissions(exercise="backprop") == []
+    assert gb.latest_submission("alice", "perceptron")["id"] == second
+    assert {r.submission_id for r in gb.grade_rows() if r.student == "alice"} == {second}
+
+
+def test_late_rows_of_a_gradebook_before_0003_get_their_factor_at_the_next_collect(db_url):
+    from alembic import command
+    from sqlalchemy import create_engine
+    engine = create_engine(db_url)
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+        conn.execute(text("INSERT INTO students (id, created_at) VALUES ('alice', '2025-03-01 12:00:00'), "
+                          "('bob', '2025-03-01 12:00:00')"))
+        conn.execute(text("INSERT INTO exercises (id, title, content_hash, updated_at) "
+                          "VALUES ('perceptron', 'P', 'h', '2025-03-01 12:00:00')"))
+        for sid, student, late, days in ((1, "alice", "false", 0), (2, "bob", "true", 1.5)):
+            conn.execute(text("INSERT INTO submissions (student_id, exercise_id, sha256, submitted_at, "
+                              f"collected_at, late, late_days, path) VALUES ('{student}', 'perceptron', '{sid}', "
+                              f"'2025-03-01 12:00:00.000000', '2025-03-01 12:00:00', {late}, {days}, '/x')"))  # as SQLAlchemy writes it
+            conn.execute(text("INSERT INTO gradings (submission_id, key, exercise_hash, grader_version, status, "
+                              f"score, max_score, attempts, created_at) VALUES ({sid}, 'k{sid}', 'h', '0.1.0', "
+                              "'graded', 4, 10, 1, '2025-03-01 12:00:00')"))
+    engine.dispose()
+    with Gradebook(db_url) as gb:
+        rows = {r.student: r for r in gb.grade_rows()}
+        assert (rows["alice"].score, rows["alice"].late_factor) == (4.0, 1.0)
+        assert (rows["bob"].score, rows["bob"].late_factor) == (4.0, None)  # not recorded: none applied
+        again = gb.add_submission("bob", "perceptron", "2", datetime(2025, 3, 1, 12, 0), "/x", late=True,
+                                  late_days=1.5, late_factor=0.8)
+        assert again == 2
+        assert {r.student: r.score for r in gb.grade_rows()} == {"alice": 4.0, "bob": 3.2}
+        gb.add_submission("bob", "perceptron", "2", datetime(2025, 3, 1, 12, 0), "/x", late=True, late_factor=0.5)
+        assert {r.student: r.late_factor for r in gb.grade_rows()}["bob"] == 0.8  # recorded once, kept
 
 
 def test_corrupt_sqlite_file_is_refused_untouched(tmp_path):

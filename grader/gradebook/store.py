@@ -1,16 +1,23 @@
 """The gradebook: students, exercises, submissions, gradings and overrides in one database.
 
-SQLAlchemy 2.x; a SQLite file by default, any SQLAlchemy URL (PostgreSQL is tested). The schema is
-made and evolved only by the Alembic migrations in `grader/gradebook/migrations` (`Gradebook.upgrade`, run by
-every open). The coordinator of a batch is the only writer. A grading is keyed by
-"submission sha256 : exercise hash : grader version" (unique), and each `record_grading` is one
-transaction: a batch killed between two gradings keeps every grading it committed, and a key
-recorded twice is one row whose `attempts` counts the tries.
+SQLAlchemy 2.x; a SQLite file by default, any SQLAlchemy URL (PostgreSQL is tested). The tables are
+`grader.gradebook.models`; the schema is made and evolved only by the Alembic migrations in
+`grader/gradebook/migrations` (`Gradebook.upgrade`, run by every open). The coordinator of a batch
+is the only writer. A grading is keyed by "submission sha256 : exercise hash : grader version"
+(unique), and each `record_grading` is one transaction: a batch killed between two gradings keeps
+every grading it committed, and a key recorded twice is one row whose `attempts` counts the tries.
 
 Gradings are shared by content: two submissions with the same sha256 for the same exercise (two
 learners handing in the untouched template, or one learner handing in the same files twice) have
 the same key, so one grading row serves them all. Reads join gradings to submissions by
 (exercise, sha256), never by the submission id the row was recorded for.
+
+Reads return typed rows (`grader.gradebook.rows`). Two rules live here and nowhere else: the
+submission that counts (`counting_submissions`: the one collected last) and the late factor's
+application (`grade_rows`: stored once at collect time, applied to the grading's score, never to an
+override). The dict-returning reads (`grades`, `gradings`, `submissions`, `latest_submission`,
+`overrides`) are the earlier interface, kept for callers not moved to the typed rows yet; `grades()`
+leaves the late factor out, as it always did.
 """
 
 from __future__ import annotations
@@ -20,145 +27,36 @@ import math
 import os
 import threading
 from contextlib import contextmanager
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any, Iterator
+from dataclasses import asdict
+from datetime import datetime
+from typing import Iterator
 
-from sqlalchemy import (Boolean, CheckConstraint, DateTime, Float, ForeignKey, Index, Integer, MetaData,
-                        String, Text, TypeDecorator, UniqueConstraint, and_, create_engine, event, inspect, select)
-from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy import and_, inspect, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
 
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-STATUSES = ("graded", "failed", "crashed")
-# Why a failed grading is not a grade: the grader, the machine or the sandbox failed (retried and
-# graded again by the next autograde); the submission itself cannot be graded (its files); the
-# gradebook could not store the grading.
-FAULTS = ("grader_fault", "submission", "database")
-CONNECT_TIMEOUT_S = 5  # PostgreSQL: how long an unreachable server may keep `open` waiting
-SQLITE_BUSY_MS = 30_000
-SQLITE_MAGIC = b"SQLite format 3\x00"
+from grader.clock import as_utc, now_utc
+from grader.gradebook.database import (MIGRATIONS, GradebookError, alembic_config, check_sqlite_file, first_line,
+                                       make_engine, parse_url, revision, upgrade)
+from grader.gradebook.models import Base, Exercise, Grading, Override, Student, Submission, UTCDateTime
+from grader.gradebook.rows import (STORED_STATES, GradeRow, GradingFault, GradingRow, GradingState, OverrideRow,
+                                   SubmissionRow, late_score)
+from grader.grading.result import Result
 
-
-class GradebookError(Exception):
-    """A problem the user can act on; the message is one line that says what to do."""
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+STATUSES = tuple(s.value for s in STORED_STATES)
+FAULTS = tuple(f.value for f in GradingFault)
+MAX_ERROR = 20_000  # characters of a grading's error kept in the gradebook
 
 
 def _utc(value: datetime | str) -> datetime:
-    """An aware UTC datetime from a datetime (naive = UTC) or an ISO 8601 string."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if not isinstance(value, datetime):
-        raise GradebookError(f"{value!r} is not a date and time; give a datetime or an ISO 8601 string")
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class UTCDateTime(TypeDecorator):
-    """A timestamp stored in UTC and read back as an aware UTC datetime on every database."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        value = _utc(value)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value, dialect):
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class Base(DeclarativeBase):
-    """The models. Constraint names follow one convention, so every database names them alike."""
-
-    metadata = MetaData(naming_convention={
-        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
-        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
-        "ck": "ck_%(table_name)s_%(constraint_name)s",
-        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-        "pk": "pk_%(table_name)s",
-    })
-
-
-class Student(Base):
-    __tablename__ = "students"
-    id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    name: Mapped[str | None] = mapped_column(String(400))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
-
-
-class Exercise(Base):
-    __tablename__ = "exercises"
-    id: Mapped[str] = mapped_column(String(200), primary_key=True)
-    title: Mapped[str] = mapped_column(String(400))
-    content_hash: Mapped[str] = mapped_column(String(128))
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
-
-
-class Submission(Base):
-    __tablename__ = "submissions"
-    __table_args__ = (UniqueConstraint("student_id", "exercise_id", "sha256", "submitted_at"),
-                      Index(None, "exercise_id", "sha256"))
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    student_id: Mapped[str] = mapped_column(ForeignKey("students.id"))
-    exercise_id: Mapped[str] = mapped_column(ForeignKey("exercises.id"))
-    sha256: Mapped[str] = mapped_column(String(64))
-    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    collected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
-    late: Mapped[bool] = mapped_column(Boolean, default=False)
-    late_days: Mapped[float] = mapped_column(Float, default=0.0)
-    path: Mapped[str] = mapped_column(Text)
-
-
-class Grading(Base):
-    __tablename__ = "gradings"
-    __table_args__ = (CheckConstraint("status IN ('graded', 'failed', 'crashed')", name="status"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
-    key: Mapped[str] = mapped_column(String(400), unique=True)
-    exercise_hash: Mapped[str] = mapped_column(String(128))
-    grader_version: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))
-    score: Mapped[float | None] = mapped_column(Float)
-    max_score: Mapped[float | None] = mapped_column(Float)
-    result_json: Mapped[str | None] = mapped_column(Text)
-    device: Mapped[str | None] = mapped_column(String(200))
-    backend: Mapped[str | None] = mapped_column(String(200))
-    duration_s: Mapped[float | None] = mapped_column(Float)
-    attempts: Mapped[int] = mapped_column(Integer, default=1)
-    error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)  # when this result was recorded
-    fault: Mapped[str | None] = mapped_column(String(32))  # one of FAULTS for a failed grading
-
-
-class Override(Base):
-    __tablename__ = "overrides"
-    __table_args__ = (Index(None, "student_id", "exercise_id"),)
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    student_id: Mapped[str] = mapped_column(ForeignKey("students.id"))
-    exercise_id: Mapped[str] = mapped_column(ForeignKey("exercises.id"))
-    score: Mapped[float] = mapped_column(Float)
-    reason: Mapped[str] = mapped_column(Text)
-    who: Mapped[str] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=_now)
+    try:
+        return as_utc(value)
+    except (TypeError, ValueError):
+        raise GradebookError(f"{value!r} is not a date and time; give a datetime or an ISO 8601 string") from None
 
 
 def _row(obj: Base) -> dict:
     return {c.key: getattr(obj, c.key) for c in inspect(obj).mapper.column_attrs}
-
-
-def _first_line(err: BaseException) -> str:
-    orig = getattr(err, "orig", None) or err
-    text = str(orig).strip().splitlines()
-    return text[0] if text else type(orig).__name__
 
 
 class Gradebook:
@@ -166,12 +64,12 @@ class Gradebook:
     to the newest schema; `url` is a SQLAlchemy URL or a plain file path (a SQLite file)."""
 
     def __init__(self, url: str | os.PathLike):
-        self.url, self.where = self._parse(url)
-        self.engine = self._make_engine()
+        self.url, self.where = parse_url(url)
+        self.engine = make_engine(self.url, self.where)
         self._Session = sessionmaker(self.engine, expire_on_commit=False)
         self._local = threading.local()  # the session of an open `transaction()`, per thread
         try:
-            self._check_sqlite_file()
+            check_sqlite_file(self.url, self.where)
             self.upgrade()
         except BaseException:
             self.engine.dispose()
@@ -194,91 +92,13 @@ class Gradebook:
     def __repr__(self) -> str:
         return f"Gradebook({self.where!r})"
 
-    # -- opening ------------------------------------------------------------------------------
-
-    @staticmethod
-    def _parse(url: str | os.PathLike) -> tuple[URL, str]:
-        text = os.fspath(url)
-        if "://" not in text:
-            path = Path(text).expanduser().resolve()
-            return make_url(f"sqlite:///{path}"), str(path)
-        try:
-            parsed = make_url(text)
-        except ArgumentError as err:
-            raise GradebookError(f"{text} is not a database URL or a file path ({err}); "
-                                 f"point --db at a file or a URL such as postgresql+psycopg://host/db") from None
-        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-            return parsed, str(Path(parsed.database).expanduser().resolve())
-        return parsed, parsed.render_as_string(hide_password=True)
-
-    def _fail(self, why: str) -> GradebookError:
-        return GradebookError(f"{self.where} is not a dlgrade gradebook / cannot be reached: {why}; "
-                              f"restore it from a backup or point --db at another file")
-
-    def _make_engine(self) -> Engine:
-        backend = self.url.get_backend_name()
-        args: dict[str, Any] = {}
-        if backend == "sqlite":
-            args["connect_args"] = {"timeout": SQLITE_BUSY_MS / 1000}
-        elif backend == "postgresql":
-            args["pool_pre_ping"] = True
-            if "connect_timeout" not in self.url.query:
-                args["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT_S}
-        try:
-            engine = create_engine(self.url, **args)
-        except (ArgumentError, ImportError, SQLAlchemyError) as err:
-            raise self._fail(f"{type(err).__name__}: {_first_line(err)}") from None
-        if backend == "sqlite":
-            @event.listens_for(engine, "connect")
-            def _sqlite_pragmas(dbapi_conn, _record):
-                cur = dbapi_conn.cursor()
-                cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_MS}")
-                cur.execute("PRAGMA foreign_keys = ON")
-                cur.close()
-        return engine
-
-    def _check_sqlite_file(self) -> None:
-        """Refuse a file that is not SQLite before SQLite touches it (so nothing is written)."""
-        if self.url.get_backend_name() != "sqlite" or self.url.database in (None, "", ":memory:"):
-            return
-        path = Path(self.where)
-        if path.is_dir():
-            raise self._fail("it is a directory")
-        if path.is_file() and path.stat().st_size:
-            with path.open("rb") as fh:
-                if fh.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
-                    raise self._fail("the file is not a SQLite database")
-        elif not path.parent.is_dir():
-            raise self._fail(f"the folder {path.parent} does not exist")
-
     def upgrade(self) -> None:
         """Migrate the database to the newest schema (Alembic `upgrade head`); idempotent."""
-        from alembic import command
-        from alembic.util.exc import CommandError
-
-        cfg = alembic_config()
-        try:
-            with self.engine.connect() as conn:
-                tables = set(inspect(conn).get_table_names())
-                if tables and "alembic_version" not in tables:
-                    raise self._fail(f"it holds other tables ({', '.join(sorted(tables)[:5])})")
-            with self.engine.begin() as conn:
-                cfg.attributes["connection"] = conn
-                command.upgrade(cfg, "head")
-            if self.url.get_backend_name() == "sqlite" and self.url.database not in (None, "", ":memory:"):
-                with self.engine.connect() as conn:  # WAL is a property of the file: set once it is ours
-                    conn.exec_driver_sql("PRAGMA journal_mode = WAL")
-        except CommandError as err:
-            raise GradebookError(f"{self.where} was migrated by a newer dlgrade ({err}); "
-                                 f"upgrade dlgrade or point --db at another file") from None
-        except SQLAlchemyError as err:
-            raise self._fail(_first_line(err)) from None
+        upgrade(self.engine, self.url, self.where)
 
     def revision(self) -> str | None:
         """The schema revision the database is at."""
-        from alembic.migration import MigrationContext
-        with self.engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+        return revision(self.engine)
 
     # -- sessions -----------------------------------------------------------------------------
 
@@ -310,7 +130,7 @@ class Gradebook:
         except GradebookError:
             raise
         except SQLAlchemyError as err:
-            raise GradebookError(f"the gradebook {self.where} failed: {_first_line(err)}; "
+            raise GradebookError(f"the gradebook {self.where} failed: {first_line(err)}; "
                                  f"nothing of this change was written") from err
 
     # -- students and exercises -----------------------------------------------------------------
@@ -322,7 +142,7 @@ class Gradebook:
         with self._session() as s:
             row = s.get(Student, student_id)
             if row is None:
-                s.add(Student(id=student_id, name=_fit(name, 400), created_at=_now()))
+                s.add(Student(id=student_id, name=_fit(name, 400), created_at=now_utc()))
             elif name and row.name != _fit(name, 400):
                 row.name = _fit(name, 400)
 
@@ -339,9 +159,9 @@ class Gradebook:
         with self._session() as s:
             row = s.get(Exercise, exercise_id)
             if row is None:
-                s.add(Exercise(id=exercise_id, title=title, content_hash=content_hash, updated_at=_now()))
+                s.add(Exercise(id=exercise_id, title=title, content_hash=content_hash, updated_at=now_utc()))
             elif (row.title, row.content_hash) != (title, content_hash):
-                row.title, row.content_hash, row.updated_at = title, content_hash, _now()
+                row.title, row.content_hash, row.updated_at = title, content_hash, now_utc()
 
     def exercises(self) -> list[dict]:
         """Every exercise: id, title, content_hash, updated_at."""
@@ -361,37 +181,70 @@ class Gradebook:
     # -- submissions ----------------------------------------------------------------------------
 
     def add_submission(self, student_id: str, exercise_id: str, sha256: str, submitted_at: datetime | str,
-                       path: str | os.PathLike, late: bool = False, late_days: float = 0.0) -> int:
-        """Record a collected submission and return its id; the same (student, exercise, sha256,
-        submitted_at) again returns the existing id and changes nothing."""
+                       path: str | os.PathLike, late: bool = False, late_days: float = 0.0,
+                       late_factor: float = 1.0) -> int:
+        """Record a collected submission and return its id. `late_factor` is the collect-time
+        decision of the late policy (`grader.course.late`), stored once and applied by `grade_rows`.
+        The same (student, exercise, sha256, submitted_at) again returns the existing id and changes
+        nothing, but records the factor of a submission stored before the gradebook kept it."""
         when = _utc(submitted_at)
+        factor = _factor(late_factor)
         with self._session() as s:
             self._require(s, student_id, exercise_id)
-            found = s.scalar(select(Submission.id).where(
+            found = s.scalar(select(Submission).where(
                 Submission.student_id == student_id, Submission.exercise_id == exercise_id,
                 Submission.sha256 == sha256, Submission.submitted_at == when))
             if found is not None:
-                return found
+                if found.late_factor is None:
+                    found.late_factor = factor
+                return found.id
             row = Submission(student_id=student_id, exercise_id=exercise_id, sha256=sha256, submitted_at=when,
-                             collected_at=_now(), late=bool(late), late_days=float(late_days), path=str(path))
+                             collected_at=now_utc(), late=bool(late), late_days=float(late_days),
+                             late_factor=factor, path=str(path))
             s.add(row)
             s.flush()
             return row.id
 
-    def submissions(self, student_id: str | None = None, exercise_id: str | None = None) -> list[dict]:
-        """Submissions (all, or one learner's / one exercise's), oldest collected first."""
+    @staticmethod
+    def _submissions_query(student_id: str | None, exercise_id: str | None):
         query = select(Submission).order_by(Submission.collected_at, Submission.id)
         if student_id is not None:
             query = query.where(Submission.student_id == student_id)
         if exercise_id is not None:
             query = query.where(Submission.exercise_id == exercise_id)
+        return query
+
+    def submission_rows(self, student: str | None = None, exercise: str | None = None) -> list[SubmissionRow]:
+        """Submissions (all, or one learner's / one exercise's), oldest collected first."""
         with self._session() as s:
-            return [_row(r) for r in s.scalars(query)]
+            return [_submission_row(r) for r in s.scalars(self._submissions_query(student, exercise))]
+
+    @staticmethod
+    def _counting(s: Session, student: str | None = None, exercise: str | None = None
+                  ) -> dict[tuple[str, str], Submission]:
+        """THE rule of the submission that counts for each (student, exercise): the one collected
+        last (ties: the one added last). `counting_submissions` and `grade_rows` use it."""
+        counting: dict[tuple[str, str], Submission] = {}
+        for sub in s.scalars(Gradebook._submissions_query(student, exercise)):
+            counting[(sub.student_id, sub.exercise_id)] = sub
+        return counting
+
+    def counting_submissions(self, student: str | None = None, exercise: str | None = None) -> list[SubmissionRow]:
+        """The submission that counts for each (student, exercise) (all, or one learner's / one
+        exercise's), sorted by (student, exercise): the one collected last. Batches grade these;
+        grade rows and reports show these."""
+        with self._session() as s:
+            counting = self._counting(s, student, exercise)
+            return [_submission_row(counting[pair]) for pair in sorted(counting)]
+
+    def submissions(self, student_id: str | None = None, exercise_id: str | None = None) -> list[dict]:
+        """`submission_rows` as dicts (the earlier interface)."""
+        return [r.as_dict() for r in self.submission_rows(student_id, exercise_id)]
 
     def latest_submission(self, student_id: str, exercise_id: str) -> dict | None:
-        """The submission that counts: the one collected last (ties: the one added last)."""
-        subs = self.submissions(student_id, exercise_id)
-        return subs[-1] if subs else None
+        """The submission that counts, as a dict (the earlier interface of `counting_submissions`)."""
+        rows = self.counting_submissions(student_id, exercise_id)
+        return rows[0].as_dict() if rows else None
 
     # -- gradings -------------------------------------------------------------------------------
 
@@ -403,35 +256,43 @@ class Gradebook:
     def find_grading(self, key: str) -> dict | None:
         """The stored grading for `key` if it was graded (failed and crashed ones do not count)."""
         with self._session() as s:
-            row = s.scalar(select(Grading).where(Grading.key == key, Grading.status == "graded"))
-            return _grading_dict(row) if row is not None else None
+            row = s.scalar(select(Grading).where(Grading.key == key, Grading.status == GradingState.GRADED.value))
+            if row is None:
+                return None
+            data = _row(row)
+            data["result_json"] = json.loads(row.result_json) if row.result_json else None
+            return data
 
     def record_grading(self, submission_id: int, key: str, exercise_hash: str, grader_version: str,
-                       result_json: dict | None, status: str, device: str | None, backend: str | None,
-                       duration_s: float | None, error: str | None = None, fault: str | None = None) -> int:
+                       result_json: dict | None, status: str | GradingState, device: str | None,
+                       backend: str | None, duration_s: float | None, error: str | None = None,
+                       fault: str | GradingFault | None = None) -> int:
         """Store one grading's outcome in one transaction and return its id. A key recorded again
         updates its row (attempts + 1): a grading is never counted twice. `result_json` is
         `Result.to_json()` (a Result is accepted too); score and max_score come from it, and only a
-        "graded" grading has a score (a failed one keeps its result for the instructor, never a 0).
-        `fault` (one of FAULTS) says why a failed grading failed; only "graded" ones are cached."""
+        graded grading has a score (a failed one keeps its result for the instructor, never a 0).
+        `status` is a stored GradingState; `fault` (a GradingFault) says why a failed grading failed.
+        Only graded ones are cached."""
         if status not in STATUSES:
             raise GradebookError(f"grading status {status!r} is not one of {', '.join(STATUSES)}")
         if fault is not None and fault not in FAULTS:
             raise GradebookError(f"grading fault {fault!r} is not one of {', '.join(FAULTS)}")
-        if status == "graded" and fault is not None:
+        status = GradingState(status)
+        if status is GradingState.GRADED and fault is not None:
             raise GradebookError(f"a graded grading has no fault (got {fault!r}); record it as failed")
         if hasattr(result_json, "to_json"):
             result_json = result_json.to_json()
-        if status == "graded" and not isinstance(result_json, dict):
+        if status is GradingState.GRADED and not isinstance(result_json, dict):
             raise GradebookError("a grading with status 'graded' needs its Result JSON")
         values = dict(submission_id=submission_id, key=key, exercise_hash=exercise_hash,
-                      grader_version=grader_version, status=status,
-                      score=_number(result_json, "score") if status == "graded" else None,
+                      grader_version=grader_version, status=status.value,
+                      score=_number(result_json, "score") if status is GradingState.GRADED else None,
                       max_score=_number(result_json, "max_score"),
                       result_json=json.dumps(result_json, ensure_ascii=True) if result_json is not None else None,
                       device=_fit(device, 200), backend=_fit(backend, 200),
                       duration_s=float(duration_s) if duration_s is not None else None,
-                      error=_fit(error, MAX_ERROR), fault=fault, created_at=_now())
+                      error=_fit(error, MAX_ERROR), fault=GradingFault(fault).value if fault is not None else None,
+                      created_at=now_utc())
         with self._session() as s:
             if s.get(Submission, submission_id) is None:
                 raise GradebookError(f"no submission {submission_id} in {self.where}; "
@@ -458,31 +319,31 @@ class Gradebook:
             s.flush()
             return row.id
 
-    def gradings(self, student_id: str | None = None, exercise_id: str | None = None) -> list[dict]:
+    def grading_rows(self, student: str | None = None, exercise: str | None = None) -> list[GradingRow]:
         """The gradings that apply to submissions (all, or one learner's / one exercise's): one row
-        per (submission, grading of its content), oldest first, with `result_json` parsed (a dict)
-        and `result` (a `grader.grading.result.Result`, or None when the grading failed or crashed: a failed
-        grading may keep its `result_json` for the instructor, but it is not a grade)."""
-        from grader.grading.result import Result
+        per (submission, grading of its content), oldest first."""
         same = Submission.__table__.alias("same_content")  # submissions with the same content
         query = (select(Submission, Grading)
                  .join(same, and_(same.c.exercise_id == Submission.exercise_id, same.c.sha256 == Submission.sha256))
                  .join(Grading, Grading.submission_id == same.c.id)
                  .order_by(Submission.student_id, Submission.exercise_id, Grading.created_at, Grading.id))
-        if student_id is not None:
-            query = query.where(Submission.student_id == student_id)
-        if exercise_id is not None:
-            query = query.where(Submission.exercise_id == exercise_id)
-        rows = []
+        if student is not None:
+            query = query.where(Submission.student_id == student)
+        if exercise is not None:
+            query = query.where(Submission.exercise_id == exercise)
         with self._session() as s:
-            for sub, grading in s.execute(query):
-                row = _grading_dict(grading)
-                row.update(grading_id=grading.id, submission_id=sub.id, recorded_for=grading.submission_id,
-                           student_id=sub.student_id, exercise_id=sub.exercise_id, sha256=sub.sha256)
-                row["result"] = (Result.from_json(row["result_json"])
-                                 if row["result_json"] and grading.status == "graded" else None)
-                rows.append(row)
-        return rows
+            return [_grading_row(sub, grading) for sub, grading in s.execute(query)]
+
+    def gradings(self, student_id: str | None = None, exercise_id: str | None = None) -> list[dict]:
+        """`grading_rows` as dicts (the earlier interface): plus `id` (= grading_id) and `result` (a
+        `grader.grading.result.Result`, or None when the grading is not a grade)."""
+        out = []
+        for row in self.grading_rows(student_id, exercise_id):
+            data = asdict(row)
+            data.update(id=row.grading_id, status=row.status.value, fault=row.fault.value if row.fault else None,
+                        result=Result.from_json(row.result_json) if row.result_json and row.is_grade else None)
+            out.append(data)
+        return out
 
     # -- overrides and grades -------------------------------------------------------------------
 
@@ -494,32 +355,34 @@ class Gradebook:
         with self._session() as s:
             self._require(s, student_id, exercise_id)
             row = Override(student_id=student_id, exercise_id=exercise_id, score=float(score),
-                           reason=_fit(reason or "", MAX_ERROR), who=_fit(who or "", 200), created_at=_now())
+                           reason=_fit(reason or "", MAX_ERROR), who=_fit(who or "", 200), created_at=now_utc())
             s.add(row)
             s.flush()
             return row.id
 
-    def overrides(self, student_id: str | None = None, exercise_id: str | None = None) -> list[dict]:
+    def override_rows(self, student: str | None = None, exercise: str | None = None) -> list[OverrideRow]:
         """Every override (the history), oldest first."""
         query = select(Override).order_by(Override.id)
-        if student_id is not None:
-            query = query.where(Override.student_id == student_id)
-        if exercise_id is not None:
-            query = query.where(Override.exercise_id == exercise_id)
+        if student is not None:
+            query = query.where(Override.student_id == student)
+        if exercise is not None:
+            query = query.where(Override.exercise_id == exercise)
         with self._session() as s:
-            return [_row(r) for r in s.scalars(query)]
+            return [OverrideRow(**_row(r)) for r in s.scalars(query)]
 
-    def grades(self) -> list[dict]:
-        """One row per (student, exercise) with a submission: the score that counts (the latest
-        override, else the latest grading of the counting submission), max_score, late, late_days,
-        overridden, override_reason, status ("graded" | "failed" | "crashed" | "pending": not graded
-        yet) and graded_at; plus submission_id, sha256, auto_score (the grading's own score), and for
-        a failed or crashed grading its fault (one of FAULTS, or None) and error (the cause). A
-        grading that is not "graded" has no score: the row's score is None unless overridden."""
+    def overrides(self, student_id: str | None = None, exercise_id: str | None = None) -> list[dict]:
+        """`override_rows` as dicts (the earlier interface)."""
+        return [asdict(r) for r in self.override_rows(student_id, exercise_id)]
+
+    def grade_rows(self) -> list[GradeRow]:
+        """One row per (student, exercise) with a collected submission, sorted: the counting
+        submission's latest grading, its late factor applied to the grading's score (never to an
+        override), and the latest override. See `GradeRow`."""
+        return self._grade_rows(apply_late=True)
+
+    def _grade_rows(self, apply_late: bool) -> list[GradeRow]:
         with self._session() as s:
-            counting: dict[tuple[str, str], Submission] = {}
-            for sub in s.scalars(select(Submission).order_by(Submission.collected_at, Submission.id)):
-                counting[(sub.student_id, sub.exercise_id)] = sub
+            counting = self._counting(s)
             latest_grading: dict[tuple[str, str], Grading] = {}  # (exercise, sha256) -> newest grading
             for ex_id, sha, grading in s.execute(
                     select(Submission.exercise_id, Submission.sha256, Grading)
@@ -532,37 +395,41 @@ class Gradebook:
         for (student, exercise), sub in sorted(counting.items()):
             grading = latest_grading.get((exercise, sub.sha256))
             over = latest_override.get((student, exercise))
-            auto = grading.score if grading is not None and grading.status == "graded" else None
-            rows.append({
-                "student": student, "exercise": exercise,
-                "score": over.score if over is not None else auto,
-                "max_score": grading.max_score if grading is not None else None,
-                "late": sub.late, "late_days": sub.late_days,
-                "overridden": over is not None, "override_reason": over.reason if over is not None else None,
-                "status": grading.status if grading is not None else "pending",
-                "graded_at": grading.created_at if grading is not None else None,
-                "submission_id": sub.id, "sha256": sub.sha256, "auto_score": auto,
-                "fault": grading.fault if grading is not None else None,
-                "error": grading.error if grading is not None and grading.status != "graded" else None,
-            })
+            status = GradingState(grading.status) if grading is not None else GradingState.PENDING
+            auto = grading.score if status is GradingState.GRADED else None
+            factor = sub.late_factor if sub.late else 1.0  # an on-time submission is never penalized
+            score = over.score if over is not None else (late_score(auto, factor) if apply_late else auto)
+            rows.append(GradeRow(
+                student=student, exercise=exercise, status=status, score=score,
+                max_score=grading.max_score if grading is not None else None, auto_score=auto,
+                late=bool(sub.late), late_days=float(sub.late_days or 0.0), late_factor=factor,
+                overridden=over is not None, override_reason=over.reason if over is not None else None,
+                graded_at=grading.created_at if grading is not None else None,
+                submission_id=sub.id, sha256=sub.sha256, grading_id=grading.id if grading is not None else None,
+                fault=GradingFault(grading.fault) if grading is not None and grading.fault else None,
+                error=grading.error if grading is not None and status is not GradingState.GRADED else None))
         return rows
 
+    def grades(self) -> list[dict]:
+        """The earlier interface of `grade_rows`, as dicts and WITHOUT the late factor (its callers
+        apply the course's policy themselves): student, exercise, score, max_score, late, late_days,
+        overridden, override_reason, status, graded_at, submission_id, sha256, auto_score, fault, error."""
+        keys = ("student", "exercise", "score", "max_score", "late", "late_days", "overridden", "override_reason",
+                "status", "graded_at", "submission_id", "sha256", "auto_score", "fault", "error")
+        out = []
+        for row in self._grade_rows(apply_late=False):
+            data = {k: getattr(row, k) for k in keys}
+            data.update(status=row.status.value, fault=row.fault.value if row.fault else None)
+            out.append(data)
+        return out
+
     def grades_matrix(self) -> dict[str, dict[str, float | None]]:
-        """{student: {exercise: score}} over every student and exercise; None where nothing counts."""
+        """{student: {exercise: score}} over every student and exercise (late factor applied); None
+        where nothing counts."""
         matrix = {st["id"]: {ex["id"]: None for ex in self.exercises()} for st in self.students()}
-        for row in self.grades():
-            matrix.setdefault(row["student"], {})[row["exercise"]] = row["score"]
+        for row in self.grade_rows():
+            matrix.setdefault(row.student, {})[row.exercise] = row.score
         return matrix
-
-
-def alembic_config(url: str | None = None):
-    """An Alembic Config for the gradebook's migrations (no alembic.ini needed)."""
-    from alembic.config import Config
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    if url:
-        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    return cfg
 
 
 def _listing(ids: list[str]) -> str:
@@ -571,16 +438,20 @@ def _listing(ids: list[str]) -> str:
     return ", ".join(ids[:8]) + (", ..." if len(ids) > 8 else "")
 
 
-MAX_ERROR = 20_000  # characters of a grading's error kept in the gradebook
-
-
 def _fit(value: str | None, limit: int) -> str | None:
     """`value` cleaned (no control character: PostgreSQL refuses NUL) and cut to fit a column of
     `limit` characters, so no value from a grading can overflow one."""
     if value is None:
         return None
-    from grader.sandbox.inside.wire import clean_text
+    from grader.sandbox.inside.wire import clean_text  # wire loads numpy: only when a value is written
     return clean_text(value, limit)
+
+
+def _factor(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+        raise GradebookError(f"a late factor is a number from 0 to 1, not {value!r}; it comes from the course's "
+                             "late policy (grader.course.late)")
+    return float(value)
 
 
 def _number(result_json: dict | None, field: str) -> float | None:
@@ -588,10 +459,23 @@ def _number(result_json: dict | None, field: str) -> float | None:
     return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def _grading_dict(row: Grading) -> dict:
-    data = _row(row)
-    data["result_json"] = json.loads(row.result_json) if row.result_json else None
-    return data
+def _submission_row(sub: Submission) -> SubmissionRow:
+    return SubmissionRow(id=sub.id, student_id=sub.student_id, exercise_id=sub.exercise_id, sha256=sub.sha256,
+                         submitted_at=sub.submitted_at, collected_at=sub.collected_at, late=bool(sub.late),
+                         late_days=float(sub.late_days or 0.0),
+                         late_factor=sub.late_factor if sub.late else 1.0, path=sub.path)
 
 
-__all__ = ["Gradebook", "GradebookError", "STATUSES", "FAULTS", "MIGRATIONS", "alembic_config"]
+def _grading_row(sub: Submission, g: Grading) -> GradingRow:
+    return GradingRow(grading_id=g.id, submission_id=sub.id, recorded_for=g.submission_id,
+                      student_id=sub.student_id, exercise_id=sub.exercise_id, sha256=sub.sha256, key=g.key,
+                      exercise_hash=g.exercise_hash, grader_version=g.grader_version, status=GradingState(g.status),
+                      score=g.score, max_score=g.max_score,
+                      result_json=json.loads(g.result_json) if g.result_json else None, device=g.device,
+                      backend=g.backend, duration_s=g.duration_s, attempts=g.attempts, error=g.error,
+                      created_at=g.created_at, fault=GradingFault(g.fault) if g.fault else None)
+
+
+__all__ = ["Gradebook", "GradebookError", "STATUSES", "FAULTS", "MIGRATIONS", "alembic_config",
+           "Base", "UTCDateTime", "GradeRow", "GradingRow", "SubmissionRow", "OverrideRow", "GradingState",
+           "GradingFault"]

@@ -1,7 +1,7 @@
 """Alembic environment of the gradebook.
 
 `Gradebook.upgrade()` runs it with the connection to migrate in `config.attributes["connection"]`.
-A new revision (after changing the models in grader/gradebook/store.py), against a gradebook at head:
+A new revision (after changing grader/gradebook/models.py), against a gradebook at head:
     python -c "from alembic import command; from grader.gradebook.store import alembic_config; \
                command.revision(alembic_config('sqlite:///dev.sqlite'), autogenerate=True, message='what')"
 Review what it wrote in versions/ (SQLite alters tables in batch mode), then test it on SQLite and
@@ -13,7 +13,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from grader.gradebook.store import Base, UTCDateTime
+from grader.gradebook.models import Base, UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata
