@@ -12,20 +12,75 @@ its current child share one cgroup sized as the grading's memory plus the zygote
 (measured once it is ready). The share is a private folder (0700, files readable by the sandbox's
 uid only), emptied as soon as the child has its copy, removed with the zygote. The same holds in
 rlimits-only mode, where the zygote's folders are private host folders instead of tmpfs mounts.
-Concurrent gradings are in other workers: other uids, other namespaces."""
+Concurrent gradings are in other workers: other uids, other namespaces.
+
+`ZygoteSandbox` is the zygote's own sandboxed process (a `RunnerProcess`, like a grading's
+`Sandbox`); `Zygote` drives it; `ForkedSandbox` is one grading's child; `ZygotePool` keeps a
+worker's zygotes."""
 
 from __future__ import annotations
 
 import os
+import resource
 import socket
 import time
 from pathlib import Path
 
+from grader.sandbox.channel import Channel, OutputReader
+from grader.sandbox.commands import SHARE_DIR, WORK_DIR
+from grader.sandbox.errors import START_FAILED, SandboxStartError
 from grader.sandbox.inside import wire
-from grader.sandbox.process import (MiB, ZYGOTE_START_MB, Channel, Limits, Sandbox, SandboxStartError, _OutputReader,
-                      _remove_tree, cpu_seconds, private_dir, sandbox_uid, tree_memory_mb_of)
+from grader.sandbox.limits import ZYGOTE_START_MB, Limits, MiB, cpu_seconds, tree_memory_mb_of
+from grader.sandbox.process import RunnerProcess
+from grader.sandbox.staging import copy_private, empty_folder, private_dir, remove_tree
 
 FINISH_SECONDS = 15.0
+
+
+
+class ZygoteSandbox(RunnerProcess):
+    """The zygote's own sandboxed runner: it imports the `preload` modules, then serves fork
+    requests on a Unix socket (its control), each grading's learner files arriving in `share`.
+    It lives across gradings, so its process limits are the children's to set."""
+
+    def __init__(self, share: Path, limits: Limits, *, slot: int, preload: list[str],
+                 secret_dirs: list[Path] | None = None, device: str = "cpu"):
+        super().__init__({}, limits, slot=slot, secret_dirs=secret_dirs, env={"DLGRADE_PRELOAD": ",".join(preload)},
+                         device=device, tree_memory_mb=tree_memory_mb_of(limits) + ZYGOTE_START_MB)
+        self.share = share
+        self.control: socket.socket | None = None
+        self.req_fd = self.resp_fd = -1
+
+    def _open_channel(self) -> list[int]:
+        self.control, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.req_fd = self.resp_fd = self.control.fileno()
+        return [child.detach()]
+
+    def _runner_args(self, child_fds: list[int], work_dir: str) -> list[str]:
+        return ["--zygote", str(child_fds[0])]
+
+    def _hang_up(self) -> None:
+        self.control.shutdown(socket.SHUT_RDWR)  # EOF: the zygote's loop ends
+
+    def _close_channel(self) -> None:
+        if self.control is not None:
+            self.control.close()
+        self.req_fd = self.resp_fd = -1
+
+    def _mode_env(self) -> dict[str, str]:
+        """Where the learner's files arrive, and the only folders the zygote's wipe may touch."""
+        if self.protections.namespaces:
+            return {"DLGRADE_SHARE": SHARE_DIR, "DLGRADE_ZYGOTE_DIRS": f"{WORK_DIR}:/tmp:/dev/shm",
+                    "DLGRADE_IPC_PRIVATE": "1"}
+        work, tmp = self._fallback_dir / "work", self._fallback_dir / "tmp"
+        return {"DLGRADE_SHARE": str(self.share), "DLGRADE_ZYGOTE_DIRS": f"{work}:{tmp}", "DLGRADE_IPC_PRIVATE": "0",
+                "DLGRADE_ZYGOTE_SHARED_DIRS": "/tmp:/dev/shm"}  # there: only what its own uid owns
+
+    def _extra_binds(self) -> list[str]:
+        return ["--ro-bind", str(self.share), SHARE_DIR]
+
+    def _cpu_and_address_space(self) -> tuple[int, int]:
+        return resource.RLIM_INFINITY - 1, resource.RLIM_INFINITY  # each child sets its own
 
 
 class Zygote:
@@ -33,23 +88,25 @@ class Zygote:
 
     def __init__(self, slot: int, limits: Limits, preload: list[str], device: str = "cpu",
                  secret_dirs: list[Path] | None = None):
-        self.uid = sandbox_uid(slot)
         self.base = private_dir(f"dlgrade-zygote{slot}-{os.getpid()}-")  # 0700, the grader's: nobody else enters
         self.share = self.base / "share"
-        self.share.mkdir(mode=0o700)
-        if self.uid is not None:
-            os.chown(self.share, self.uid, self.uid)
         self.limits = limits
         self.dirty = False  # a wipe left something: retire before the next grading
-        env = {"DLGRADE_PRELOAD": ",".join(preload)}
-        self.sandbox = Sandbox({}, "", limits, slot=slot, secret_dirs=secret_dirs, env=env, device=device,
-                               zygote_share=self.share,
-                               tree_memory_mb=tree_memory_mb_of(limits) + ZYGOTE_START_MB)
         try:
+            self.share.mkdir(mode=0o700)
+            self.sandbox = ZygoteSandbox(self.share, limits, slot=slot, preload=preload, secret_dirs=secret_dirs,
+                                         device=device)
+        except BaseException:
+            remove_tree(self.base)
+            raise
+        self.uid = self.sandbox.uid  # the share's files are readable by this uid only
+        try:
+            if self.uid is not None:
+                os.chown(self.share, self.uid, self.uid)
             self.sandbox.start()
         except BaseException:
             self.sandbox.close()
-            _remove_tree(self.base)
+            remove_tree(self.base)
             raise
         self.ready = self.sandbox.ready
         self.cgroup = self.sandbox.cgroup
@@ -59,16 +116,8 @@ class Zygote:
     def alive(self) -> bool:
         return self.sandbox.alive()
 
-    def _empty_share(self) -> None:
-        for p in self.share.iterdir():
-            if p.is_dir() and not p.is_symlink():
-                _remove_tree(p)
-            else:
-                p.unlink()
-
     def _stage(self, files: dict[str, Path]) -> None:
-        from grader.sandbox.process import copy_private
-        self._empty_share()
+        empty_folder(self.share)
         copy_private(files, self.share, self.uid)
 
     def fork(self, files: dict[str, Path], entry: str, limits: Limits) -> "ForkedSandbox":
@@ -80,7 +129,7 @@ class Zygote:
                 self.cgroup.set_memory(self.baseline + tree_memory_mb_of(limits) * MiB)
             except OSError as err:  # e.g. EBUSY: more in use than the new limit and nothing to reclaim
                 self.sandbox.kill()
-                raise SandboxStartError("the grader's sandbox could not start on this machine",
+                raise SandboxStartError(START_FAILED,
                                         f"zygote cgroup limit: {err}") from None
             self.cgroup.reset_peak()
             oom_seen = self.cgroup.oom_kills()
@@ -98,15 +147,15 @@ class Zygote:
             for fd in (req_w, resp_r, out_r):
                 os.close(fd)
             self.sandbox.kill()
-            raise SandboxStartError("the grader's sandbox could not start on this machine",
+            raise SandboxStartError(START_FAILED,
                                     f"zygote fork failed: {type(err).__name__}") from None
         finally:
             for fd in (req_r, resp_w, out_w):
                 os.close(fd)
-            self._empty_share()  # the child has its own copy (or there is no child)
+            empty_folder(self.share)  # the child has its own copy (or there is no child)
         if header.get("status") != "forked":
             self.sandbox.kill()
-            raise SandboxStartError("the grader's sandbox could not start on this machine",
+            raise SandboxStartError(START_FAILED,
                                     f"zygote answered {header!r}")
         self.forks += 1
         return ForkedSandbox(self, req_w, resp_r, out_r, limits, oom_seen)
@@ -128,7 +177,7 @@ class Zygote:
 
     def close(self) -> None:
         self.sandbox.close()
-        _remove_tree(self.base)
+        remove_tree(self.base)
 
 
 class ForkedSandbox(Channel):
@@ -136,13 +185,12 @@ class ForkedSandbox(Channel):
 
     def __init__(self, zygote: Zygote, req_fd: int, resp_fd: int, out_fd: int, limits: Limits,
                  oom_seen: int = 0):
-        import fcntl
         self.zygote, self.limits = zygote, limits
         self.cgroup, self._oom_seen = zygote.cgroup, oom_seen
         self.memory_peak: int | None = None
         self.req_fd, self.resp_fd = req_fd, resp_fd
-        fcntl.fcntl(req_fd, fcntl.F_SETFL, fcntl.fcntl(req_fd, fcntl.F_GETFL) | os.O_NONBLOCK)
-        self.output = _OutputReader(out_fd, limits.output_bytes)
+        os.set_blocking(req_fd, False)  # writes go through select() with the request's deadline
+        self.output = OutputReader(out_fd, limits.output_bytes)
         self.output.start()
         self.done: dict | None = None
         self.protections = zygote.sandbox.protections
