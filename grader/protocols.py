@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:  # annotations only: never imported at run time
     from grader.sandbox.limits import Limits
 
-__all__ = ["RunningSandbox", "SandboxFactory", "RetryFactory", "BatchTask", "PlanCallback", "ResultCallback"]
+__all__ = ["RunningSandbox", "SandboxFactory", "RetryFactory", "BatchTask", "PlanCallback", "ResultCallback",
+           "GradeFunction"]
 
 
 class RunningSandbox(Protocol):
@@ -70,4 +71,12 @@ class ResultCallback(Protocol):
     ("graded", "failed" or "crashed"), its task and the result's JSON (None when there is none)."""
 
     def __call__(self, status: str, task: BatchTask, result: dict | None) -> None:
+        ...
+
+
+class GradeFunction(Protocol):
+    """Grades a submission with one of an exercise's suites and returns the result
+    (`grader.grading.engine.grade`); what `grader.exercise.validate` is given to prove the tests."""
+
+    def __call__(self, exercise: Any, submission: Path, suite: str) -> Any:
         ...

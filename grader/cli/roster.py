@@ -1,34 +1,15 @@
-"""`dlgrade roster add|import|list` (instructors). cli.py adds the group with `main.add_command`.
-Only click is imported at the top, like cli.py; this module never imports cli.py."""
+"""`dlgrade roster add|import|list` (instructors): which OS user each learner id is. Only click is
+imported at the top."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 
-
-def _fail(message: str) -> None:
-    for line in str(message).splitlines() or [""]:
-        click.echo(f"Error: {line}", err=True)
-    sys.exit(2)
-
-
-course_option = click.option("--course", "course_dir", type=click.Path(file_okay=False, path_type=Path),
-                             default=None, help="The course folder (default: the nearest one holding "
-                             "course.toml, from the current folder up).")
-
-
-def _course(course_dir: Path | None):
-    from grader.course.config import CourseError, load_course, secure_course_dir
-    try:
-        course = load_course(course_dir)
-    except CourseError as err:
-        _fail(str(err))
-    secure_course_dir(course)
-    return course
+from grader.cli.common import course_option, fail, json_option
+from grader.cli.common import load_course as _course
 
 
 @click.group("roster")
@@ -53,7 +34,7 @@ def add(learner_id, user, name, email, section, course_dir):
     try:
         learner = add_learner(course, learner_id, user, name, email, section)
     except RosterError as err:
-        _fail(str(err))
+        fail(str(err))
     click.echo(f"{learner.id} is OS user {learner.user}: inbound/{learner.id}/ and feedback/{learner.id}/ in "
                f"{course.exchange_path} are theirs only (0700).")
 
@@ -69,13 +50,13 @@ def import_cmd(csv_file, course_dir):
     try:
         learners = import_csv(course, csv_file)
     except RosterError as err:
-        _fail(str(err))
+        fail(str(err))
     click.echo(f"Imported {len(learners)} learner(s) from {csv_file}; each has inbound/<id>/ and feedback/<id>/ "
                f"in {course.exchange_path}, theirs only.")
 
 
 @roster.command("list")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON for programs.")
+@json_option
 @course_option
 def list_cmd(as_json, course_dir):
     """The roster, with the state of each learner's inbound folder."""
@@ -84,7 +65,7 @@ def list_cmd(as_json, course_dir):
     try:
         learners = load_roster(course)
     except RosterError as err:
-        _fail(str(err))
+        fail(str(err))
     rows = [{**l.row(), "inbound": folder_state(course, l)} for l in learners.values()]
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=True))

@@ -1,0 +1,302 @@
+"""The instructor's `dlgrade` commands: grade, validate, templates, and the course loop (init,
+release, collect, autograde, grades, override, export). The work itself is done by the packages
+(grading, exercise, course, batch, gradebook, report); these commands parse, call and print."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from grader.cli.common import (course_exercise, course_option, db_option, device_option, fail, find_exercise,
+                               hoda_option, json_option, load_course, open_gradebook, plain, plain_lines,
+                               quiet_frameworks, safe)
+from grader.cli.learner import grade_or_fail, report_result
+
+
+@click.command()
+@click.argument("exercise")
+@click.argument("path")
+@click.option("--json", "as_json", is_flag=True, help="Print only the JSON result on stdout.")
+@device_option
+@hoda_option
+def grade(exercise, path, as_json, device, hoda_dir):
+    """Instructors: grade PATH (a .py file of any name, or a folder) with the hidden tests."""
+    ex = find_exercise(exercise)
+    if ex.hidden_tests is None:
+        fail(f"the hidden tests of {ex.id} are not here; run dlgrade from the course checkout that has "
+             "solutions/, or set DLGRADE_SOLUTIONS")
+    report_result(grade_or_fail(ex, Path(path), "hidden", device, hoda_dir), as_json)
+
+
+@click.command()
+@json_option
+def validate(as_json):
+    """Instructors: prove every exercise's tests work (reference: full marks; template: less)."""
+    quiet_frameworks()
+    from grader.exercise.spec import all_exercises
+    from grader.exercise.templates import TemplateError, write_templates
+    from grader.exercise.validate import validate_exercises
+    from grader.grading.engine import grade as run_grading
+    exercises = all_exercises()
+    try:
+        stale = write_templates(exercises, check_only=True)
+    except TemplateError as err:
+        fail(str(err))
+    rows = validate_exercises(exercises, run_grading)
+    ok = not stale and all(r.ok for r in rows)
+    if as_json:
+        click.echo(json.dumps({"ok": ok, "stale_templates": stale, "exercises": [r.as_dict() for r in rows]},
+                              indent=2))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+        table = Table("exercise", "reference", "template", "max", "problems")
+        for r in rows:
+            ref, tpl = r.reference, r.template
+            table.add_row(r.exercise.id, f"{ref.score:g}" if ref else "-", f"{tpl.score:g}" if tpl else "-",
+                          f"{ref.max_score:g}" if ref else "-", "; ".join(r.problems) or "[green]ok[/green]")
+        Console().print(table)
+        if stale:
+            click.echo(f"stale templates (run `dlgrade templates`): {', '.join(stale)}")
+    sys.exit(0 if ok else 1)
+
+
+@click.command()
+@click.option("--check", "check_only", is_flag=True, help="Only report stale templates; write nothing.")
+def templates(check_only):
+    """Instructors: regenerate each exercises/<id>/template.py from its reference solution."""
+    from grader.exercise.spec import all_exercises
+    from grader.exercise.templates import TemplateError, write_templates
+    try:
+        stale = write_templates(all_exercises(), check_only=check_only)
+    except TemplateError as err:
+        fail(str(err))
+    verb = "stale" if check_only else "rewritten"
+    click.echo(f"{verb}: {', '.join(stale)}" if stale else "all templates are up to date")
+    sys.exit(1 if (check_only and stale) else 0)
+
+
+# --- the course loop --------------------------------------------------------------------------
+
+@click.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--id", "course_id", default=None, help="The course id (default: the folder's name).")
+def init(directory, course_id):
+    """Instructors: create a course in DIRECTORY from the bundled exercises and solutions."""
+    from grader.course.config import CourseError, init_course
+    try:
+        course = init_course(directory, course_id)
+    except CourseError as err:
+        fail(str(err))
+    click.echo(f"Created course {course.id} in {course.root} with {len(course.exercises)} exercises; "
+               f"edit {course.toml_path} for deadlines and the late policy, then: dlgrade release")
+
+
+@click.command()
+@course_option
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to write the learner bundle (default: <course>/release).")
+@click.option("--force", is_flag=True, help="Replace a previous bundle in --out.")
+def release(course_dir, out, force):
+    """Instructors: build the learner bundle (READMEs, templates, public tests, course.toml)."""
+    build_bundle, errors = bundle_builder()
+    course = load_course(course_dir)
+    try:
+        path = build_bundle(course, out or course.root / "release", force=force)
+    except errors as err:
+        fail(str(err))
+    click.echo(f"Learner bundle written to {path}; it holds no solution and no hidden test. "
+               "Give it to learners (they run `dlgrade start` / `check` / `submit` inside it).")
+
+
+def bundle_builder():
+    """(build_bundle, the errors it raises): grader.course.bundle, or exercise.templates before it moved."""
+    from grader.exercise.templates import TemplateError
+    try:
+        from grader.course.bundle import BundleError, build_bundle
+    except ImportError:  # TRANSITION: build_bundle still in exercise/templates.py
+        from grader.exercise.templates import BundleError, build_bundle
+    return build_bundle, (BundleError, TemplateError)
+
+
+@click.command()
+@course_option
+@db_option
+def collect(course_dir, db):
+    """Instructors: bring submissions from the exchange into the course and the gradebook
+    (the latest on-time submission counts; late ones per the late policy)."""
+    from grader.batch.plan import record_collected
+    from grader.course.exchange import ExchangeError, collect as collect_work
+    course = load_course(course_dir)
+    gradebook = open_gradebook(course, db)
+    try:
+        collected = collect_work(course)
+    except ExchangeError as err:
+        fail(str(err))
+    count = record_collected(course, gradebook, collected)
+    late = sum(1 for r in collected if r.get("late") and not r.get("skipped"))
+    skipped = [r for r in collected if r.get("skipped")]
+    click.echo(f"Collected {count} submission(s) into {course.submitted_dir} ({late} late); "
+               f"{len(skipped)} skipped.")
+    for r in skipped:
+        click.echo(f"  skipped {plain(r['student'], 200)}/{plain(r['exercise'], 200)}: "
+                   f"{plain(r.get('reason', r.get('skipped')), 2000)}")
+    for r in collected:  # refused submissions (wrong owner, over the limits) stay in the exchange
+        for i in r.get("ignored") or []:
+            if i.get("refused"):
+                click.echo(f"  refused {plain(r['student'], 200)}/{plain(r['exercise'], 200)}/"
+                           f"{plain(i['submission'], 200)}: {plain(i['reason'].removeprefix('refused: '), 2000)}")
+
+
+def print_sandbox_mode() -> None:
+    """Once per batch, on stderr: the sandbox mode of this machine, what is active, its warnings."""
+    from grader.sandbox.process import probe
+    prot = probe().as_dict()
+    click.echo(f"sandbox: {prot['mode']} ({', '.join(prot['active'])}); {prot['memory_bound']['text']}", err=True)
+    for w in prot["warnings"]:
+        click.echo(f"warning: {w}", err=True)
+
+
+@click.command()
+@course_option
+@db_option
+@click.option("--exercise", default=None, help="Only this exercise.")
+@click.option("--student", default=None, help="Only this learner.")
+@click.option("--workers", type=int, default=None, help="Local grading workers (default: the CPU count).")
+@click.option("--scheduler", default=None, help="A Dask scheduler, e.g. tcp://host:8786 (workers: `dask worker "
+              "--nthreads 1`, one grading per worker process).")
+@device_option
+@hoda_option
+@click.option("--force", is_flag=True, help="Grade again even what is already graded.")
+def autograde(course_dir, db, exercise, student, workers, scheduler, device, hoda_dir, force):
+    """Instructors: grade every collected submission with the hidden tests, in parallel."""
+    quiet_frameworks()
+    from grader.course.config import CourseError
+    course = load_course(course_dir)
+    if exercise is not None:
+        course_exercise(course, exercise)  # an unknown id fails here, naming the course's exercises
+    gradebook = open_gradebook(course, db)
+    if student is not None and student not in {s["id"] for s in gradebook.students()}:
+        fail(f"unknown student {student!r}; `dlgrade grades` lists the learners with collected work")
+    if scheduler is None:  # a Dask cluster's machines say their own
+        print_sandbox_mode()
+    try:
+        summary = run_with_progress(course, gradebook, exercise=exercise, student=student,
+                                    workers=workers or os.cpu_count() or 1, scheduler=scheduler, device=device,
+                                    hoda_dir=hoda_dir, force=force)
+    except CourseError as err:
+        fail(str(err))
+    print_summary(summary)
+
+
+def run_with_progress(course, gradebook, **options):
+    """run_batch with a progress display on stderr (grader.cli.progress)."""
+    from grader.batch.run import run_batch
+    from grader.cli.progress import BatchProgress
+    with BatchProgress() as progress:
+        return run_batch(course, gradebook, on_plan=progress.on_plan, on_result=progress.on_result, **options)
+
+
+def print_summary(summary) -> None:
+    """The batch's gradings as a table, every failure with its cause, and the counts."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+    table = Table("student", "exercise", "status", "score", "time (s)")
+    for r in summary.rows:
+        score = "-" if r["score"] is None else f"{r['score']:g} / {r['max_score']:g}"
+        table.add_row(safe(r["student"], 200), safe(r["exercise"], 200),
+                      safe(r["status"] if not r.get("fault") else f"{r['status']} ({r['fault']})", 80),
+                      score, "-" if r["seconds"] is None else f"{r['seconds']:.1f}")
+    console = Console()
+    if summary.rows:
+        console.print(table)
+    for r in summary.rows:  # every failure with its cause, in full: the instructor is told here
+        if r["status"] != "graded" and r.get("error"):
+            first, *more = plain_lines(r["error"], 500) or [""]
+            console.print(f"[red]{r['status']}[/red] {escape(r['student'])} / {escape(r['exercise'])}: "
+                          f"{escape(first)} (not a grade; the next autograde grades it again)", highlight=False)
+            for line in more:  # a dead worker's last lines on stderr
+                console.print(f"    {escape(line)}", highlight=False)
+    console.print(f"graded {summary.graded}, failed {summary.failed}, cached {summary.cached} "
+                  f"(retried {summary.retried}) in {summary.seconds:.1f} s")
+
+
+@click.command()
+@course_option
+@db_option
+@json_option
+def grades(course_dir, db, as_json):
+    """Instructors: the grade table, one row per learner and exercise (late flags, overrides)."""
+    course = load_course(course_dir)
+    rows = _grade_rows(course, open_gradebook(course, db))
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+    table = Table("student", "exercise", "score", "late", "override", "status")
+    for r in rows:
+        score = "-" if r["score"] is None else f"{r['score']:g} / {r['max_score'] or 0:g}"
+        table.add_row(safe(r["student"], 200), safe(r["exercise"], 200), score,
+                      f"{r['late_days']:.1f} d" if r["late"] else "",
+                      safe(r["override_reason"] or "", 200) if r["overridden"] else "",
+                      r["status"] if not r.get("fault")
+                      else f"{r['status']} ({r['fault']}): {escape(plain(r.get('error'), 80))}")
+    Console().print(table)
+
+
+def _grade_rows(course, gradebook) -> list[dict]:
+    """The grade rows with the late policy applied (once)."""
+    from grader.course.config import apply_late_policy  # TRANSITION: K6's grade_rows() applies it itself
+    return apply_late_policy(course, gradebook.grades())
+
+
+@click.command()
+@click.argument("student")
+@click.argument("exercise")
+@click.option("--score", type=float, required=True)
+@click.option("--reason", required=True, help="Why (kept with who and when).")
+@click.option("--who", default=None, help="Who overrides (default: your user name).")
+@course_option
+@db_option
+def override(student, exercise, score, reason, who, course_dir, db):
+    """Instructors: set a learner's score on an exercise by hand (the autograde stays in history)."""
+    import getpass
+
+    from grader.gradebook.store import GradebookError
+    course = load_course(course_dir)
+    try:
+        open_gradebook(course, db).override(student, exercise, score, reason, who or getpass.getuser())
+    except GradebookError as err:
+        fail(str(err))
+    click.echo(f"{student} / {exercise}: score set to {score:g} ({reason})")
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["csv", "canvas", "gradescope"]), required=True)
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="A file (csv, canvas) or a folder (gradescope: one results.json per grading).")
+@course_option
+@db_option
+def export(fmt, out, course_dir, db):
+    """Instructors: export grades as CSV, a Canvas gradebook import, or Gradescope results.json files."""
+    from grader.report.export import ExportError, export as write_export
+    course = load_course(course_dir)
+    gradebook = open_gradebook(course, db)
+    rows = _grade_rows(course, gradebook)
+    gradings = [{"student": g["student_id"], "exercise": g["exercise_id"], "result": g.get("result_json"),
+                 "status": g.get("status")} for g in gradebook.gradings()]
+    try:
+        path = write_export(fmt, rows, gradings, out, course.id)
+    except ExportError as err:
+        fail(str(err))
+    click.echo(f"wrote {path}")
+
+
+COMMANDS = (grade, validate, templates, init, release, collect, autograde, grades, override, export)

@@ -1,0 +1,243 @@
+"""The learner's `dlgrade` commands: list, start, check, submit, status and feedback.
+
+Only click is imported at the top; `list`, `start`, `submit`, `status` and `feedback` never import
+numpy, pytest or Keras (tests/test_layout.py checks it), `check` loads the grading engine."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import click
+
+from grader.cli.common import (LANGS, clean, course_exercise, course_option, device_option, fail, find_exercise,
+                               hoda_option, json_option, learner_text, load_course, locale_lang, quiet_frameworks,
+                               resolve_work_path, safe)
+from grader.cli.common import check_id as check_id_or_fail
+
+
+@click.command("list")
+@json_option
+@click.option("--lang", type=click.Choice(LANGS), default=None,
+              help="Language of the titles (default: your locale's, e.g. LANG=fa_IR.UTF-8 for Persian).")
+def list_cmd(as_json, lang):
+    """List the exercises."""
+    from grader.course.config import find_course_dir
+    if find_course_dir() is not None:
+        exercises = load_course(None).all_exercises()
+    else:
+        from grader.exercise.spec import all_exercises
+        exercises = all_exercises(solutions=False)
+    if as_json:
+        click.echo(json.dumps([{"id": e.id, "title": e.title, "entry": e.entry, "functions": e.functions,
+                                "points": e.points, "gpu": e.gpu} for e in exercises], ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Column, Table
+    lang = lang or locale_lang()
+    # one title column, in one language, so the table fits 80 columns; the id and file never wrap
+    table = Table(Column("id", no_wrap=True), Column("عنوان" if lang == "fa" else "title", ratio=1),
+                  Column("file to edit", no_wrap=True), Column("points", no_wrap=True, justify="right"),
+                  caption="points: public/hidden tests")
+    for e in exercises:
+        title = e.title.get(lang) or e.title.get("en", "")
+        table.add_row(e.id, title, e.entry, f"{e.points.get('public', '?')}/{e.points.get('hidden', '?')}")
+    Console().print(table)
+
+
+@click.command()
+@click.argument("exercise")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Where to create the EXERCISE folder.")
+@click.option("--force", is_flag=True, help="Overwrite files that are already there (your work is lost).")
+def start(exercise, directory, force):
+    """Copy an exercise's template, README and public tests into DIR/EXERCISE/."""
+    ex = find_exercise(exercise)
+    target = directory / ex.id
+    copies = [(ex.template, target / ex.entry), (ex.directory / "README.md", target / "README.md"),
+              (ex.public_tests, target / "test_public.py")]
+    existing = [dst for _, dst in copies if dst.exists()]
+    if existing and not force:
+        fail(f"{', '.join(map(str, existing))} already exist(s); nothing was changed. Use --force to "
+             "overwrite (your work in them is lost), or --dir to start elsewhere")
+    target.mkdir(parents=True, exist_ok=True)
+    for src, dst in copies:
+        shutil.copyfile(src, dst)
+    click.echo(f"Created {target}/: edit {target / ex.entry}, read {target / 'README.md'}, "
+               f"then run: dlgrade check {ex.id}")
+
+
+@click.command()
+@click.argument("exercise")
+@click.argument("path", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print only the JSON result on stdout.")
+@device_option
+@hoda_option
+def check(exercise, path, as_json, device, hoda_dir):
+    """Run the public tests on your work (PATH: your file or folder; default ./EXERCISE/)."""
+    ex = find_exercise(exercise)
+    report_result(grade_or_fail(ex, resolve_work_path(ex, path), "public", device, hoda_dir), as_json)
+
+
+def grade_or_fail(exercise, path: Path, suite: str, device: str, hoda_dir: Path | None):
+    """One grading at the terminal (`check`, `grade`): framework logs kept off the terminal, the Hoda
+    folder chosen once (--hoda-dir, $DLGRADE_HODA_DIR, the course's) and passed as an argument."""
+    quiet_frameworks()
+    from grader.batch.plan import hoda_folder
+    from grader.grading.engine import SubmissionError, grade
+    if hoda_dir is not None:  # a folder given at the terminal is checked now, with a message
+        from grader.data import DataError, hoda_dir as check_hoda
+        try:
+            check_hoda(hoda_dir)
+        except DataError as err:
+            fail(str(err))
+    hoda = hoda_folder(hoda_dir)
+    options = _hoda_argument(grade, hoda.resolve()) if hoda is not None else {}
+    try:
+        return grade(exercise, path, suite, device=device, **options)
+    except SubmissionError as err:
+        fail(str(err))
+
+
+def _hoda_argument(grade, hoda: Path) -> dict:
+    """{"hoda_dir": hoda} for `engine.grade` (K7)."""
+    import inspect
+    import os
+    if "hoda_dir" in inspect.signature(grade).parameters:
+        return {"hoda_dir": hoda}
+    os.environ["DLGRADE_HODA_DIR"] = str(hoda)  # TRANSITION: an engine before K7 reads it from here
+    return {}
+
+
+def report_result(result, as_json: bool) -> None:
+    """Print a grading (or its JSON) and exit: 0 full marks, 1 points lost, 3 not graded (grader fault)."""
+    for w in result.extra_data.get("sandbox", {}).get("warnings", []):
+        click.echo(f"warning: {w}", err=True)
+    if as_json:
+        click.echo(result.dumps())
+    else:
+        print_result(result)
+    if result.grader_fault:  # retried once already: not a grade, say so and why (exit 3)
+        from grader.cli.common import plain
+        click.echo(f"not graded: {plain(result.grader_fault)}; this is a problem of the grader or the machine, "
+                   "not of the submission: fix it and grade again", err=True)
+        sys.exit(3)
+    sys.exit(0 if result.full_marks else 1)
+
+
+def print_result(result, console=None) -> None:
+    """A grading for a person: the score, each test with its points and feedback, what the code printed."""
+    from rich.console import Console
+    console = console or Console()
+    versions = result.extra_data.get("versions", {})
+    versions = versions if isinstance(versions, dict) else {}
+    backend = (f", Keras {safe(versions['keras'], 40)} on {safe(versions.get('backend', '?'), 40)}"
+               if "keras" in versions else "")
+    device = safe(str(result.extra_data.get("device", "cpu")).upper(), 10)
+    console.print(f"[bold]{safe(result.exercise, 200)}[/bold] ({safe(result.suite, 20)} tests): "
+                  f"[bold]{result.score:g} / {result.max_score:g}[/bold] points "
+                  f"in {result.execution_time:.1f} s on {device}{backend}")
+    for t in result.tests:
+        mark = "[green]PASS[/green]" if t.status == "passed" else f"[red]{safe(str(t.status).upper(), 20)}[/red]"
+        console.print(f"  {mark} {safe(t.name, 400)}  {t.score:g}/{t.max_score:g}")
+        if t.output:
+            for line in t.output.splitlines():
+                console.print(learner_text("       " + line), highlight=False)
+    if result.output.strip():
+        console.print("  [dim]your program printed:[/dim]")
+        for line in result.output.rstrip().splitlines()[:40]:
+            console.print(learner_text("       " + line, "dim"), highlight=False)
+
+
+@click.command()
+@click.argument("exercise")
+@click.argument("path", required=False)
+@click.option("--student", default=None, help="Your student id (default: $DLGRADE_STUDENT, else your user name).")
+@course_option
+def submit(exercise, path, student, course_dir):
+    """Submit your work on EXERCISE (PATH: your file or folder; default ./EXERCISE/)."""
+    from grader.course.exchange import ExchangeError, submit as submit_work
+    from grader.course.roster import resolve_student
+    course = load_course(course_dir)
+    ex = course_exercise(course, exercise)
+    try:
+        student = resolve_student(course.exchange_path, student)  # with a roster: yourself, unless instructor
+        record = submit_work(course.exchange_path, ex, resolve_work_path(ex, path), student, course=course)
+    except ExchangeError as err:
+        fail(str(err))
+    deadline = course.exercises.get(ex.id)
+    note = f" (deadline {deadline:%Y-%m-%d %H:%M} UTC)" if deadline else ""
+    click.echo(f"Submitted {ex.id} for {record['student']} at {record['submitted_at']}{note}; "
+               f"sha256 {record['sha256'][:12]}. Earlier submissions are kept.")
+
+
+@click.command()
+@click.option("--student", default=None, help="Whose submissions (default: yours).")
+@click.option("--exercise", default=None)
+@click.option("--all", "everyone", is_flag=True, help="Instructors: every learner's submissions.")
+@json_option
+@course_option
+def status(student, exercise, everyone, as_json, course_dir):
+    """Show what was submitted, and when."""
+    from grader.course.exchange import ExchangeError, status as list_status
+    from grader.course.roster import is_instructor, resolve_student, roster_mode
+    course = load_course(course_dir)
+    multi = roster_mode(course.exchange_path)
+    try:
+        if everyone and multi and not is_instructor(course.exchange_path):
+            raise ExchangeError("--all is for instructors: you can see only your own submissions")
+        records = list_status(course.exchange_path, None if everyone else resolve_student(course.exchange_path,
+                                                                                          student), exercise)
+    except ExchangeError as err:
+        fail(str(err))
+    if as_json:
+        click.echo(json.dumps(records, indent=2, default=str))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    table = Table("student", "exercise", "submitted at (UTC)", "sha256", "files")
+    for r in records:
+        table.add_row(safe(r["student"], 200), safe(r["exercise"], 200), safe(r["submitted_at"], 60),
+                      safe(str(r["sha256"])[:12]), safe(", ".join(  # a learner's record: names are theirs
+                          str(f["name"]) if isinstance(f, dict) else str(f) for f in r.get("files", [])), 2000))
+    Console().print(table)
+    if not records:
+        click.echo("no submissions yet")
+    click.echo(("course with a roster: learners act only as themselves; the instructor may name any --student"
+                if is_instructor(course.exchange_path) else
+                "course with a roster: you act only as yourself (your OS user's id)") if multi else
+               "single-user course (no roster): student ids are taken as given and whoever runs dlgrade owns "
+               "everything; a shared server needs a roster (dlgrade roster add ID --user NAME)")
+
+
+@click.command("feedback")
+@click.argument("exercise")
+@click.option("--student", default=None, help="Your student id (default: $DLGRADE_STUDENT, else your user name).")
+@click.option("--raw", is_flag=True, help="Print the Markdown as it is (no terminal rendering).")
+@course_option
+def feedback(exercise, student, raw, course_dir):
+    """Read your feedback on EXERCISE (after your instructor released it)."""
+    from grader.course.exchange import ExchangeError
+    from grader.course.roster import resolve_student
+    from grader.report.views import ReportError, read_feedback
+    check_id_or_fail(exercise, "exercise id")
+    check_id_or_fail(student, "student id")
+    course = load_course(course_dir)
+    try:
+        who = resolve_student(course.exchange_path, student)  # with a roster: yourself only (or the instructor)
+        text, html_path = read_feedback(course, exercise, who)
+    except (ReportError, ExchangeError) as err:
+        fail(str(err))
+    text = clean(text, 1 << 22)  # a page holds learner text: no control sequence reaches the terminal
+    if raw:
+        click.echo(text)
+    else:
+        from rich.console import Console
+        from rich.markdown import Markdown
+        Console().print(Markdown(text))
+    click.echo(f"The page with plots: {html_path}")
+
+
+COMMANDS = (list_cmd, start, check, submit, status, feedback)
