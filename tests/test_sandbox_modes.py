@@ -249,6 +249,86 @@ def test_protections_record_the_memory_bound_that_applies():
     assert Protections(cgroup=None).as_dict(lim)["memory_bound"]["mb"] is None
 
 
+def test_sandbox_uids_come_from_their_documented_range():
+    from grader.sandbox.uids import FIRST_UID, LAST_UID, SLOTS, uid_for_slot
+    assert (FIRST_UID, LAST_UID) == (60000, 64999) and LAST_UID < 65534  # below nobody
+    assert uid_for_slot(0) == FIRST_UID and uid_for_slot(SLOTS - 1) == LAST_UID
+    for bad in (-1, SLOTS, 100000):
+        with pytest.raises(ValueError, match="outside"):
+            uid_for_slot(bad)
+
+
+def test_a_sandbox_uid_inside_a_subordinate_id_range_stops_with_a_clear_error(tmp_path, monkeypatch):
+    from grader.sandbox import uids
+    from grader.sandbox.errors import SandboxStartError
+    subuid = tmp_path / "subuid"
+    subuid.write_text("# comment\nalice:100000:65536\nbob:60000:65536\n")
+    monkeypatch.setattr(uids, "SUBID_FILES", (subuid,))
+    with pytest.raises(SandboxStartError) as err:
+        uids.uid_for_slot(SLOT)
+    text = str(err.value)
+    assert f"uid {60000 + SLOT}" in text and str(subuid) in text and "bob" in text and "alice" not in text
+    assert "60000-64999" in text  # the range, so the instructor knows what to free
+    subuid.write_text("alice:100000:65536\n")
+    assert uids.uid_for_slot(SLOT) == 60000 + SLOT
+
+
+def test_a_sandbox_uid_that_is_an_account_stops_with_a_clear_error(monkeypatch):
+    import pwd
+    from grader.sandbox import uids
+
+    def getpwuid(uid):
+        if uid == 60000 + SLOT:
+            return pwd.struct_passwd(("carol", "x", uid, uid, "", "/home/carol", "/bin/sh"))
+        raise KeyError(uid)
+    monkeypatch.setattr(uids.pwd, "getpwuid", getpwuid)
+    with pytest.raises(uids.SandboxUidError, match="account 'carol'"):
+        uids.uid_for_slot(SLOT)
+    assert uids.uid_for_slot(SLOT + 1) == 60000 + SLOT + 1
+
+
+def test_each_process_claims_its_own_slot(tmp_path, monkeypatch):
+    import tempfile
+    from grader.sandbox.uids import claim_slot
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    a, b = claim_slot(), claim_slot()
+    assert (a.slot, b.slot) == (0, 1)
+    held = subprocess.run([sys.executable, "-c", "from grader.sandbox.uids import claim_slot; print(claim_slot().slot)"],
+                          env=dict(os.environ, TMPDIR=str(tmp_path)), cwd=str(REPO), capture_output=True, text=True)
+    assert held.stdout.strip() == "2", held.stderr  # another process skips the slots this one holds
+    a.release()
+    assert claim_slot().slot == 0
+    assert os.stat(tmp_path / f"dlgrade-slots-{os.geteuid()}").st_mode & 0o777 == 0o700
+
+
+def test_a_seccomp_rule_that_cannot_be_added_is_recorded_and_reported(monkeypatch):
+    import types
+    from grader.sandbox import probe as probe_module
+    from grader.sandbox import seccomp
+
+    class Filter:
+        def __init__(self, defaction):
+            pass
+
+        def add_rule(self, action, name):
+            if name in ("socketpair", "msgget"):
+                raise OSError(22, "Invalid argument")
+
+        def export_bpf(self, fh):
+            fh.write(b"\0" * 8)
+    fake = types.SimpleNamespace(SyscallFilter=Filter, ALLOW=0, ERRNO=lambda e: e)
+    monkeypatch.setitem(sys.modules, "pyseccomp", fake)
+    program = seccomp.seccomp_program.__wrapped__()
+    assert program.unblocked_names == ["socketpair", "msgget"] and "Invalid argument" in program.unblocked[0][1]
+    monkeypatch.setattr(probe_module, "seccomp_program", lambda: program)
+    prot = probe_module.probe.__wrapped__()
+    assert prot.seccomp and prot.seccomp_unblocked == ["socketpair", "msgget"]
+    report = prot.as_dict()
+    assert report["seccomp_unblocked"] == ["socketpair", "msgget"]
+    assert "seccomp-no-sockets" not in report["active"] and "seccomp-no-sysv-ipc" not in report["active"]
+    assert any("socketpair" in w and "msgget" in w and "learner code may call them" in w for w in report["warnings"])
+
+
 def test_staging_folders_are_private(tmp_path):
     from grader.sandbox.process import sandbox_uid, stage_private
     src = tmp_path / "perceptron.py"
