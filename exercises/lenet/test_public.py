@@ -87,8 +87,8 @@ def test_compiled_with_categorical_crossentropy_and_accuracy(submission):
 
 @points(3)
 @pytest.mark.seconds(90)
-def test_train_lenet_learns_the_digits(submission, record):
-    task = digit_task("lenet-32")
+def test_train_lenet_learns_the_digits(submission, record, hoda):
+    task = digit_task("lenet-32", hoda)
     order = np.random.default_rng(0).permutation(len(task.x_train))
     n_val = min(500, len(order) // 4)  # scikit-learn's digits have only 1,257 training images
     val, fit = order[:n_val], order[n_val:n_val + 2000]

@@ -111,9 +111,9 @@ def test_small_vgg_default_layers_and_compile(submission):
 
 
 @points(2)
-def test_train_vgg_small_returns_history_and_learns(submission):
+def test_train_vgg_small_returns_history_and_learns(submission, hoda):
     # 1,000 training digits and a narrow VGG: a quick look at training, not the graded accuracy
-    task = digit_task("vgg-32")
+    task = digit_task("vgg-32", hoda)
     x, y = task.x_train[:1000], task.y_train_onehot[:1000]
     model = expect_model(submission.build_vgg_small(x.shape[1:], 10, widths=(8, 16)),
                          "build_vgg_small((32, 32, 1), 10, widths=(8, 16))")

@@ -19,14 +19,17 @@ import pytest
 
 from grader import __version__
 from grader.grading.plugin import GradingPlugin, SandboxSession
-from grader.grading.result import Kind, Result, Status, TestResult
+from grader.grading.result import Kind, Result, Status, Suite, TestResult
 from grader.sandbox.process import Limits, resolve_device
 from grader.exercise import heldout
 from grader.exercise.frameworks import quiet_this_process
 from grader.exercise.spec import Exercise, hash_files, solutions_root
-from grader.grading.files import MAX_FILE_BYTES, MAX_SUBMISSION_FILES, SubmissionError, submission_files  # noqa: F401
+# SubmissionError and submission_files are also importable from here (the CLI and the batch catch
+# the error from the engine they call)
+from grader.grading.files import SubmissionError, submission_files
+from grader.protocols import RetryFactory, SandboxFactory
 
-SUITES = ("public", "hidden")
+SUITES = tuple(Suite)
 
 
 def _stage(files: dict[str, Path], slot: int = 0) -> tuple[Path, dict[str, Path]]:
@@ -67,9 +70,10 @@ def _forget_modules(roots: list[Path]) -> None:
             del sys.modules[name]
 
 
-def grade(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int = 0,
+def grade(exercise: Exercise, submission: Path, suite: Suite | str = Suite.HIDDEN, slot: int = 0,
           env: dict[str, str] | None = None, limits: Limits | None = None, device: str = "auto",
-          sandbox_factory=None, retry_factory=None, retries: int = 1, heldout_seed: int | None = None,
+          sandbox_factory: SandboxFactory | None = None, retry_factory: RetryFactory | None = None,
+          retries: int = 1, heldout_seed: int | None = None,
           hoda_dir: Path | None = None) -> Result:
     """Grade `submission` like `grade_once`; a grading with a grader fault (`Result.grader_fault`)
     is graded again, `retries` times, in a fresh sandbox (`retry_factory`, e.g. a fresh zygote's,
@@ -90,9 +94,10 @@ def grade(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int
     return result
 
 
-def grade_once(exercise: Exercise, submission: Path, suite: str = "hidden", slot: int = 0,
+def grade_once(exercise: Exercise, submission: Path, suite: Suite | str = Suite.HIDDEN, slot: int = 0,
                env: dict[str, str] | None = None, limits: Limits | None = None, device: str = "auto",
-               sandbox_factory=None, heldout_seed: int | None = None, hoda_dir: Path | None = None) -> Result:
+               sandbox_factory: SandboxFactory | None = None, heldout_seed: int | None = None,
+               hoda_dir: Path | None = None) -> Result:
     """Grade `submission` (a file or folder) against the exercise's `suite` ("public"/"hidden").
     `heldout_seed` draws the held-out data of threshold tests (the `heldout_seed` fixture): a
     course's secret seed; None draws one for this grading.
@@ -111,8 +116,9 @@ def grade_once(exercise: Exercise, submission: Path, suite: str = "hidden", slot
     if exercise.preload:
         env["DLGRADE_PRELOAD"] = ",".join(exercise.preload)
     if suite not in SUITES:
-        raise ValueError(f"suite must be one of {SUITES}")
-    if suite == "public":
+        raise ValueError(f"suite must be one of {', '.join(SUITES)}, not {suite!r}")
+    suite = Suite(suite)
+    if suite == Suite.PUBLIC:
         test_file, visibility = exercise.public_tests, "visible"
     else:
         test_file, visibility = exercise.hidden_tests, "after_published"
@@ -125,7 +131,7 @@ def grade_once(exercise: Exercise, submission: Path, suite: str = "hidden", slot
     secret_dirs = [p.resolve() for p in (solutions_root(), exercise.solution_dir) if p is not None]
     session = SandboxSession(staged, exercise.entry, limits, secret_dirs, slot=slot, env=env, device=run_on,
                              sandbox_factory=sandbox_factory)
-    plugin = GradingPlugin(session, exercise.solution if suite == "hidden" else None, visibility,
+    plugin = GradingPlugin(session, exercise.solution if suite == Suite.HIDDEN else None, visibility,
                            limits.memory_mb, exercise,
                            heldout_seed=secrets.randbelow(2**31) if heldout_seed is None else int(heldout_seed),
                            hoda_dir=Path(hoda_dir).expanduser().resolve() if hoda_dir not in (None, "") else None)

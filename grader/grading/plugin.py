@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from grader.grading.result import Kind, Status, TestResult
+from grader.protocols import SandboxFactory
 from grader.sandbox.inside.wire import ModelRef, hello_info
 from grader.sandbox.process import Sandbox, SandboxDied, SandboxError, SandboxStartError, SandboxTimeout
 from grader.exercise.testing import Feedback, GraderFault, Rng, SubmissionRaised, SubmissionUnavailable
@@ -40,7 +41,7 @@ class SandboxSession:
     restarts it (re-importing) after a test killed it, within the grading's overall time."""
 
     def __init__(self, files: dict[str, Path], entry: str, limits, secret_dirs: list[Path], slot: int = 0,
-                 env: dict[str, str] | None = None, device: str = "cpu", sandbox_factory=None):
+                 env: dict[str, str] | None = None, device: str = "cpu", sandbox_factory: SandboxFactory | None = None):
         self.sandbox_factory = sandbox_factory  # e.g. a worker's zygote; default: a new sandbox
         self.files, self.entry, self.limits = files, entry, limits
         self.secret_dirs, self.slot, self.env, self.device = secret_dirs, slot, env or {}, device

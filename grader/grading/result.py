@@ -9,7 +9,16 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from enum import StrEnum
+
 from grader.exercise.outcome import KINDS, LEARNER_KINDS, STATUSES, Kind, Status
+
+
+class Suite(StrEnum):
+    """Which tests a grading ran: the learner's `check` (public) or the instructor's grade (hidden)."""
+
+    PUBLIC = "public"
+    HIDDEN = "hidden"
 
 @dataclass
 class TestResult:
@@ -82,7 +91,7 @@ class Result:
     """A whole grading. `output` is the submission's own captured stdout/stderr."""
 
     exercise: str
-    suite: str
+    suite: Suite | str  # "" for a result read from JSON without one
     tests: list[TestResult] = field(default_factory=list)
     execution_time: float = 0.0
     output: str = ""
@@ -133,4 +142,4 @@ class Result:
                    extra_data=extra)
 
 
-__all__ = ["Result", "TestResult", "Status", "STATUSES", "Kind", "KINDS", "LEARNER_KINDS", "kind_of", "asdict"]
+__all__ = ["Result", "TestResult", "Suite", "Status", "STATUSES", "Kind", "KINDS", "LEARNER_KINDS", "kind_of", "asdict"]

@@ -19,29 +19,21 @@ separate (a malformed history never costs the accuracy).
 Messages name the property that failed and never show an expected value beyond the
 architecture that the README states."""
 
-import time
-
 import pytest
 
-from grader.data import digit_task
-from grader.modelcheck import warm_up
-from grader.modelcheck import (check_training_history, score_held_out, metric_names, model_from,
-                               compare_layers, compile_settings, expect_history, layer_rows, loss_name,
-                               rebuild)
+from grader.modelcheck import (check_training_history, compare_layers, compile_settings, digit_task_fixture,
+                               layer_table, loss_name, metric_names, model_from, rebuild, score_trained,
+                               trained_fixture)
 from grader.testing import Feedback, points
 
 TRAIN_SECONDS = 60  # the README promises the training this much time (on CPU)
 
-
-_model = model_from  # the learner's model, or a message saying why it cannot be described
-
-
-def _rows(model):
-    return [r for r in layer_rows(model) if r.kind != "InputLayer"]
+task = digit_task_fixture("mlp-5x5")  # the grading's digits: training split to the sandbox, held-out split never
+trained = trained_fixture()  # the learner's MLP, built and trained once for the tests that need it
 
 
 def _built(submission, exercise, what, *args, **kwargs):
-    ref = _model(submission.build_mlp, what, *args, **kwargs)
+    ref = model_from(submission.build_mlp, what, *args, **kwargs)  # or a message saying why it is no model
     return ref, rebuild(ref, what, exercise.caps)
 
 
@@ -55,39 +47,12 @@ def _check_activations(model, what):
         raise Feedback(f"the output Dense layer of {what} does not use activation='softmax'")
 
 
-_loss = loss_name  # function losses included
-
-
-_metric_names = metric_names
-
-
-@pytest.fixture(scope="module")
-def task(heldout_seed):
-    return digit_task("mlp-5x5", heldout_seed=heldout_seed)
-
-
-@pytest.fixture(scope="module")
-def trained():
-    """Holds the learner's trained MLP (or the failure) for the tests of this grading."""
-    return {}
-
-
 def _train(submission, task, trained):
-    """Build and train the learner's MLP once for the tests that need it (a failure is kept and
-    raised again for each of them)."""
-    if "result" not in trained:
-        what = f"build_mlp(input_dim={task.x_train.shape[1]}, num_classes={task.num_classes})"
-        try:
-            ref = _model(submission.build_mlp, what, input_dim=task.x_train.shape[1], num_classes=task.num_classes)
-            warm_up()  # the trusted predictor starts while the sandbox trains
-            t0 = time.monotonic()
-            history = submission.train_mlp(ref, task.x_train, task.y_train_onehot)
-            trained["result"] = (ref, history, time.monotonic() - t0)
-        except Exception as err:  # kept and raised again for every test that needs it
-            trained["result"], trained["error"] = None, err
-    if trained["result"] is None:
-        raise trained["error"]
-    return trained["result"]
+    """The learner's MLP built for the task and trained on its training split (once per grading)."""
+    what = f"build_mlp(input_dim={task.x_train.shape[1]}, num_classes={task.num_classes})"
+    return trained(lambda: model_from(submission.build_mlp, what, input_dim=task.x_train.shape[1],
+                                      num_classes=task.num_classes),
+                   lambda model: submission.train_mlp(model, task.x_train, task.y_train_onehot))
 
 
 @points(1)
@@ -98,9 +63,9 @@ def test_build_mlp_returns_a_built_keras_model(submission, exercise):
 @points(2)
 def test_layer_table_for_25_inputs(submission, reference, exercise):
     _, model = _built(submission, exercise, "build_mlp(input_dim=25, num_classes=10)", input_dim=25, num_classes=10)
-    compare_layers(_rows(model), _rows(reference.build_mlp(input_dim=25, num_classes=10)),
+    compare_layers(layer_table(model), layer_table(reference.build_mlp(input_dim=25, num_classes=10)),
                    "build_mlp(input_dim=25, num_classes=10)")
-    total = sum(r.params for r in _rows(model))
+    total = sum(r.params for r in layer_table(model))
     assert total == 2314, f"build_mlp(input_dim=25, num_classes=10) has {total:,} parameters in all; the notes' model has 2,314"
 
 
@@ -115,18 +80,19 @@ def test_layer_table_for_other_inputs_and_classes(submission, reference, exercis
     for input_dim, num_classes in ((64, 10), (784, 10), (16, 3), (25, 2)):
         what = f"build_mlp(input_dim={input_dim}, num_classes={num_classes})"
         _, model = _built(submission, exercise, what, input_dim=input_dim, num_classes=num_classes)
-        compare_layers(_rows(model), _rows(reference.build_mlp(input_dim=input_dim, num_classes=num_classes)), what)
+        compare_layers(layer_table(model), layer_table(reference.build_mlp(input_dim=input_dim,
+                                                                             num_classes=num_classes)), what)
 
 
 @points(2)
 def test_compiled_with_categorical_crossentropy_and_accuracy(submission, exercise):
     ref, _ = _built(submission, exercise, "build_mlp()")
     settings = compile_settings(ref, "build_mlp()")
-    name = _loss(settings)
+    name = loss_name(settings)  # function losses included
     assert name == "categorical_crossentropy", (
         f"build_mlp() is compiled with the loss {name or 'None'!r}; one-hot labels and a softmax output go with "
         "loss='categorical_crossentropy'")
-    assert any("acc" in m for m in _metric_names(settings)), (
+    assert any("acc" in m for m in metric_names(settings)), (
         "build_mlp() is compiled without an accuracy metric; pass metrics=['accuracy']")
 
 
@@ -140,10 +106,5 @@ def test_train_mlp_returns_the_history(submission, task, trained):
 @points(5)
 @pytest.mark.seconds(TRAIN_SECONDS)
 def test_held_out_accuracy(submission, task, trained, exercise, record):
-    ref, history, seconds = _train(submission, task, trained)
-    try:
-        record("history", expect_history(history, "train_mlp(model, x, y)"))
-    except Feedback:
-        pass  # the history test says what is wrong with it
-    threshold = float(exercise.extra["threshold"][task.dataset])
-    score_held_out(ref, task, threshold, seconds, submission.device, record, exercise.caps)
+    score_trained(_train(submission, task, trained), task, exercise, submission.device, record,
+                  "train_mlp(model, x, y)")

@@ -20,26 +20,18 @@ held-out accuracy are separate.
 Messages name the property that failed and never show an expected value beyond the
 architecture that the README states."""
 
-import time
-
 import numpy as np
 import pytest
 
-from grader.data import digit_task
-from grader.modelcheck import warm_up
-from grader.modelcheck import (check_training_history, score_held_out, metric_names, model_from,
-                               compare_layers, compile_settings, expect_history, layer_rows, loss_name,
-                               rebuild)
+from grader.modelcheck import (check_training_history, compare_layers, compile_settings, digit_task_fixture,
+                               layer_table, loss_name, metric_names, model_from, rebuild, score_trained,
+                               trained_fixture)
 from grader.testing import Feedback, points
 
 TRAIN_SECONDS = 90  # the README promises the training this much time (on CPU)
 
-
-_model = model_from  # the learner's model, or a message saying why it cannot be described
-
-
-def _rows(model):
-    return [r for r in layer_rows(model) if r.kind != "InputLayer"]
+task = digit_task_fixture("lenet-32")  # the grading's digits: training split to the sandbox, held-out split never
+trained = trained_fixture()  # the learner's LeNet, built and trained once for the tests that need it
 
 
 def _call(input_shape, num_classes):
@@ -48,13 +40,14 @@ def _call(input_shape, num_classes):
 
 def _built(submission, exercise, input_shape=(32, 32, 3), num_classes=10):
     what = _call(input_shape, num_classes)
-    ref = _model(submission.build_lenet, what, input_shape=tuple(input_shape), num_classes=num_classes)
+    ref = model_from(submission.build_lenet, what, input_shape=tuple(input_shape), num_classes=num_classes)
     return ref, rebuild(ref, what, exercise.caps), what
 
 
 def _check_layers(submission, reference, exercise, input_shape, num_classes):
     _, model, what = _built(submission, exercise, input_shape, num_classes)
-    compare_layers(_rows(model), _rows(reference.build_lenet(input_shape=input_shape, num_classes=num_classes)), what)
+    compare_layers(layer_table(model),
+                   layer_table(reference.build_lenet(input_shape=input_shape, num_classes=num_classes)), what)
     return model
 
 
@@ -77,40 +70,12 @@ def _check_activations(model, what):
         raise Feedback(f"the last Dense layer of {what} does not use activation='softmax'")
 
 
-_loss = loss_name  # function losses included
-
-
-_metric_names = metric_names
-
-
-@pytest.fixture(scope="module")
-def task(heldout_seed):
-    return digit_task("lenet-32", heldout_seed=heldout_seed)
-
-
-@pytest.fixture(scope="module")
-def trained():
-    """Holds the learner's trained LeNet (or the failure) for the tests of this grading."""
-    return {}
-
-
 def _train(submission, task, trained):
-    """Build and train the learner's LeNet once for the tests that need it (a failure is kept
-    and raised again for each of them)."""
-    if "result" not in trained:
-        shape = tuple(int(d) for d in task.x_train.shape[1:])
-        try:
-            ref = _model(submission.build_lenet, _call(shape, task.num_classes), input_shape=shape,
-                         num_classes=task.num_classes)
-            warm_up()  # the trusted predictor starts while the sandbox trains
-            t0 = time.monotonic()
-            history = submission.train_lenet(ref, task.x_train, task.y_train_onehot)
-            trained["result"] = (ref, history, time.monotonic() - t0)
-        except Exception as err:  # kept and raised again for every test that needs it
-            trained["result"], trained["error"] = None, err
-    if trained["result"] is None:
-        raise trained["error"]
-    return trained["result"]
+    """The learner's LeNet built for the task and trained on its training split (once per grading)."""
+    shape = tuple(int(d) for d in task.x_train.shape[1:])
+    return trained(lambda: model_from(submission.build_lenet, _call(shape, task.num_classes), input_shape=shape,
+                                      num_classes=task.num_classes),
+                   lambda model: submission.train_lenet(model, task.x_train, task.y_train_onehot))
 
 
 @points(1)
@@ -121,7 +86,7 @@ def test_build_lenet_returns_a_built_keras_model(submission, exercise):
 @points(2)
 def test_layer_table_of_the_notes(submission, reference, exercise):
     model = _check_layers(submission, reference, exercise, (32, 32, 3), 10)
-    total = sum(r.params for r in _rows(model))
+    total = sum(r.params for r in layer_table(model))
     assert total == 62958, f"{_call((32, 32, 3), 10)} has {total:,} parameters in all; the notes' LeNet has 62,958"
 
 
@@ -147,11 +112,11 @@ def test_activations_and_dropout_rate(submission, exercise):
 def test_compiled_with_categorical_crossentropy_and_accuracy(submission, exercise):
     ref, _, what = _built(submission, exercise)
     settings = compile_settings(ref, what)
-    name = _loss(settings)
+    name = loss_name(settings)  # function losses included
     assert name == "categorical_crossentropy", (
         f"{what} is compiled with the loss {name or 'None'!r}; one-hot labels and a softmax output go with "
         "loss='categorical_crossentropy'")
-    assert any("acc" in m for m in _metric_names(settings)), (
+    assert any("acc" in m for m in metric_names(settings)), (
         f"{what} is compiled without an accuracy metric; pass metrics=['accuracy']")
 
 
@@ -165,10 +130,5 @@ def test_train_lenet_returns_the_history(submission, task, trained):
 @points(5)
 @pytest.mark.seconds(TRAIN_SECONDS)
 def test_held_out_accuracy(submission, task, trained, exercise, record):
-    ref, history, seconds = _train(submission, task, trained)
-    try:
-        record("history", expect_history(history, "train_lenet(model, x, y)"))
-    except Feedback:
-        pass  # the history test says what is wrong with it
-    threshold = float(exercise.extra["threshold"][task.dataset])
-    score_held_out(ref, task, threshold, seconds, submission.device, record, exercise.caps)
+    score_trained(_train(submission, task, trained), task, exercise, submission.device, record,
+                  "train_lenet(model, x, y)")

@@ -1,0 +1,110 @@
+"""What the tests of every Keras exercise that trains on digits share: the `task` fixture (a digit
+task drawn with the grading's held-out seed from the course's Hoda folder), the `trained` fixture
+that builds and trains the learner's model once per grading, and the held-out accuracy check.
+Exercise authors import them through `grader.modelcheck`:
+
+    task = digit_task_fixture("mlp-5x5")
+    trained = trained_fixture()
+
+    def _train(submission, task, trained):
+        return trained(lambda: model_from(submission.build_mlp, "build_mlp(...)", input_dim=25, num_classes=10),
+                       lambda model: submission.train_mlp(model, task.x_train, task.y_train_onehot))
+
+    def test_held_out_accuracy(submission, task, trained, exercise, record):
+        score_trained(_train(submission, task, trained), task, exercise, submission.device, record,
+                      "train_mlp(model, x, y)")
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import pytest
+
+from grader.data import DigitTask, digit_task
+from grader.exercise.modelcheck import LayerRow, expect_history, layer_rows, score_held_out, warm_up
+from grader.exercise.testing import Feedback
+from grader.sandbox.inside.wire import ModelRef
+
+__all__ = ["Trained", "TrainOnce", "digit_task_fixture", "trained_fixture", "score_trained", "layer_table"]
+
+
+class Trained(NamedTuple):
+    """The learner's trained model (as the sandbox holds it), what its training returned, and how
+    long the training took."""
+
+    model: ModelRef
+    history: Any
+    seconds: float
+
+
+class TrainOnce:
+    """Builds and trains the learner's model once for the tests of a grading that need it; a
+    failure (the learner's exception, a time-out) is kept and raised again for each of them."""
+
+    def __init__(self) -> None:
+        self._result: Trained | None = None
+        self._error: BaseException | None = None
+
+    def __call__(self, build: Callable[[], ModelRef], train: Callable[[ModelRef], Any]) -> Trained:
+        """`build()` returns the learner's model (e.g. `model_from(submission.build_mlp, ...)`),
+        `train(model)` trains it in the sandbox and returns its history. The trusted held-out
+        predictor starts (`warm_up`) while the sandbox trains."""
+        if self._result is None and self._error is None:
+            try:
+                model = build()
+                warm_up()  # the trusted predictor starts while the sandbox trains
+                started = time.monotonic()
+                history = train(model)
+                self._result = Trained(model, history, time.monotonic() - started)
+            except Exception as err:  # kept and raised again for every test that needs it
+                self._error = err
+        if self._result is None:
+            raise self._error
+        return self._result
+
+
+def digit_task_fixture(preset: str):
+    """A module-scoped `task` fixture: `digit_task(preset)` of `datasets/hoda.toml` on the course's
+    Hoda folder (the `hoda` fixture; scikit-learn's digits without one), its held-out part drawn
+    with the grading's `heldout_seed`. Assign it in the test module: `task = digit_task_fixture(...)`."""
+
+    @pytest.fixture(scope="module")
+    def task(heldout_seed, hoda) -> DigitTask:
+        """The digits of this grading: the training split goes to the sandbox, the held-out split never."""
+        return digit_task(preset, hoda, heldout_seed=heldout_seed)
+
+    return task
+
+
+def trained_fixture():
+    """A module-scoped `trained` fixture holding a `TrainOnce`. Assign it in the test module:
+    `trained = trained_fixture()`."""
+
+    @pytest.fixture(scope="module")
+    def trained() -> TrainOnce:
+        """Holds the learner's trained model (or the failure) for the tests of this grading."""
+        return TrainOnce()
+
+    return trained
+
+
+def score_trained(result: Trained, task: DigitTask, exercise, device: str, record, what: str) -> None:
+    """The held-out accuracy test of a trained model: record its history for the report (when it is
+    well-formed: the history has a test of its own), then score it on the task's held-out digits
+    against the exercise's `[threshold]` for the task's data set (`score_held_out`). `what` names the
+    training call in messages, e.g. "train_mlp(model, x, y)"."""
+    try:
+        record("history", expect_history(result.history, what))
+    except Feedback:
+        pass  # the history test says what is wrong with it
+    threshold = float(exercise.extra["threshold"][task.dataset])
+    score_held_out(result.model, task, threshold, result.seconds, device, record, exercise.caps)
+
+
+def layer_table(model) -> list[LayerRow]:
+    """The rows of a rebuilt model's layer table without its InputLayer (what the README's
+    architecture lists)."""
+    return [r for r in layer_rows(model) if r.kind != "InputLayer"]
