@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.course.config import (Course, CourseError, LatePolicy, init_course, late_info, learner_course_toml,
-                           load_course)
-from grader.exercise.templates import BEGIN, END, BundleError, build_bundle, make_template
+from grader.course.bundle import BundleError, build_bundle
+from grader.course.config import Course, CourseError, LatePolicy, init_course, learner_course_toml, load_course
+from grader.exercise.templates import BEGIN, END, make_template
 from grader.exercise.spec import all_exercises, exercises_root, solutions_root
 
 UTC = timezone.utc
@@ -242,17 +242,17 @@ def _course(policy: str, grace: float = 15, per_day: float = 0.1, max_days: floa
     ("reject", timedelta(minutes=20), (True, 0.013889, 0.0, False)),
 ])
 def test_late_info_applies_the_policy(policy, after, expected):
-    assert tuple(late_info(_course(policy), "p", DEADLINE + after)) == expected
+    assert tuple(_course(policy).late_info("p", DEADLINE + after)) == expected
 
 
 def test_late_info_details():
     steep = _course("penalty", grace=0, per_day=0.4, max_days=None)
-    assert late_info(steep, "p", DEADLINE + timedelta(days=2.5)) == (True, 2.5, 0.0, True)  # floors at 0
-    assert late_info(steep, "open", DEADLINE + timedelta(days=100)) == (False, 0.0, 1.0, True)  # no deadline
-    assert late_info(steep, "p", "2026-12-02T23:59:00Z").factor == 0.6  # ISO text, exactly one day
-    assert late_info(steep, "p", datetime(2026, 12, 2, 23, 59)).late_days == 1.0  # naive means UTC
+    assert steep.late_info("p", DEADLINE + timedelta(days=2.5)) == (True, 2.5, 0.0, True)  # floors at 0
+    assert steep.late_info("open", DEADLINE + timedelta(days=100)) == (False, 0.0, 1.0, True)  # no deadline
+    assert steep.late_info("p", "2026-12-02T23:59:00Z").factor == 0.6  # ISO text, exactly one day
+    assert steep.late_info("p", datetime(2026, 12, 2, 23, 59)).late_days == 1.0  # naive means UTC
     with pytest.raises(CourseError):
-        late_info(steep, "nope", DEADLINE)
+        steep.late_info("nope", DEADLINE)
 
 
 # --- the learner's course.toml ----------------------------------------------------------------

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from grader.course import exchange
+from grader.course import identity, submit as submitting
 from grader.course.config import CourseError, init_course, load_course
-from grader.grading.engine import submission_files
+from grader.grading.files import submission_files
 from grader.course.exchange import ExchangeError, collect, status, submit
 from grader.exercise.spec import exercises_root, hash_files, solutions_root
 
@@ -139,7 +139,7 @@ def test_submit_a_single_file_and_the_default_student(course, perceptron_ex, tmp
     assert record["student"] == "s-400123" and record["files"] == ["perceptron.py"]
     assert (Path(record["path"]) / "perceptron.py").read_bytes() == other.read_bytes()
     monkeypatch.delenv("DLGRADE_STUDENT")
-    monkeypatch.setattr(exchange.getpass, "getuser", lambda: "os-user")
+    monkeypatch.setattr(identity.getpass, "getuser", lambda: "os-user")
     assert submit(course.exchange_path, perceptron_ex, other)["student"] == "os-user"
 
 
@@ -304,7 +304,7 @@ def test_a_missing_exchange_is_reported(course, perceptron_ex, tmp_path):
 
 def test_a_failed_write_leaves_no_half_submission(course, perceptron_ex, tmp_path, monkeypatch):
     before = snapshot(course.exchange_path)
-    real = exchange._write_file
+    real = submitting.write_new_file
     calls = []
 
     def crash_on_second(path, data, mode):
@@ -313,7 +313,7 @@ def test_a_failed_write_leaves_no_half_submission(course, perceptron_ex, tmp_pat
             raise OSError(28, "No space left on device")
         real(path, data, mode)
 
-    monkeypatch.setattr(exchange, "_write_file", crash_on_second)
+    monkeypatch.setattr(submitting, "write_new_file", crash_on_second)
     with pytest.raises(ExchangeError) as err:
         submit(course.exchange_path, perceptron_ex, work(tmp_path, "w", extra={"a.py": "A = 1\n"}), "carol")
     assert "No space left" in one_line(err) and "nothing was submitted" in str(err.value)

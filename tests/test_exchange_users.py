@@ -38,7 +38,7 @@ import grader.sandbox.inside.wire  # noqa: F401
 from grader.course import exchange
 from grader.course import roster
 from grader.course.config import init_course, load_course
-from grader.exercise.templates import build_bundle
+from grader.course.bundle import build_bundle
 from grader.exercise.spec import exercises_root, hash_files, solutions_root
 
 UTC = timezone.utc

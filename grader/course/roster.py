@@ -21,31 +21,37 @@ needs root: run the instructor's commands with sudo on a shared server."""
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import os
 import pwd
+import re
+import secrets
+import shutil
 import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from grader.atomic import write_text
-from grader.course.config import Course, check_id
+from grader.course.config import Course
+from grader.course.errors import RosterError
+from grader.course.folders import FEEDBACK, USERS, check_learner_folders, learner_folder_state, prepare_learner_folders, \
+    user_name
+from grader.course.ids import check_id
 
 ROSTER_FILE = "roster.csv"
-USERS = "users"
 FIELDS = ("id", "user", "name", "email", "section")
 REQUIRED = ("id", "user")
 MAX_ROSTER_BYTES = 4 * 1024 * 1024
 MAX_FIELD = 200
 
 
-class RosterError(Exception):
-    """A roster that cannot be read or changed; one line per problem; nothing was changed."""
-
-
 @dataclass(frozen=True)
 class Learner:
+    """One row of the roster: a learner id and the OS user it belongs to."""
+
     id: str
     user: str
     name: str = ""
@@ -65,6 +71,7 @@ class Learner:
 
 
 def roster_path(course: Course) -> Path:
+    """The course's roster file."""
     return course.root / ROSTER_FILE
 
 
@@ -154,6 +161,7 @@ def load_roster(course: Course) -> dict[str, Learner]:
 
 
 def has_roster(course: Course) -> bool:
+    """Whether the course has a roster (a multi-user course)."""
     return roster_path(course).is_file()
 
 
@@ -237,7 +245,6 @@ def import_csv(course: Course, csv_path: Path | str) -> list[Learner]:
 
 
 def _row_number(message: str) -> int:
-    import re
     found = re.search(r" row (\d+)", message)
     return int(found.group(1)) if found else 0
 
@@ -250,7 +257,7 @@ def _apply(course: Course, new: list[tuple[int, Learner]], source: str) -> list[
     learners = [l for _, l in new]
     _check_can_give(course, learners)
     for learner in learners:
-        _check_folder(course, learner)
+        check_learner_folders(course.exchange_path, learner)
     prepare_exchange(course, learners)
     _write_roster(course, merged)
     return learners
@@ -268,178 +275,18 @@ def _check_can_give(course: Course, learners: list[Learner]) -> None:
                               f"`sudo dlgrade roster ...`; nothing was changed")
 
 
-def _owner(st: os.stat_result) -> str:
-    try:
-        return pwd.getpwuid(st.st_uid).pw_name
-    except KeyError:
-        return f"uid {st.st_uid}"
-
-
-def _check_folder(course: Course, learner: Learner) -> None:
-    """Refuse a folder that is already there and belongs to someone else (made before the roster,
-    or squatted): it is not given to the learner and nothing is removed."""
-    root = Path(course.exchange_path)
-    for kind in ("inbound", "feedback"):
-        path = root / kind / learner.id
-        try:
-            st = path.lstat()
-        except FileNotFoundError:
-            continue
-        if not stat.S_ISDIR(st.st_mode):
-            raise RosterError(f"{path} is not a folder (a link or a file); remove it and run again; nothing was "
-                              "changed")
-        if st.st_uid not in (learner.uid, os.geteuid()):
-            raise RosterError(f"{path} already exists and belongs to user {_owner(st)}, not {learner.user}: made "
-                              f"before the roster, or squatted; move it aside (its content is kept) and run again; "
-                              "nothing was changed")
-
-
-def _own_dir(path: Path, uid: int, gid: int) -> None:
-    try:
-        os.mkdir(path, 0o700)
-    except FileExistsError:
-        pass
-    st = path.lstat()
-    if not stat.S_ISDIR(st.st_mode):
-        raise RosterError(f"{path} is not a folder; remove it and run again")
-    if (st.st_uid, st.st_gid) != (uid, gid):
-        os.chown(path, uid, gid, follow_symlinks=False)
-    os.chmod(path, 0o700)
-
-
-def _shared_dir(path: Path, mode: int) -> None:
-    try:
-        os.mkdir(path, mode)
-    except FileExistsError:
-        pass
-    if path.is_symlink() or not path.is_dir():
-        raise RosterError(f"{path} is not a folder; remove it and run again")
-    os.chmod(path, mode)
-
-
 def prepare_exchange(course: Course, learners: list[Learner]) -> None:
-    """inbound/ and feedback/ 0711, users/ 0711; each learner's inbound/<id>/ and feedback/<id>/
-    0700 and theirs; users/<user> holding their id (0644, the instructor's)."""
-    from grader.course.exchange import INBOUND, ensure_exchange
-    from grader.report.views import FEEDBACK
-    root = ensure_exchange(course.exchange_path)
-    try:
-        for kind in (INBOUND, FEEDBACK, USERS):
-            _shared_dir(root / kind, 0o711)
-        for learner in learners:
-            uid, gid = learner.uid, learner.gid
-            _own_dir(root / INBOUND / learner.id, uid, gid)
-            _own_dir(root / FEEDBACK / learner.id, uid, gid)
-            write_text(root / USERS / learner.user, learner.id + "\n", 0o644)
-    except OSError as err:
-        raise RosterError(f"cannot prepare the exchange {root} for the roster: {err.strerror or err}; run as root "
-                          "(sudo) on a shared server") from None
+    """The exchange's shared folders, and each learner's own (folders.prepare_learner_folders)."""
+    prepare_learner_folders(course.exchange_path, learners)
 
 
 def folder_state(course: Course, learner: Learner) -> str:
     """`ok`, `missing` or `owned by X` for a learner's inbound folder (for `roster list`)."""
-    from grader.course.exchange import INBOUND
-    try:
-        st = (Path(course.exchange_path) / INBOUND / learner.id).lstat()
-    except FileNotFoundError:
-        return "missing (run roster add again)"
-    except OSError as err:
-        return f"unreadable ({err.strerror})"
-    if not stat.S_ISDIR(st.st_mode):
-        return "not a folder"
-    try:
-        uid = learner.uid
-    except KeyError:
-        return f"user {learner.user} no longer exists"
-    if st.st_uid != uid:
-        return f"owned by {_owner(st)}"
-    return "ok" if stat.S_IMODE(st.st_mode) == 0o700 else f"mode {stat.S_IMODE(st.st_mode):o}, want 700"
+    return learner_folder_state(course.exchange_path, learner)
 
 
-# --- who is asking (learner side: the exchange is all a learner can see) ---------------------
-
-def roster_mode(exchange_root: Path | str) -> bool:
-    """Whether the exchange belongs to a course with a roster (a multi-user course)."""
-    return (Path(exchange_root).expanduser() / USERS).is_dir()
-
-
-def is_instructor(exchange_root: Path | str) -> bool:
-    """Root, or the owner of the exchange folder (the instructor who ran `dlgrade init`)."""
-    euid = os.geteuid()
-    if euid == 0:
-        return True
-    try:
-        return Path(exchange_root).expanduser().stat().st_uid == euid
-    except OSError:
-        return False
-
-
-def own_id(exchange_root: Path | str) -> str:
-    """The learner id of the calling OS user, from `<exchange>/users/<user>`."""
-    from grader.course.exchange import ExchangeError
-    try:
-        user = pwd.getpwuid(os.geteuid()).pw_name
-    except KeyError:
-        raise ExchangeError(f"your uid {os.geteuid()} has no user name; ask your instructor") from None
-    path = Path(exchange_root).expanduser() / USERS / user
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
-        with os.fdopen(fd, "rb") as fh:
-            st = os.fstat(fh.fileno())
-            text = fh.read(256).decode("utf-8", "replace").strip()
-    except FileNotFoundError:
-        raise ExchangeError(f"you (user {user}) are not on the roster of this course; ask your instructor to add "
-                            f"you (dlgrade roster add ID --user {user})") from None
-    except OSError as err:
-        raise ExchangeError(f"cannot read your roster entry {path}: {err.strerror}; ask your instructor") from None
-    if st.st_uid not in (0, Path(exchange_root).expanduser().stat().st_uid):
-        raise ExchangeError(f"your roster entry {path} was not written by your instructor; ask them to run "
-                            "`dlgrade roster add` again")
-    try:
-        return check_id(text, "roster id")
-    except ValueError as err:
-        raise ExchangeError(f"{path}: {err}; ask your instructor") from None
-
-
-def resolve_student(exchange_root: Path | str, requested: str | None) -> str:
-    """The learner id a learner command acts for. Without a roster: `requested`, else
-    `$DLGRADE_STUDENT`, else the user name. With a roster: the caller's own id; another id only
-    for the instructor (root or the exchange's owner), e.g. to submit on a learner's behalf."""
-    from grader.course.exchange import ExchangeError, default_student
-    if not roster_mode(exchange_root):
-        return check_requested(requested) if requested is not None else default_student()
-    if requested is None:
-        env = os.environ.get("DLGRADE_STUDENT", "").strip()
-        requested = env or None
-    if is_instructor(exchange_root):
-        if requested is None:
-            try:
-                return own_id(exchange_root)
-            except ExchangeError:
-                raise ExchangeError("you are the instructor of this course, not a learner on its roster: give "
-                                    "--student ID to act for a learner") from None
-        return check_requested(requested)
-    mine = own_id(exchange_root)
-    if requested is not None and requested != mine:
-        raise ExchangeError(f"--student (or $DLGRADE_STUDENT) {requested!r} is refused: you are {mine} on this "
-                            "course's roster and can act only as yourself (--student is for instructors)")
-    return mine
-
-
-def check_requested(value: str) -> str:
-    from grader.course.exchange import ExchangeError
-    try:
-        return check_id(value, "student id")
-    except ValueError as err:
-        raise ExchangeError(str(err)) from None
-
-
-__all__ = ["Learner", "RosterError", "ROSTER_FILE", "USERS", "load_roster", "has_roster", "add", "import_csv",
-           "prepare_exchange", "folder_state", "roster_mode", "is_instructor", "own_id", "resolve_student",
-           "roster_path"]
-
-
-def _exists(user: str) -> bool:
+def user_exists(user: str) -> bool:
+    """Whether an OS user of this name exists on this machine."""
     try:
         pwd.getpwnam(user)
         return True
@@ -447,72 +294,96 @@ def _exists(user: str) -> bool:
         return False
 
 
+__all__ = ["Learner", "RosterError", "ROSTER_FILE", "USERS", "load_roster", "has_roster", "add", "import_csv",
+           "prepare_exchange", "folder_state", "roster_path", "user_exists", "PageWriter", "deliver_feedback"]
+
+
 # --- releasing feedback to learners who own their folder --------------------------------------
+# The pages are the report package's business: it passes a writer here (PageWriter), so the course
+# package never imports the report package.
 
-def release_feedback(course: Course, gradebook, lang: str = "fa", *, exercise: str | None = None,
-                     student: str | None = None) -> tuple[list[Path], list[str]]:
-    """report.release_feedback, per learner: without a roster as it is; with one, the pages are
-    written into a private staging folder of the exchange (0700, the instructor's), given to the
-    learner (folder 0700, files 0600, their owner) and moved into `feedback/<id>/` through a file
-    descriptor of that folder (a link the learner planted there is replaced, never followed).
-    Returns (the folders released, one-line notes on learners whose feedback was not released)."""
-    import dataclasses
-    import secrets
-    import shutil
+PageWriter = Callable[[Course], list[Path]]
+"""Writes a course's pages into `<course.exchange_path>/feedback/<student>/<exercise>/` and returns
+those folders (report.views.release_feedback with its gradebook and options bound)."""
 
-    from grader.report.views import FEEDBACK, release_feedback as release
+
+def deliver_feedback(course: Course, write_pages: PageWriter) -> tuple[list[Path], list[str]]:
+    """Without a roster: `write_pages(course)` as it is. With one, the pages are written into a
+    private staging folder of the exchange (0700, the instructor's), given to the learner (folder
+    0700, files 0600, their owner) and moved into `feedback/<id>/` through a file descriptor of that
+    folder (a link the learner planted there is replaced, never followed). Returns (the folders
+    released, one-line notes on learners whose feedback was not released)."""
     roster = load_roster(course)
     if not roster:
-        return release(course, gradebook, lang, exercise=exercise, student=student), []
-    prepare_exchange(course, [l for l in roster.values() if _exists(l.user)])
+        return write_pages(course), []
+    prepare_learner_folders(course.exchange_path, [l for l in roster.values() if user_exists(l.user)])
     root = Path(course.exchange_path).expanduser()
     stage = Path(tempfile.mkdtemp(prefix=".release-", dir=root))
     released, notes = [], []
     try:
-        staged = release(dataclasses.replace(course, exchange_path=stage), gradebook, lang, exercise=exercise,
-                         student=student)
+        staged = write_pages(dataclasses.replace(course, exchange_path=stage))
         for folder in staged:
             who, ex_id = folder.parent.name, folder.name
             learner = roster.get(who)
             if learner is None:
                 notes.append(f"{who} is not on the roster: their feedback on {ex_id} was not released")
                 continue
-            if not _exists(learner.user):
+            if not user_exists(learner.user):
                 notes.append(f"{who}'s OS user {learner.user} does not exist: their feedback on {ex_id} was not "
                              "released")
                 continue
-            uid, gid = learner.uid, learner.gid
-            for item in folder.iterdir():
-                os.chmod(item, 0o600)
-                os.chown(item, uid, gid, follow_symlinks=False)
-            os.chmod(folder, 0o700)
-            os.chown(folder, uid, gid, follow_symlinks=False)
-            dfd = os.open(root / FEEDBACK / who, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
-            try:
-                st = os.fstat(dfd)
-                if st.st_uid != uid:
-                    notes.append(f"{FEEDBACK}/{who}/ is owned by {_owner(st)}, not {learner.user}: feedback on "
-                                 f"{ex_id} not released; run `dlgrade roster add {who} --user {learner.user}`")
-                    continue
-                aside = None
-                try:
-                    os.lstat(ex_id, dir_fd=dfd)
-                    aside = f".old-{ex_id}-{secrets.token_hex(4)}"
-                    os.rename(ex_id, aside, src_dir_fd=dfd, dst_dir_fd=dfd)
-                except FileNotFoundError:
-                    pass
-                os.rename(folder, ex_id, dst_dir_fd=dfd)
-                if aside is not None:
-                    if stat.S_ISDIR(os.lstat(aside, dir_fd=dfd).st_mode):
-                        shutil.rmtree(aside, dir_fd=dfd)
-                    else:
-                        os.unlink(aside, dir_fd=dfd)
-            finally:
-                os.close(dfd)
-            released.append(root / FEEDBACK / who / ex_id)
+            if _move_in(root, folder, who, ex_id, learner.uid, learner.gid, learner.user, notes):
+                released.append(root / FEEDBACK / who / ex_id)
     except OSError as err:
         raise RosterError(f"cannot release feedback into {root / FEEDBACK}: {err.strerror or err}; run as root "
                           "(sudo) on a shared server") from None
     finally:
         shutil.rmtree(stage, ignore_errors=True)
     return released, notes
+
+
+def _move_in(root: Path, folder: Path, who: str, ex_id: str, uid: int, gid: int, user: str,
+             notes: list[str]) -> bool:
+    """Give a staged folder to the learner and move it into feedback/<who>/<ex_id>; False (and a
+    note) when their feedback folder is not theirs."""
+    for item in folder.iterdir():
+        os.chmod(item, 0o600)
+        os.chown(item, uid, gid, follow_symlinks=False)
+    os.chmod(folder, 0o700)
+    os.chown(folder, uid, gid, follow_symlinks=False)
+    dfd = os.open(root / FEEDBACK / who, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        st = os.fstat(dfd)
+        if st.st_uid != uid:
+            notes.append(f"{FEEDBACK}/{who}/ is owned by {user_name(st.st_uid)}, not {user}: feedback on "
+                         f"{ex_id} not released; run `dlgrade roster add {who} --user {user}`")
+            return False
+        aside = None
+        try:
+            os.lstat(ex_id, dir_fd=dfd)
+            aside = f".old-{ex_id}-{secrets.token_hex(4)}"
+            os.rename(ex_id, aside, src_dir_fd=dfd, dst_dir_fd=dfd)
+        except FileNotFoundError:
+            pass  # the first release of this exercise to this learner
+        os.rename(folder, ex_id, dst_dir_fd=dfd)
+        if aside is not None:
+            if stat.S_ISDIR(os.lstat(aside, dir_fd=dfd).st_mode):
+                shutil.rmtree(aside, dir_fd=dfd)
+            else:
+                os.unlink(aside, dir_fd=dfd)
+    finally:
+        os.close(dfd)
+    return True
+
+
+# --- old names, importable until their callers move (grader/cli/*.py) ---------------------------
+from grader.course.identity import (check_requested, is_instructor, own_id, resolve_student,  # noqa: E402,F401
+                                    roster_mode)
+
+
+def release_feedback(course: Course, gradebook, lang: str = "fa", *, exercise: str | None = None,
+                     student: str | None = None) -> tuple[list[Path], list[str]]:
+    """TEMPORARY shim for grader/cli/reports.py, whose import of report.views points upwards from here:
+    call `deliver_feedback(course, lambda c: report.views.release_feedback(c, gradebook, lang, ...))`."""
+    from grader.report.views import release_feedback as write
+    return deliver_feedback(course, lambda c: write(c, gradebook, lang, exercise=exercise, student=student))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from grader.exercise.templates import BEGIN, END, PLACEHOLDER
+from grader.exercise.templates import blank_regions, solution_regions
 from grader.exercise.spec import Exercise
 
 KINDS = ("correct", "partial", "broken", "slow")
@@ -13,18 +13,7 @@ KINDS = ("correct", "partial", "broken", "slow")
 
 def _blank_first_region(source: str) -> str:
     """The reference with its first solution region left as the template has it."""
-    out, inside, done = [], False, False
-    for line in source.splitlines(keepends=True):
-        stripped = line.strip()
-        if stripped == BEGIN and not done:
-            inside = True
-            indent = line[: len(line) - len(line.lstrip())]
-            out.append(f"{indent}{PLACEHOLDER}\n")
-        elif stripped == END and inside:
-            inside, done = False, True
-        elif not inside:
-            out.append(line)
-    return "".join(out)
+    return blank_regions(source, solution_regions(source)[:1])
 
 
 def submission_source(exercise: Exercise, kind: str) -> str:

@@ -7,12 +7,15 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from grader.exercise.modelsize import Caps
-from grader.sandbox.process import Limits
+from grader.sandbox.limits import Limits
 
 PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the grader package
-GPU_MODES = ("no", "optional")
+GPU_MODES = ("no", "optional")  # [limits] gpu
 
 
 class SpecError(Exception):
@@ -100,50 +103,102 @@ class Exercise:
         return hash_files(files)
 
 
-def _require(data: dict, key: str, kind, where: Path):
-    if key not in data:
-        raise SpecError(f"{where}: missing `{key}`")
-    if not isinstance(data[key], kind):
-        raise SpecError(f"{where}: `{key}` should be a {kind.__name__}")
-    return data[key]
+# --- the schema of exercise.toml --------------------------------------------------------------
+
+class LimitsTable(BaseModel):
+    """[limits]: what one grading of the exercise may use (grader.sandbox.limits.Limits)."""
+
+    model_config = ConfigDict(extra="forbid")
+    wall_seconds: float = Field(60.0, gt=0)
+    test_seconds: float = Field(10.0, gt=0)
+    memory_mb: int = Field(1024, gt=0)
+    processes: int = Field(64, gt=0)
+    start_seconds: float = Field(60.0, gt=0)
+    gpu: Literal["no", "optional"] = "no"
+
+    def limits(self) -> Limits:
+        return Limits(wall_seconds=self.wall_seconds, test_seconds=self.test_seconds, memory_mb=self.memory_mb,
+                      processes=self.processes, start_seconds=self.start_seconds)
+
+
+class ExerciseFile(BaseModel):
+    """exercise.toml. Tables it does not name (e.g. [threshold]) are the exercise tests' own and
+    are kept in `Exercise.extra`."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    entry: str
+    functions: list[str]
+    title: dict[str, str] = Field(default_factory=dict)
+    points: dict[str, int] = Field(default_factory=dict)
+    limits: LimitsTable = Field(default_factory=LimitsTable)
+    seeds: list[str] = Field(default_factory=list)
+    preload: list[str] = Field(default_factory=list)
+    caps: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("entry")
+    @classmethod
+    def _entry(cls, value: str) -> str:
+        if not value.endswith(".py") or "/" in value or value.startswith("."):
+            raise ValueError("must be a Python file name such as \"perceptron.py\"")
+        return value
+
+
+_FIXES = {
+    "id": 'the exercise\'s folder name, e.g. id = "perceptron"',
+    "entry": 'the learner\'s file, e.g. entry = "perceptron.py"',
+    "functions": 'the functions the learner writes, e.g. functions = ["step", "predict"]',
+    "title": 'a title per language, e.g. [title] en = "The perceptron"',
+    "points": "whole points per test suite, e.g. [points] public = 10",
+    "limits": "see the [limits] keys: " + ", ".join(LimitsTable.model_fields),
+}
+
+
+def _explain(error: dict) -> str:
+    """One pydantic error as `[table] key: problem; fix`."""
+    loc = [str(part) for part in error["loc"]]
+    key = ".".join(loc) or "exercise.toml"
+    if error["type"] == "missing":
+        problem = f"missing `{key}`"
+    elif error["type"] == "extra_forbidden":
+        problem = f"unknown key `{key}`"
+    else:
+        problem = f"`{key}` {error['msg'][0].lower()}{error['msg'][1:]}"
+    fix = _FIXES["limits"] if loc and loc[0] == "limits" else _FIXES.get(loc[0] if loc else "", "")
+    return f"{problem}; {fix}" if fix else problem
 
 
 def load_exercise(directory: Path, solutions: Path | None = None) -> Exercise:
-    """Read `directory/exercise.toml`; pair it with `solutions/<id>/` when there is one."""
+    """Read `directory/exercise.toml`; pair it with `solutions/<id>/` when there is one. SpecError
+    names the file, the key and the fix."""
     toml_path = directory / "exercise.toml"
     try:
         data = tomllib.loads(toml_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SpecError(f"{directory} has no exercise.toml") from None
+    except UnicodeDecodeError:
+        raise SpecError(f"{toml_path} is not UTF-8 text; save it as UTF-8") from None
     except tomllib.TOMLDecodeError as err:
         raise SpecError(f"{toml_path} is not valid TOML: {err}") from None
-    ex_id = _require(data, "id", str, toml_path)
-    if ex_id != directory.name:
-        raise SpecError(f"{toml_path}: id {ex_id!r} differs from the folder name {directory.name!r}")
-    lim = data.get("limits", {})
-    gpu = lim.get("gpu", "no")
-    if gpu not in GPU_MODES:
-        raise SpecError(f"{toml_path}: limits.gpu must be one of {', '.join(GPU_MODES)}")
-    limits = Limits(wall_seconds=float(lim.get("wall_seconds", 60)),
-                    test_seconds=float(lim.get("test_seconds", 10)),
-                    memory_mb=int(lim.get("memory_mb", 1024)),
-                    processes=int(lim.get("processes", 64)),
-                    start_seconds=float(lim.get("start_seconds", 60)))
-    sol_dir = None
-    if solutions is not None and (solutions / ex_id).is_dir():
-        sol_dir = solutions / ex_id
     try:
-        caps = Caps.from_table(data.get("caps", {}), str(toml_path))
+        spec = ExerciseFile.model_validate(data)
+    except ValidationError as err:
+        raise SpecError(f"{toml_path}: {_explain(err.errors()[0])}") from None
+    if spec.id != directory.name:
+        raise SpecError(f"{toml_path}: id {spec.id!r} differs from the folder name {directory.name!r}; "
+                        "make them the same")
+    sol_dir = None
+    if solutions is not None and (solutions / spec.id).is_dir():
+        sol_dir = solutions / spec.id
+    try:
+        caps = Caps.from_table(spec.caps, str(toml_path))
     except ValueError as err:
         raise SpecError(str(err)) from None
-    known = {"id", "entry", "functions", "title", "points", "limits", "seeds", "preload", "caps"}
-    return Exercise(id=ex_id, directory=directory, solution_dir=sol_dir,
-                    entry=_require(data, "entry", str, toml_path),
-                    functions=list(_require(data, "functions", list, toml_path)),
-                    title=dict(data.get("title", {"en": ex_id})),
-                    points=dict(data.get("points", {})), limits=limits, gpu=gpu,
-                    seeds=list(data.get("seeds", [])), preload=list(data.get("preload", [])), caps=caps,
-                    extra={k: v for k, v in data.items() if k not in known})
+    return Exercise(id=spec.id, directory=directory, solution_dir=sol_dir, entry=spec.entry,
+                    functions=list(spec.functions), title=dict(spec.title or {"en": spec.id}),
+                    points=dict(spec.points), limits=spec.limits.limits(), gpu=spec.limits.gpu,
+                    seeds=list(spec.seeds), preload=list(spec.preload), caps=caps,
+                    extra=dict(spec.model_extra or {}))
 
 
 def all_exercises(root: Path | None = None, solutions: Path | None | bool = True) -> list[Exercise]:

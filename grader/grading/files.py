@@ -1,19 +1,71 @@
-"""A submission's files: which of a learner's files are graded, and the checks every submission
-path passes (the one place these rules live: `dlgrade check`, `grade`, `submit` and the exchange
-all call it). Light: no numpy, no pytest."""
+"""A submission's files: which of a learner's files are graded, and the rules every source file
+passes (the one place these rules live: `dlgrade check`, `grade`, and the exchange's `submit` and
+`collect` all call them). Light: no numpy, no pytest."""
 
 from __future__ import annotations
 
+import codecs
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.exercise.spec import Exercise
 
 MAX_SUBMISSION_FILES = 50
 MAX_FILE_BYTES = 1 << 20
+MAX_TOTAL_BYTES = 5 * 1024 * 1024
+SNIFF_BYTES = 8192  # what is read of a file to tell an archive or binary data from text
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tgz", ".tbz", ".tbz2", ".txz", ".gz", ".bz2", ".xz", ".zst", ".7z", ".rar")
+_ARCHIVE_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08", b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00",
+                  b"7z\xbc\xaf\x27\x1c", b"Rar!\x1a\x07", b"\x28\xb5\x2f\xfd")
 
 
 class SubmissionError(Exception):
     """A submission path that cannot be graded; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a file cannot be submitted: `what` follows its name ("x.py is a binary file ..."), `fix`
+    says what to do."""
+
+    what: str
+    fix: str
+
+    def message(self, name: object) -> str:
+        return f"{name} {self.what}; {self.fix}"
+
+
+def size_problem(size: int) -> Problem | None:
+    """A source file over the size limit."""
+    if size > MAX_FILE_BYTES:
+        return Problem(f"is {size} bytes, over the {MAX_FILE_BYTES // 1024} KiB limit for a source file",
+                       "keep data out of your code (the tests give it to your functions)")
+    return None
+
+
+def text_problem(data: bytes, *, source: bool = False, complete: bool = False) -> Problem | None:
+    """Why bytes are not UTF-8 text, or None: a Python `source` file or another one, its first bytes
+    (a multi-byte character may be cut at the end) or its `complete` content."""
+    if b"\0" in data:
+        if source:
+            return Problem("is a binary file, not Python source", "save your code as text")
+        return Problem("is a binary file", "a submission holds source files only")
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(data, final=complete)
+    except UnicodeDecodeError:
+        return Problem("is not UTF-8 text", "save it as UTF-8")
+    return None
+
+
+def source_problem(data: bytes) -> Problem | None:
+    """Why the whole content of a Python source file cannot be graded (size, binary, not UTF-8)."""
+    return size_problem(len(data)) or text_problem(data, source=True, complete=True)
+
+
+def is_archive(name: str, head: bytes) -> bool:
+    """An archive by its name or its first bytes (archives are refused, never unpacked)."""
+    return (name.lower().endswith(ARCHIVE_SUFFIXES) or any(head.startswith(m) for m in _ARCHIVE_MAGIC)
+            or head[257:262] == b"ustar")
 
 
 def submission_files(exercise: Exercise, path: Path) -> dict[str, Path]:
@@ -43,11 +95,9 @@ def submission_files(exercise: Exercise, path: Path) -> dict[str, Path]:
     else:
         raise SubmissionError(f"{path} is neither a file nor a folder")
     for name, p in chosen.items():
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SubmissionError(f"{p} is {size} bytes, over the {MAX_FILE_BYTES}-byte limit for a source file")
-        try:
-            p.read_bytes().decode("utf-8")
-        except UnicodeDecodeError:
-            raise SubmissionError(f"{p} is not UTF-8 text; save it as UTF-8") from None
+        problem = size_problem(p.stat().st_size)
+        if problem is None:
+            problem = source_problem(p.read_bytes())
+        if problem is not None:
+            raise SubmissionError(problem.message(p))
     return chosen
