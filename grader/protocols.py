@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # annotations only: never imported at run time
+    from grader.gradebook.rows import GradingState
     from grader.sandbox.limits import Limits
 
 __all__ = ["RunningSandbox", "SandboxFactory", "RetryFactory", "BatchTask", "PlanCallback", "ResultCallback",
@@ -68,9 +69,9 @@ class PlanCallback(Protocol):
 
 class ResultCallback(Protocol):
     """`run_batch(on_result=...)`: called as each grading is recorded, with its stored status
-    ("graded", "failed" or "crashed"), its task and the result's JSON (None when there is none)."""
+    (graded, failed or crashed), its task and the result's JSON (None when there is none)."""
 
-    def __call__(self, status: str, task: BatchTask, result: dict | None) -> None:
+    def __call__(self, status: GradingState, task: BatchTask, result: dict | None) -> None:
         ...
 
 

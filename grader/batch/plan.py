@@ -6,7 +6,6 @@ skipped unless `force`, so a batch killed at any moment and started again grades
 
 from __future__ import annotations
 
-import inspect
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -77,34 +76,9 @@ def record_collected(course, gradebook: Gradebook, collected) -> int:
             gradebook.upsert_exercise(ex.id, ex.title.get("en", ex.id), ex.content_hash())
             gradebook.add_submission(rec["student"], ex.id, rec["sha256"], rec["submitted_at"], rec["path"],
                                      late=bool(rec.get("late")), late_days=float(rec.get("late_days") or 0.0),
-                                     **_late_factor(gradebook, rec))
+                                     late_factor=float(rec.get("late_factor", 1.0)))
             count += 1
     return count
-
-
-def _late_factor(gradebook: Gradebook, rec: dict) -> dict:
-    """The collect-time late factor for `add_submission`, for gradebooks that store it."""
-    if "late_factor" not in inspect.signature(gradebook.add_submission).parameters:
-        return {}  # TRANSITION: a gradebook before K6's late_factor
-    return {"late_factor": float(rec.get("late_factor", 1.0))}
-
-
-def _counting_submissions(gradebook: Gradebook, student: str | None, exercise: str | None) -> list[dict]:
-    """The submission that counts per (student, exercise): the gradebook's own rule."""
-    if hasattr(gradebook, "counting_submissions"):
-        return gradebook.counting_submissions(student=student, exercise=exercise)
-    latest: dict[tuple[str, str], dict] = {}  # TRANSITION: a gradebook before K6's counting_submissions
-    for sub in gradebook.submissions(student_id=student, exercise_id=exercise):
-        pair = (sub["student_id"], sub["exercise_id"])
-        rank = (str(sub.get("collected_at") or ""), sub["id"])
-        if pair not in latest or rank > (str(latest[pair].get("collected_at") or ""), latest[pair]["id"]):
-            latest[pair] = sub
-    return [latest[p] for p in sorted(latest)]
-
-
-def _field(row, name: str):
-    """A field of a gradebook row (a typed row, or a dict before K6)."""
-    return row[name] if isinstance(row, dict) else getattr(row, name)
 
 
 def plan(course, gradebook: Gradebook, exercise: str | None = None, student: str | None = None,
@@ -116,14 +90,14 @@ def plan(course, gradebook: Gradebook, exercise: str | None = None, student: str
     tasks, cached = [], []
     seed = None
     hoda = str(hoda_folder(hoda_dir, course) or "")
-    for sub in _counting_submissions(gradebook, student, exercise):
-        ex_id, student_id, sub_id = _field(sub, "exercise_id"), _field(sub, "student_id"), _field(sub, "id")
+    for sub in gradebook.counting_submissions(student=student, exercise=exercise):
+        ex_id, student_id, sub_id = sub.exercise_id, sub.student_id, sub.id
         if ex_id not in exercises:
             ex = course.exercise(ex_id)
             exercises[ex_id] = (ex, ex.content_hash())
             gradebook.upsert_exercise(ex_id, ex.title.get("en", ex_id), exercises[ex_id][1])
         ex, ex_hash = exercises[ex_id]
-        key = Gradebook.grading_key(_field(sub, "sha256"), ex_hash, __version__)
+        key = Gradebook.grading_key(sub.sha256, ex_hash, __version__)
         if not force and gradebook.find_grading(key) is not None:
             cached.append(CachedGrading(student_id, ex_id, key))
             continue
@@ -132,6 +106,6 @@ def plan(course, gradebook: Gradebook, exercise: str | None = None, student: str
         tasks.append(Task(task_id=f"{sub_id}:{key[:16]}", student=student_id, exercise_id=ex_id,
                           submission_id=sub_id, key=key, exercise_hash=ex_hash,
                           exercise_dir=str(ex.directory), solutions_dir=str(course.solutions_dir),
-                          submission_path=str(_field(sub, "path")), device=device, gpu=ex.gpu != "no",
+                          submission_path=str(sub.path), device=device, gpu=ex.gpu != "no",
                           hoda_dir=hoda, heldout_seed=seed))
     return tasks, cached

@@ -22,7 +22,8 @@ from typing import Iterator
 from grader import __version__
 from grader.batch.messages import MessageError, Ready, TaskMessage, parse_answer
 from grader.batch.plan import CachedGrading, Task, plan  # noqa: F401  (Task, plan: the batch's API here too)
-from grader.gradebook.store import FAULTS, Gradebook
+from grader.gradebook.rows import GradingFault, GradingState
+from grader.gradebook.store import Gradebook
 from grader.protocols import PlanCallback, ResultCallback
 
 MAX_ATTEMPTS = 2  # the first try and one retry
@@ -214,21 +215,22 @@ class DaskPool:
         self.client.close()
 
 
-def _status_row(task: Task, response: dict) -> tuple[str, dict | None, str | None, str | None]:
+def _status_row(task: Task, response: dict) -> tuple[GradingState, dict | None, str | None, GradingFault | None]:
     """(status, result, error, fault) of a worker's answer. A result with a grader fault is kept for
     the instructor but is "failed", never a grade."""
-    fault = response.get("fault") if response.get("fault") in FAULTS else None
+    fault = GradingFault(response["fault"]) if response.get("fault") in set(GradingFault) else None
     if "result" in response and fault is None:
-        return "graded", response["result"], None, None
+        return GradingState.GRADED, response["result"], None, None
     if "result" in response:
-        return "failed", response["result"], str(response.get("error") or "grader fault"), fault
+        return GradingState.FAILED, response["result"], str(response.get("error") or "grader fault"), fault
     if "crashed" in response:
-        return "crashed", None, response["crashed"], None
-    return "failed", None, str(response.get("error") or "unknown error"), fault or "grader_fault"
+        return GradingState.CRASHED, None, response["crashed"], None
+    return (GradingState.FAILED, None, str(response.get("error") or "unknown error"),
+            fault or GradingFault.GRADER_FAULT)
 
 
-def _record(gradebook: Gradebook, task: Task, status: str, result: dict | None, error: str | None,
-            fault: str | None) -> tuple[str, str | None, str | None]:
+def _record(gradebook: Gradebook, task: Task, status: GradingState, result: dict | None, error: str | None,
+            fault: GradingFault | None) -> tuple[GradingState, str | None, GradingFault | None]:
     """Store one grading; a database error on this row (e.g. PostgreSQL's "value too long") makes
     this row failed with its cause, recorded in a fresh transaction, and the batch goes on.
     Returns the (status, error, fault) that were stored."""
@@ -242,11 +244,11 @@ def _record(gradebook: Gradebook, task: Task, status: str, result: dict | None, 
     except Exception as err:  # noqa: BLE001 - one row's failure is that row's, never the batch's
         why = f"the gradebook could not store this grading: {_one_line(err)}"
     try:
-        gradebook.record_grading(task.submission_id, task.key, task.exercise_hash, __version__, None, "failed",
-                                 None, None, None, error=why, fault="database")
+        gradebook.record_grading(task.submission_id, task.key, task.exercise_hash, __version__, None, GradingState.FAILED,
+                                 None, None, None, error=why, fault=GradingFault.DATABASE)
     except Exception as err:  # noqa: BLE001
         why += f"; recording the failure failed too: {_one_line(err)}"
-    return "failed", why, "database"
+    return GradingState.FAILED, why, GradingFault.DATABASE
 
 
 def _one_line(err: BaseException) -> str:
@@ -273,18 +275,18 @@ def run_batch(course, gradebook: Gradebook, *, exercise: str | None = None, stud
             for task, response in pool.run(round_tasks):
                 task.attempts += 1
                 status, result, error, fault = _status_row(task, response)
-                if status == "crashed" and task.attempts < MAX_ATTEMPTS:
+                if status is GradingState.CRASHED and task.attempts < MAX_ATTEMPTS:
                     summary.retried += 1
                     retry.append(task)
                     continue
                 if ((result or {}).get("extra_data") or {}).get("attempts", 1) > 1:
                     summary.retried += 1  # the worker graded it again after a grader fault
                 status, error, fault = _record(gradebook, task, status, result, error, fault)
-                if status == "graded":
+                graded = status is GradingState.GRADED
+                if graded:
                     summary.graded += 1
                 else:
                     summary.failed += 1
-                graded = status == "graded"
                 summary.rows.append({"student": task.student, "exercise": task.exercise_id, "status": status,
                                      "score": (result or {}).get("score") if graded else None,
                                      "max_score": (result or {}).get("max_score"),

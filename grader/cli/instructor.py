@@ -233,7 +233,7 @@ def print_summary(summary) -> None:
 def grades(course_dir, db, as_json):
     """Instructors: the grade table, one row per learner and exercise (late flags, overrides)."""
     course = load_course(course_dir)
-    rows = _grade_rows(course, open_gradebook(course, db))
+    rows = _grade_rows(open_gradebook(course, db))
     if as_json:
         click.echo(json.dumps(rows, indent=2, default=str))
         return
@@ -251,10 +251,14 @@ def grades(course_dir, db, as_json):
     Console().print(table)
 
 
-def _grade_rows(course, gradebook) -> list[dict]:
-    """The grade rows with the late policy applied (once)."""
-    from grader.course.config import apply_late_policy  # TRANSITION: K6's grade_rows() applies it itself
-    return apply_late_policy(course, gradebook.grades())
+GRADE_KEYS = ("student", "exercise", "score", "max_score", "late", "late_days", "late_factor", "overridden",
+              "override_reason", "status", "graded_at", "submission_id", "sha256", "auto_score", "fault", "error")
+
+
+def _grade_rows(gradebook) -> list[dict]:
+    """The grade rows as `grades --json` and the exports read them (the gradebook applied the late
+    factor once; nothing here applies it again)."""
+    return [{k: getattr(row, k) for k in GRADE_KEYS} for row in gradebook.grade_rows()]
 
 
 @click.command()
@@ -289,7 +293,7 @@ def export(fmt, out, course_dir, db):
     from grader.report.export import ExportError, export as write_export
     course = load_course(course_dir)
     gradebook = open_gradebook(course, db)
-    rows = _grade_rows(course, gradebook)
+    rows = _grade_rows(gradebook)
     gradings = [{"student": g["student_id"], "exercise": g["exercise_id"], "result": g.get("result_json"),
                  "status": g.get("status")} for g in gradebook.gradings()]
     try:
