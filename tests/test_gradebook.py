@@ -139,6 +139,9 @@ def test_a_failed_grading_keeps_its_fault_and_never_a_score(gb):
     assert row["status"] == "failed" and row["score"] is None and row["auto_score"] is None
     assert row["fault"] == "grader_fault" and "could not start" in row["error"] and row["max_score"] == 10.0
     assert gb.grades_matrix()["alice"]["perceptron"] is None  # missing, not 0
+    (typed,) = gb.grade_rows()
+    assert (typed.status, typed.fault, typed.score, typed.counts) == (GradingState.FAILED, GradingFault.GRADER_FAULT,
+                                                                      None, False)
     with pytest.raises(GradebookError, match="grading fault 'oops' is not one of grader_fault, submission"):
         gb.record_grading(sub, key, "ex-hash-1", "0.1.0", None, "failed", None, None, None, fault="oops")
     with pytest.raises(GradebookError, match="a graded grading has no fault"):

@@ -11,6 +11,7 @@ import gettext
 import hashlib
 import re
 import time
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from html import unescape
 from pathlib import Path
@@ -18,13 +19,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import grader.cli.main as cli_main_module
-from grader import report as rp
+from grader.batch.plan import record_collected
 from grader.batch.run import run_batch
 from grader.exercise.cohort import write_submission
 from grader.course.config import init_course
 from grader.course.exchange import collect, submit
+from grader.gradebook.rows import GradeRow, GradingRow, GradingState
 from grader.gradebook.store import Gradebook
+from grader.report import failures, views
+from grader.report import plots as report_plots
+from grader.report import text as report_text
 from grader.report.i18n import LOCALE_DIR, LanguageError, format_number, format_percent, localize_digits
 from grader.cli.reports import feedback, release_feedback, report
 
@@ -115,6 +119,18 @@ def add_keras_grading(gradebook: Gradebook, student: str, result: dict, at: date
                              "graded", "gpu", "jax", 41.5)
 
 
+def keras_row(student: str, result: dict) -> views.ReportRow:
+    """A report row of a Keras grading that is in no gradebook."""
+    grading = GradingRow(grading_id=1, submission_id=1, recorded_for=1, student_id=student, exercise_id="keras-mlp",
+                         sha256="0" * 64, key="k", exercise_hash="0" * 64, grader_version="0.1.0",
+                         status=GradingState.GRADED, score=result["score"], max_score=result["max_score"],
+                         result_json=result, device="gpu", backend="jax", duration_s=41.5, attempts=1, error=None,
+                         created_at=START, fault=None)
+    grade = GradeRow(student, "keras-mlp", GradingState.GRADED, score=result["score"], max_score=result["max_score"],
+                     auto_score=result["score"], submission_id=1, grading_id=1)
+    return views.ReportRow(grade, grading)
+
+
 # --- the cohort -------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -133,7 +149,7 @@ def cohort(tmp_path_factory):
                 when = course.deadline(ex_id) + timedelta(days=1, hours=6)  # 2 started days late
             submit(course.exchange_path, ex, folder, student, now=when, course=course)
     gradebook = Gradebook.open(course.gradebook_url)
-    cli_main_module._record_collected(course, gradebook, collect(course))
+    record_collected(course, gradebook, collect(course))
     summary = run_batch(course, gradebook, workers=2, device="cpu")
     assert summary.graded == 6 and summary.failed == 0, summary
     gradebook.override("reza", "backprop", 5.0, "partial credit for the derivation on paper", "teacher")
@@ -180,7 +196,7 @@ def test_tracebacks_keep_only_the_learners_frames():
             '  File "/opt/dlgrade/runner.py", line 40, in call\n'
             "    value = fn(*args)\n"
             "ValueError: no")
-    out = rp.strip_grader_frames(text, {"perceptron.py", "helpers.py"})
+    out = report_text.strip_grader_frames(text, {"perceptron.py", "helpers.py"})
     assert out.splitlines() == [
         "Traceback (most recent call last):",
         '  File "perceptron.py", line 12, in step',
@@ -190,8 +206,8 @@ def test_tracebacks_keep_only_the_learners_frames():
         "    raise ValueError('no')",
         "ValueError: no"]
     # without a list of files, only the sandbox's /work/ counts as the learner's
-    assert "fromnumeric" not in rp.strip_grader_frames(text) and 'File "perceptron.py"' in rp.strip_grader_frames(text)
-    message, trace = rp.split_output("`step` raised ValueError: no\n" + text.split("\n", 1)[1], {"perceptron.py"})
+    assert "fromnumeric" not in report_text.strip_grader_frames(text) and 'File "perceptron.py"' in report_text.strip_grader_frames(text)
+    message, trace = report_text.split_output("`step` raised ValueError: no\n" + text.split("\n", 1)[1], {"perceptron.py"})
     assert message == "`step` raised ValueError: no" and "runner.py" not in trace
 
 
@@ -201,13 +217,13 @@ def test_numbers_as_each_language_writes_them():
     assert format_percent(0.853, "fa") == "۸۵٪" and format_percent(None, "fa") == "-"
     assert localize_digits("file2.py line 3", "en") == "file2.py line 3"
     with pytest.raises(LanguageError, match="use one of: fa, en"):
-        rp.render_learner(None, [{"student": "a"}], "de")
+        views.render_learner(None, [{"student": "a"}], "de")
 
 
 def test_hints_by_kind_of_failure():
     def kind(output, k=None, status="failed", metric=None, detail=None):
         extra = {"status": status, **({"kind": k} if k else {}), **({"detail": detail} if detail else {})}
-        return rp.classify({"status": "failed", "output": output, "extra_data": extra}, metric)[0]
+        return failures.classify({"status": "failed", "output": output, "extra_data": extra}, metric)[0]
     raised = {"function": "step", "error": "ZeroDivisionError"}
     assert kind("Your file perceptron.py could not be imported: SyntaxError", "import_error") == "import"
     assert kind("`step` raised NotImplementedError", "not_implemented", detail=raised) == "todo"
@@ -219,7 +235,7 @@ def test_hints_by_kind_of_failure():
     assert kind("`f` returned a generator, which cannot be graded", "unsendable") == "unsendable"
     assert kind("the grader's sandbox could not start", "grader_fault") == "grader"
     assert kind("reached 0.5", "wrong_answer", metric={"accuracy": 0.5, "threshold": 0.9}) == "threshold"
-    assert rp.classify({"status": "passed", "extra_data": {"status": "passed"}})[0] == "passed"
+    assert failures.classify({"status": "passed", "extra_data": {"status": "passed"}})[0] == "passed"
     # the kind is what counts, never the text: a learner's own message that reads like another kind
     grader_sentence = ("`step` raised RuntimeError: the grader's sandbox could not start; this is not a problem "
                        "in your code: tell your instructor (problem in the grader)")
@@ -229,20 +245,20 @@ def test_hints_by_kind_of_failure():
     assert kind("`step` raised NotImplementedError: write your code here") == "failed"
     assert kind("took longer than", status="timeout") == "timeout"
     # what the learner named is cleaned before it reaches a hint
-    assert rp.classify({"status": "failed", "extra_data": {"kind": "raised", "detail": {
+    assert failures.classify({"status": "failed", "extra_data": {"kind": "raised", "detail": {
         "function": "f`<b>", "error": "Bad Name<script>"}}})[1] == {"function": "f<b>", "error": "an exception"}
-    assert "`step`" in rp.hint_text("todo", {"function": "step"}, "en")
-    assert "`step`" in rp.hint_text("todo", {"function": "step"}, "fa") and "قالب" in rp.hint_text(
+    assert "`step`" in failures.hint_text("todo", {"function": "step"}, "en")
+    assert "`step`" in failures.hint_text("todo", {"function": "step"}, "fa") and "قالب" in failures.hint_text(
         "todo", {"function": "step"}, "fa")
 
 
 def test_bad_rows_are_refused_in_one_line(cohort):
     course, gradebook = cohort
-    rows = rp.learner_rows(*rp.load_rows(course, gradebook))
-    with pytest.raises(rp.ReportError, match="render one learner's rows at a time"):
-        rp.render_learner(course, rows["ali"] + rows["sara"], "en")
-    with pytest.raises(rp.ReportError, match="at least one"):
-        rp.render_learner(course, [], "en")
+    rows = views.learner_rows(*views.load_rows(gradebook))
+    with pytest.raises(views.ReportError, match="render one learner's rows at a time"):
+        views.render_learner(course, rows["ali"] + rows["sara"], "en")
+    with pytest.raises(views.ReportError, match="at least one"):
+        views.render_learner(course, [], "en")
 
 
 # --- learners' pages --------------------------------------------------------------------------
@@ -325,23 +341,21 @@ def test_plots_stay_small_and_escape_what_the_learner_named():
     long_history = {"loss": [1 / (e + 1) for e in range(5000)]}
     long_history.update({f"<script>k{i}</script>": [0.5 + 0.4 * (e % 7) / 7 for e in range(5000)] for i in range(12)})
     dense = [[(i * 7 + j * 3) % 50 + 1 for j in range(20)] for i in range(20)]
-    plots = rp.accuracy_plots(rp.normalize_history(long_history), {"accuracy": 0.5, "threshold": 0.9}, dense, "fa")
+    plots = report_plots.accuracy_plots(report_plots.normalize_history(long_history), {"accuracy": 0.5, "threshold": 0.9}, dense, "fa")
     assert len(plots) == 4
     for svg in plots:
         assert len(svg.encode()) < 100_000 and "<script>" not in svg
     assert "&lt;script&gt;" in plots[1]
-    assert rp.normalize_confusion([[1, 2], [3]]) is None and rp.normalize_confusion([[1, -2], [3, 4]]) is None
-    assert rp.accuracy_plots({}, None, [[1] * 21] * 21, "en") == []  # too many classes to draw
+    assert report_plots.normalize_confusion([[1, 2], [3]]) is None and report_plots.normalize_confusion([[1, -2], [3, 4]]) is None
+    assert report_plots.accuracy_plots({}, None, [[1] * 21] * 21, "en") == []  # too many classes to draw
 
 
 def test_plots_are_drawn_once_per_identical_data(cohort):
     course, _ = cohort
-    row = {"student": "x", "exercise": "keras-mlp", "status": "graded", "score": 9.0, "max_score": 16.0,
-           "result_json": keras_result(0.7)}
-    rp.render_learner(course, [row], "en")
-    before = rp._plot.cache_info().hits
-    rp.render_learner(course, [dict(row, student="y")], "en")
-    assert rp._plot.cache_info().hits >= before + 4
+    views.render_learner(course, [keras_row("x", keras_result(0.7))], "en")
+    before = report_plots._plot.cache_info().hits
+    views.render_learner(course, [keras_row("y", keras_result(0.7))], "en")
+    assert report_plots._plot.cache_info().hits >= before + 4
 
 
 # --- the dashboard ----------------------------------------------------------------------------
@@ -362,13 +376,14 @@ def test_dashboard(written):
 
 def test_render_time_for_a_cohort_of_100(cohort, tmp_path):
     course, gradebook = cohort
-    grade_rows, gradings = rp.load_rows(course, gradebook)
-    by_student = rp.learner_rows(grade_rows, gradings)
+    grade_rows, gradings = views.load_rows(gradebook)
+    by_student = views.learner_rows(grade_rows, gradings)
     template_rows = by_student["sara"] + by_student["reza"][:1] + by_student["mina"]
     t0 = time.perf_counter()
     for i in range(100):
-        rows = [dict(r, student=f"s{i:03d}") for r in template_rows if r["exercise"] != "backprop" or i % 2]
-        html, md = rp.render_learner(course, rows, "fa" if i % 2 else "en")
+        rows = [replace(r, grade=replace(r.grade, student=f"s{i:03d}")) for r in template_rows
+                if r.exercise != "backprop" or i % 2]
+        html, md = views.render_learner(course, rows, "fa" if i % 2 else "en")
         assert html and md
     seconds = time.perf_counter() - t0
     print(f"rendered 100 learners (HTML + Markdown) in {seconds:.2f} s")
