@@ -30,7 +30,7 @@ KERAS_EXERCISES = ("keras-mlp", "lenet", "vgg", "augmentation")
 
 
 def _limits():
-    from grader.sandbox.process import Limits
+    from grader.sandbox.limits import Limits
     return Limits(wall_seconds=20, test_seconds=5, memory_mb=512, processes=32, disk_mb=32)
 
 
@@ -69,7 +69,8 @@ def sabotage_round(tmp: Path) -> dict:
 def fork_allocate_round(use_zygote: bool) -> dict:
     """tests/hostile/fork_and_allocate.py: eight children, each at the address-space limit."""
     from grader.grading.engine import grade
-    from grader.sandbox.process import Limits, Sandbox, tree_memory_mb_of
+    from grader.sandbox.limits import Limits, tree_memory_mb_of
+    from grader.sandbox.process import Sandbox
     from grader.exercise.spec import find_exercise
     from grader.sandbox.zygote import ZygotePool
     ex = find_exercise("perceptron")
@@ -106,7 +107,7 @@ def _without_bwrap_main(out: Path, tmp: Path) -> None:
     """Run in a child process whose PATH has no bwrap: every exercise fresh and from a zygote,
     the sabotage and fork-and-allocate rounds; JSON to `out`."""
     from grader.grading.engine import grade
-    from grader.sandbox.process import probe
+    from grader.sandbox.probe import probe
     from grader.exercise.spec import find_exercise
     from grader.sandbox.zygote import ZygotePool
     report = {"protections": probe().as_dict(), "gradings": []}
@@ -217,7 +218,7 @@ needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewr
 
 @needs_bwrap
 def test_next_learner_sabotage_changes_nothing_with_namespaces(tmp_path):
-    from grader.sandbox.process import probe
+    from grader.sandbox.probe import probe
     assert probe().namespaces
     s = sabotage_round(tmp_path)
     assert s["r2_full"], s["r2_failed"]
@@ -230,7 +231,7 @@ def test_next_learner_sabotage_changes_nothing_with_namespaces(tmp_path):
 def test_a_fork_and_allocate_tree_is_held_to_the_grading_bound_and_reported_as_memory():
     """A fresh sandbox here; a zygote's group (grading + the zygote's baseline) in the run without
     bubblewrap above."""
-    from grader.sandbox.process import probe
+    from grader.sandbox.probe import probe
     if not probe().cgroup:
         pytest.skip("no cgroup here: the weaker per-process bound applies (see protections)")
     f = fork_allocate_round(use_zygote=False)
@@ -240,7 +241,8 @@ def test_a_fork_and_allocate_tree_is_held_to_the_grading_bound_and_reported_as_m
 
 
 def test_protections_record_the_memory_bound_that_applies():
-    from grader.sandbox.process import Limits, Protections
+    from grader.sandbox.limits import Limits
+    from grader.sandbox.probe import Protections
     lim = Limits(memory_mb=1024, processes=64, disk_mb=64)
     assert Protections(cgroup="v1").as_dict(lim)["memory_bound"]["mb"] == 1024 + 64
     weaker = Protections(cgroup=None, unprivileged_uid=True).as_dict(lim)["memory_bound"]
@@ -330,7 +332,8 @@ def test_a_seccomp_rule_that_cannot_be_added_is_recorded_and_reported(monkeypatc
 
 
 def test_staging_folders_are_private(tmp_path):
-    from grader.sandbox.process import sandbox_uid, stage_private
+    from grader.sandbox.probe import sandbox_uid
+    from grader.sandbox.staging import stage_private
     src = tmp_path / "perceptron.py"
     src.write_text("x = 1\n")
     src.chmod(0o644)
@@ -346,7 +349,8 @@ def test_staging_folders_are_private(tmp_path):
 
 
 def test_a_sandbox_that_cannot_start_leaves_no_process_group_or_copy_behind(tmp_path):
-    from grader.sandbox.process import Sandbox, SandboxStartError
+    from grader.sandbox.errors import SandboxStartError
+    from grader.sandbox.process import Sandbox
     src = tmp_path / "perceptron.py"
     src.write_text("x = 1\n")
     sb = Sandbox({"perceptron.py": src}, "perceptron.py", _limits(), slot=SLOT,

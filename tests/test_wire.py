@@ -197,3 +197,28 @@ def test_the_hello_gives_device_cpu_or_gpu_and_known_versions_only():
     assert info == {"device": "cpu", "versions": {"python": "3.11"}}
     assert len(notes) == 5 and "recorded as cpu" in notes[0] and all(len(n) < 200 for n in notes)
     assert wire.hello_info({"versions": "not a dict"})[0] == {"device": "cpu", "versions": {}}
+
+
+def test_what_runs_inside_the_sandbox_imports_nothing_of_the_grader():
+    """runner.py and wire.py run in the sandbox with nothing of the grader around them: at module
+    level only the stdlib, numpy and each other; the learner's frameworks (tensorflow, jax, torch)
+    only inside functions, where the runner probes the device; the grader's packages nowhere."""
+    import ast
+    import sys
+    from pathlib import Path
+    inside = Path(wire.__file__).resolve().parent
+    allowed = set(sys.stdlib_module_names) | {"numpy", "wire"}
+    for source in inside.glob("*.py"):
+        tree = ast.parse(source.read_text())
+        top = {id(n) for n in tree.body}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name.split(".")[0] for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                assert node.level == 0, f"{source.name}: relative import"
+                names = [node.module.split(".")[0]]
+            else:
+                continue
+            assert "grader" not in names, f"{source.name} imports the grader"
+            if id(node) in top:
+                assert set(names) <= allowed, f"{source.name} imports {names} at module level"

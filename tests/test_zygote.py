@@ -7,7 +7,7 @@ import pytest
 
 from conftest import HOSTILE_SLOT, wait_for_no_sandbox_processes
 from grader.grading.engine import grade
-from grader.sandbox.process import Limits
+from grader.sandbox.limits import Limits
 from grader.sandbox.zygote import ZygotePool
 
 LEARNER_A = '''
