@@ -16,7 +16,11 @@ ids are taken as given and whoever runs dlgrade owns everything. The first `rost
 their OS user (`users/<user>`), `--student` (and `$DLGRADE_STUDENT`) naming someone else is
 refused unless the caller is the instructor (root, or the owner of the exchange), and `collect`
 refuses any submission not owned by the roster's user for its id. Giving folders to other users
-needs root: run the instructor's commands with sudo on a shared server."""
+needs root: run the instructor's commands with sudo on a shared server.
+
+Here: reading and changing roster.csv, giving learners their folders (grader/course/folders.py
+makes them), and handing released feedback pages to their owners (`deliver_feedback`). Who is
+asking (a learner's own id) is grader/course/identity.py."""
 
 from __future__ import annotations
 
