@@ -26,7 +26,8 @@ def test_reference_gets_full_marks_on_backend(backend, exercise):
     if importlib.util.find_spec(backend) is None:
         pytest.fail(f"{backend} is not installed: pip install -e '.[{backend}]'")
     env = dict(os.environ, KERAS_BACKEND=backend)
-    proc = subprocess.run([sys.executable, "-m", "cli", "grade", exercise.id, str(exercise.solution), "--json", "--device", "cpu"],
+    dlgrade = [sys.executable, "-c", "import sys; from grader.cli import main; sys.exit(main())"]  # the entry point
+    proc = subprocess.run(dlgrade + ["grade", exercise.id, str(exercise.solution), "--json", "--device", "cpu"],
                           capture_output=True, text=True, env=env, timeout=900)
     result = json.loads(proc.stdout)
     failed = [(t["name"], t["output"]) for t in result["tests"] if t["status"] != "passed"]

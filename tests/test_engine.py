@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -163,3 +164,22 @@ def test_without_namespaces_it_degrades_to_rlimits_and_says_so(conv, monkeypatch
     t0 = time.monotonic()
     stopped = grade(conv, hang, "public", limits=Limits(wall_seconds=3, test_seconds=2, memory_mb=512))
     assert time.monotonic() - t0 < 10 and stopped.score == 0
+
+
+def test_the_hoda_folder_reaches_the_tests_as_given_never_from_the_environment(conv, tmp_path, monkeypatch):
+    """K7: `grade(hoda_dir=...)` is the `hoda` fixture of the trusted pytest run; the grading does
+    not read $DLGRADE_HODA_DIR (concurrent gradings in one worker process cannot race on it)."""
+    solutions = tmp_path / "solutions" / "probe"
+    solutions.mkdir(parents=True)
+    (solutions / "test_hidden.py").write_text(
+        "def test_the_hoda_fixture(hoda):\n"
+        "    assert False, f'hoda={hoda}'\n")
+    ex = dataclasses.replace(conv, solution_dir=solutions)
+    monkeypatch.setenv("DLGRADE_HODA_DIR", str(tmp_path / "from-the-environment"))
+    given = tmp_path / "given"
+    seen = {}
+    for hoda_dir in (None, given):
+        result = grade(ex, conv.solution, "hidden", hoda_dir=hoda_dir)
+        (test,) = result.tests
+        seen[hoda_dir] = test.output
+    assert seen[None] == "hoda=None" and seen[given] == f"hoda={given.resolve()}", seen

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from conftest import HOSTILE_DIR, REPO, sandbox_processes
+from grader.data import hoda_available, hoda_dir
 from grader.sandbox.process import BASE_SANDBOX_UID
 from grader.grading.engine import grade
 from grader.exercise.heldout import HeldOutPredictorFault, predict
@@ -31,6 +32,10 @@ KERAS_EXERCISES = ("keras-mlp", "lenet", "vgg")
 SLOT = 23  # this file's gradings run under their own uid, so other tests' sandboxes never count
 HELD_OUT_TESTS = {"keras-mlp": ["test_held_out_accuracy"], "lenet": ["test_held_out_accuracy"],
                   "vgg": ["test_small_vgg_learns_digits"]}
+# The course's Hoda folder, resolved here as the CLI resolves it for a person at a terminal (conftest
+# points $DLGRADE_HODA_DIR at shared/datasets/hoda) and given to each grading: a grading never reads it
+# from the environment itself.
+HODA = hoda_dir() if hoda_available() else None
 
 
 def _dense_config(units: int, inputs: int = 25, classes: int = 10, build_inputs: int | None = None) -> str:
@@ -242,6 +247,32 @@ def test_a_model_over_the_caps_or_without_weights_is_the_learners_problem(small_
         predict(wrong, np.zeros((4, 25), np.float32), Caps())
 
 
+def test_the_held_out_predictor_and_the_model_checks_do_not_import_each_other():
+    """rebuild is below both: the predictor child never loads the model checks, nor they it lazily."""
+    import ast
+
+    def imports(name):
+        tree = ast.parse((REPO / "grader" / "exercise" / f"{name}.py").read_text())
+        found = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        found |= {f"{n.module}.{a.name}" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module
+                  for a in n.names}
+        return found | {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+
+    for low in ("heldout", "rebuild"):
+        assert not {"grader.exercise.modelcheck", "grader.modelcheck", "grader.exercise.keras_tasks"} & imports(low), low
+    assert "grader.exercise.rebuild" in imports("modelcheck")
+
+
+def test_framework_start_up_lines_never_reach_the_terminal():
+    """The trusted side of a Keras grading imports Keras with its start-up notes kept off fd 2."""
+    code = ("import numpy as np; from grader.exercise.frameworks import import_keras_quietly as q; assert q(); "
+            "import keras; keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]).predict(np.zeros((1, 3)), "
+            "verbose=0)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_CPP", "GLOG_", "GRPC_"))}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr[-2000:]
+
+
 # ------------------------------------------------------------------------------------------------
 # the held-out seed
 # ------------------------------------------------------------------------------------------------
@@ -300,7 +331,8 @@ def test_a_learner_who_never_trains_gets_nothing_for_accuracy():
     threshold, every other property scored as usual, and no grader fault."""
     from grader.sandbox.process import probe
     ex = find_exercise("keras-mlp")
-    result = grade(ex, HOSTILE_DIR / "keras_mlp_never_trains.py", "hidden", slot=SLOT, heldout_seed=4242)
+    result = grade(ex, HOSTILE_DIR / "keras_mlp_never_trains.py", "hidden", slot=SLOT, heldout_seed=4242,
+                   hoda_dir=HODA)
     tests = _by_name(result)
     held = tests["test_held_out_accuracy"]
     assert held.score == 0 and held.status == "failed", held
@@ -319,7 +351,7 @@ def test_a_learner_who_never_trains_gets_nothing_for_accuracy():
 
 def test_a_giant_model_description_is_refused_with_a_clear_message():
     ex = find_exercise("keras-mlp")
-    result = grade(ex, HOSTILE_DIR / "keras_mlp_giant_config.py", "hidden", slot=SLOT, heldout_seed=1)
+    result = grade(ex, HOSTILE_DIR / "keras_mlp_giant_config.py", "hidden", slot=SLOT, heldout_seed=1, hoda_dir=HODA)
     tests = _by_name(result)
     for name in ("test_build_mlp_returns_a_built_keras_model", "test_layer_table_for_25_inputs",
                  "test_held_out_accuracy"):
@@ -357,12 +389,12 @@ def test_each_keras_reference_gets_full_marks_and_no_held_out_input_enters_the_s
 
     monkeypatch.setattr(SandboxSession, "_request", spy)
     ex = find_exercise(exercise_id)
-    result = grade(ex, ex.solution, "hidden", slot=SLOT, heldout_seed=20260)
+    result = grade(ex, ex.solution, "hidden", slot=SLOT, heldout_seed=20260, hoda_dir=HODA)
     failed = [(t.name, t.output) for t in result.tests if t.status != "passed"]
     assert failed == [] and result.score == result.max_score == ex.points["hidden"]
     metric = result.extra_data["artifacts"][HELD_OUT_TESTS[exercise_id][0]]["metric"]
     assert metric["accuracy"] >= metric["threshold"]
-    held_out = digit_task(PRESETS[exercise_id], heldout_seed=20260).x_test
+    held_out = digit_task(PRESETS[exercise_id], HODA, heldout_seed=20260).x_test
     rows = {r.tobytes() for r in held_out.astype(np.float32)}
     seen = set()
     for a in sent:

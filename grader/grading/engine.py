@@ -22,7 +22,7 @@ from grader.grading.plugin import GradingPlugin, SandboxSession
 from grader.grading.result import Kind, Result, Status, Suite, TestResult
 from grader.sandbox.process import Limits, resolve_device
 from grader.exercise import heldout
-from grader.exercise.frameworks import quiet_this_process
+from grader.exercise.frameworks import import_keras_quietly
 from grader.exercise.spec import Exercise, hash_files, solutions_root
 # SubmissionError and submission_files are also importable from here (the CLI and the batch catch
 # the error from the engine they call)
@@ -136,7 +136,8 @@ def grade_once(exercise: Exercise, submission: Path, suite: Suite | str = Suite.
                            heldout_seed=secrets.randbelow(2**31) if heldout_seed is None else int(heldout_seed),
                            hoda_dir=Path(hoda_dir).expanduser().resolve() if hoda_dir not in (None, "") else None)
     roots = [test_file.parent.resolve()] + ([exercise.solution_dir.resolve()] if exercise.solution_dir else [])
-    quiet_this_process()  # the tests and the reference may import Keras here: no C++ log lines on the terminal
+    if "keras" in exercise.preload:  # its tests and reference import Keras here: no framework lines on the terminal
+        import_keras_quietly()
     try:
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
                 _without_outer_assertion_rewriting():
