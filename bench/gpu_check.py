@@ -14,7 +14,7 @@ import statistics
 import sys
 
 from grader.grading.engine import SubmissionError, grade
-from grader.sandbox.process import probe
+from grader.sandbox.probe import probe
 from grader.exercise.spec import all_exercises
 
 

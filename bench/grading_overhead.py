@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from grader.grading.engine import _forget_modules, _pytest_args, grade
-from grader.sandbox.process import probe
+from grader.sandbox.probe import probe
 from grader.exercise.spec import all_exercises
 from grader.exercise.testing import SubmissionRaised
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.sandbox.process import BASE_SANDBOX_UID, Limits
+from grader.sandbox.limits import Limits
+from grader.sandbox.uids import BASE_SANDBOX_UID
 from grader.exercise.spec import find_exercise
 
 TESTS_DIR = Path(__file__).resolve().parent

@@ -241,3 +241,15 @@ def test_every_module_says_its_purpose():
                if "__pycache__" not in p.parts and "versions" not in p.parts
                and not ast.get_docstring(ast.parse(p.read_text(encoding="utf-8")))]
     assert not missing, f"modules without a docstring saying their purpose: {', '.join(missing)}"
+
+
+def test_the_readme_lists_every_exercise_with_its_points():
+    import tomllib
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert readme.split("```bash\n", 1)[1].startswith(  # the two opening commands stay as they are
+        "pip install -e . && dlgrade demo\npip install -e '.[test]' && python -m pytest\n```")
+    rows = {m.group(1): m.group(2) for m in re.finditer(r"^\| ([a-z0-9-]+) \| .* \| (\d+ / \d+) \| [\d, ]+ \|$",
+                                                        readme, re.MULTILINE)}
+    for path in sorted((REPO / "exercises").glob("*/exercise.toml")):
+        spec = tomllib.loads(path.read_text(encoding="utf-8"))
+        assert rows.get(spec["id"]) == f"{spec['points']['public']} / {spec['points']['hidden']}", spec["id"]

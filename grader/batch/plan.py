@@ -12,9 +12,9 @@ from pathlib import Path
 
 from grader import __version__
 from grader.course.config import heldout_seed
+from grader.data.hoda import HODA_ENV  # read by the instructor's process only, never inside a worker
 from grader.gradebook.store import Gradebook
 
-HODA_ENV = "DLGRADE_HODA_DIR"  # read by the instructor's process only, never inside a worker
 
 
 @dataclass
@@ -54,12 +54,16 @@ class CachedGrading:
 def hoda_folder(explicit: Path | str | None = None, course=None) -> Path | None:
     """The Hoda folder a batch or a grading uses: `explicit` (--hoda-dir), else $DLGRADE_HODA_DIR of
     the instructor's process, else the course's `[data] hoda_dir`, else None (the bundled digits).
-    The one place this choice is made; workers receive its answer as an argument."""
-    if explicit:
-        return Path(explicit).expanduser()
-    if os.environ.get(HODA_ENV):
-        return Path(os.environ[HODA_ENV]).expanduser()
-    return getattr(course, "hoda_dir", None) or None
+    A chosen folder is checked here (DataError naming the folder and what to do). The one place this
+    choice is made; workers and gradings receive its answer as an argument."""
+    from grader.data.hoda import hoda_dir as checked_hoda_dir
+    if explicit not in (None, ""):
+        return checked_hoda_dir(explicit)
+    if os.environ.get(HODA_ENV, "").strip():
+        return checked_hoda_dir(None)  # the environment's folder, checked
+    if getattr(course, "hoda_dir", None):
+        return checked_hoda_dir(course.hoda_dir)
+    return None
 
 
 def record_collected(course, gradebook: Gradebook, collected) -> int:

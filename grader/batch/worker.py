@@ -13,7 +13,6 @@ per worker, not once per grading."""
 from __future__ import annotations
 
 import argparse
-import inspect
 import json
 import os
 import signal
@@ -82,7 +81,7 @@ def run_task(task: dict | TaskMessage, slot: int | None = None, use_zygote: bool
 def _grade(task: TaskMessage, slot: int, use_zygote: bool) -> Answer:
     from grader.exercise import spec
     from grader.grading.engine import SubmissionError, grade
-    from grader.sandbox.process import resolve_device
+    from grader.sandbox.devices import resolve_device
     try:
         exercise = spec.load_exercise(Path(task.exercise_dir), Path(task.solutions_dir))
         factory = fresh = None
@@ -93,11 +92,9 @@ def _grade(task: TaskMessage, slot: int, use_zygote: bool) -> Answer:
             def fresh():  # the retry after a grader fault: retire this worker's zygotes, start anew
                 _zygotes(slot).close()
                 return _zygotes(slot).factory(exercise.preload, device, exercise.limits)
-        options = {}
-        if task.hoda_dir and "hoda_dir" in inspect.signature(grade).parameters:
-            options["hoda_dir"] = Path(task.hoda_dir)  # TRANSITION guard until K7's engine lands everywhere
         result = grade(exercise, Path(task.submission_path), task.suite, slot=slot, device=task.device,
-                       sandbox_factory=factory, retry_factory=fresh, heldout_seed=task.heldout_seed, **options)
+                       sandbox_factory=factory, retry_factory=fresh, heldout_seed=task.heldout_seed,
+                       hoda_dir=Path(task.hoda_dir) if task.hoda_dir else None)
         answer = Answer(task_id=task.task_id, result=result.to_json())
         if result.grader_fault:
             answer.fault, answer.error = "grader_fault", result.grader_fault

@@ -54,14 +54,13 @@ def _set_up(console, root: Path):
     """Steps 1-4: init, release, the simulated learners' submissions, collect. Returns
     (course, bundle folder, gradebook)."""
     from grader.batch.plan import record_collected
-    from grader.cli.instructor import bundle_builder
+    from grader.course.bundle import build_bundle
     from grader.course.config import init_course
     from grader.course.exchange import collect as collect_work, submit as submit_work
     from grader.exercise.cohort import write_submission
     course = init_course(root, "demo")
     console.print(f"[bold]1. init[/bold]     a course with {len(course.exercises)} exercises, their reference "
                   f"solutions and hidden tests: {course.root}")
-    build_bundle, _ = bundle_builder()
     bundle = build_bundle(course, course.root / "release")
     console.print(f"[bold]2. release[/bold]  the learner bundle (READMEs, templates, public tests; no solution): {bundle}")
     count = 0

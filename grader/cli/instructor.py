@@ -103,24 +103,15 @@ def init(directory, course_id):
 @click.option("--force", is_flag=True, help="Replace a previous bundle in --out.")
 def release(course_dir, out, force):
     """Instructors: build the learner bundle (READMEs, templates, public tests, course.toml)."""
-    build_bundle, errors = bundle_builder()
+    from grader.course.bundle import BundleError, build_bundle
+    from grader.exercise.templates import TemplateError
     course = load_course(course_dir)
     try:
         path = build_bundle(course, out or course.root / "release", force=force)
-    except errors as err:
+    except (BundleError, TemplateError) as err:
         fail(str(err))
     click.echo(f"Learner bundle written to {path}; it holds no solution and no hidden test. "
                "Give it to learners (they run `dlgrade start` / `check` / `submit` inside it).")
-
-
-def bundle_builder():
-    """(build_bundle, the errors it raises): grader.course.bundle, or exercise.templates before it moved."""
-    from grader.exercise.templates import TemplateError
-    try:
-        from grader.course.bundle import BundleError, build_bundle
-    except ImportError:  # TRANSITION: build_bundle still in exercise/templates.py
-        from grader.exercise.templates import BundleError, build_bundle
-    return build_bundle, (BundleError, TemplateError)
 
 
 @click.command()
@@ -154,7 +145,7 @@ def collect(course_dir, db):
 
 def print_sandbox_mode() -> None:
     """Once per batch, on stderr: the sandbox mode of this machine, what is active, its warnings."""
-    from grader.sandbox.process import probe
+    from grader.sandbox.probe import probe
     prot = probe().as_dict()
     click.echo(f"sandbox: {prot['mode']} ({', '.join(prot['active'])}); {prot['memory_bound']['text']}", err=True)
     for w in prot["warnings"]:
@@ -182,12 +173,18 @@ def autograde(course_dir, db, exercise, student, workers, scheduler, device, hod
     gradebook = open_gradebook(course, db)
     if student is not None and student not in {s["id"] for s in gradebook.students()}:
         fail(f"unknown student {student!r}; `dlgrade grades` lists the learners with collected work")
+    from grader.batch.plan import hoda_folder
+    from grader.data import DataError
+    try:
+        hoda = hoda_folder(hoda_dir, course)
+    except DataError as err:
+        fail(str(err))
     if scheduler is None:  # a Dask cluster's machines say their own
         print_sandbox_mode()
     try:
         summary = run_with_progress(course, gradebook, exercise=exercise, student=student,
                                     workers=workers or os.cpu_count() or 1, scheduler=scheduler, device=device,
-                                    hoda_dir=hoda_dir, force=force)
+                                    hoda_dir=hoda, force=force)
     except CourseError as err:
         fail(str(err))
     print_summary(summary)

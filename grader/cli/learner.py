@@ -83,32 +83,19 @@ def check(exercise, path, as_json, device, hoda_dir):
 
 def grade_or_fail(exercise, path: Path, suite: str, device: str, hoda_dir: Path | None):
     """One grading at the terminal (`check`, `grade`): framework logs kept off the terminal, the Hoda
-    folder chosen once (--hoda-dir, $DLGRADE_HODA_DIR, the course's) and passed as an argument."""
+    folder chosen once (--hoda-dir, else $DLGRADE_HODA_DIR) and passed as an argument."""
     quiet_frameworks()
     from grader.batch.plan import hoda_folder
+    from grader.data import DataError
     from grader.grading.engine import SubmissionError, grade
-    if hoda_dir is not None:  # a folder given at the terminal is checked now, with a message
-        from grader.data import DataError, hoda_dir as check_hoda
-        try:
-            check_hoda(hoda_dir)
-        except DataError as err:
-            fail(str(err))
-    hoda = hoda_folder(hoda_dir)
-    options = _hoda_argument(grade, hoda.resolve()) if hoda is not None else {}
     try:
-        return grade(exercise, path, suite, device=device, **options)
+        hoda = hoda_folder(hoda_dir)
+    except DataError as err:
+        fail(str(err))
+    try:
+        return grade(exercise, path, suite, device=device, hoda_dir=hoda)
     except SubmissionError as err:
         fail(str(err))
-
-
-def _hoda_argument(grade, hoda: Path) -> dict:
-    """{"hoda_dir": hoda} for `engine.grade` (K7)."""
-    import inspect
-    import os
-    if "hoda_dir" in inspect.signature(grade).parameters:
-        return {"hoda_dir": hoda}
-    os.environ["DLGRADE_HODA_DIR"] = str(hoda)  # TRANSITION: an engine before K7 reads it from here
-    return {}
 
 
 def report_result(result, as_json: bool) -> None:
