@@ -7,6 +7,7 @@ plot drawn), with screenshots in tests/artifacts/."""
 
 from __future__ import annotations
 
+import csv
 import gettext
 import hashlib
 import re
@@ -29,6 +30,7 @@ from grader.gradebook.store import Gradebook
 from grader.report import failures, views
 from grader.report import plots as report_plots
 from grader.report import text as report_text
+from grader.report.export import export_gradebook
 from grader.report.i18n import LOCALE_DIR, LanguageError, format_number, format_percent, localize_digits
 from grader.cli.reports import feedback, release_feedback, report
 
@@ -388,6 +390,21 @@ def test_render_time_for_a_cohort_of_100(cohort, tmp_path):
     seconds = time.perf_counter() - t0
     print(f"rendered 100 learners (HTML + Markdown) in {seconds:.2f} s")
     assert seconds < 10
+
+
+def test_exports_read_the_typed_rows_with_the_late_factor_applied_once(cohort, tmp_path):
+    _, gradebook = cohort
+    rows = {(r.student, r.exercise): r for r in gradebook.grade_rows()}
+    sara = rows["sara", "perceptron"]
+    assert sara.late and sara.late_factor == 0.8 and sara.score == round(sara.auto_score * 0.8, 6)
+    with export_gradebook("csv", gradebook, tmp_path / "grades.csv").open(encoding="utf-8") as fh:
+        table = {r["student"]: r for r in csv.DictReader(fh)}
+    assert float(table["sara"]["perceptron"]) == pytest.approx(sara.score)
+    assert table["nima"]["perceptron"] == table["omid"]["perceptron"] == ""  # pending, crashed: never 0
+    assert float(table["reza"]["backprop"]) == 5.0  # the override counts as it is
+    export_gradebook("gradescope", gradebook, tmp_path / "gs")
+    assert (tmp_path / "gs" / "mina" / "keras-mlp" / "results.json").is_file()
+    assert not (tmp_path / "gs" / "omid").exists() and not (tmp_path / "gs" / "nima").exists()
 
 
 # --- release and read back --------------------------------------------------------------------
