@@ -158,3 +158,33 @@ def test_the_wheel_ships_no_solution_or_hidden_test(tmp_path):
     assert len(secret_lines) > 100  # the check has something to look for
     leaked = sorted(secret_lines & shipped)
     assert not leaked, leaked[:5]
+
+
+def test_autograde_progress_fits_80_columns_and_is_plain_lines_in_a_log(monkeypatch):
+    import io
+
+    from rich.cells import cell_len
+
+    from grader.cli.progress import BatchProgress
+
+    class Task:
+        task_id, student, exercise_id = "1", "ali", "perceptron"
+
+    log = io.StringIO()
+    with BatchProgress(log, terminal=False) as progress:
+        progress.on_plan(100, 7)
+        for i in range(100):
+            progress.on_result("graded" if i % 10 else "failed", Task, None)
+    lines = log.getvalue().splitlines()
+    assert lines[0] == "grading 100 submission(s), 7 already graded (cached)"
+    assert 10 <= len(lines) <= 30 and "\x1b" not in log.getvalue() and "\r" not in log.getvalue()
+    assert lines[-1].startswith("100/100 gradings done (10 failed, 7 cached)")
+    monkeypatch.setenv("COLUMNS", "80")
+    screen = io.StringIO()
+    with BatchProgress(screen, terminal=True) as progress:
+        progress.on_plan(12345, 678)
+        for i in range(9999):
+            progress.on_result("graded" if i % 10 else "failed", Task, None)
+    last = screen.getvalue().strip().splitlines()[-1]
+    assert cell_len(last) <= 80 and "9999/12345" in last and "failed 1000" in last and "ETA" in last, last
+    assert "…" not in last

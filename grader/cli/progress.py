@@ -54,7 +54,7 @@ class BatchProgress:
         self.total, self.cached, self.t0 = n_tasks, n_cached, time.monotonic()
         self.every = max(1, round(n_tasks / PLAIN_LINES))
         if not self.terminal:
-            print(f"grading {n_tasks} submission(s); {n_cached} already graded (cached)", file=self.stream,
+            print(f"grading {n_tasks} submission(s), {n_cached} already graded (cached)", file=self.stream,
                   flush=True)
             return
         from rich.console import Console
@@ -76,7 +76,6 @@ class BatchProgress:
         if self._bar is not None:
             self._bar.update(self._task, completed=self.finished, failed=self.failed, rate=rate, eta=eta)
         elif self.finished % self.every == 0 or self.finished == self.total:
-            print(f"graded {self.finished}/{self.total} (failed {self.failed}, cached {self.cached}), "
-                  f"{rate}/min, ETA {eta}" if self.finished < self.total else
-                  f"graded {self.finished}/{self.total} (failed {self.failed}, cached {self.cached}), {rate}/min",
-                  file=self.stream, flush=True)
+            left = f", about {eta} left" if self.finished < self.total else ""
+            print(f"{self.finished}/{self.total} gradings done ({self.failed} failed, {self.cached} cached), "
+                  f"{rate}/min{left}", file=self.stream, flush=True)
