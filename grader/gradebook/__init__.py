@@ -1,1 +1,1 @@
-"""The gradebook: the database of gradings (models, store, migrations) and typed grade rows."""
+"""The gradebook: the database of gradings (connection and migrations, models, the store API) and its typed rows."""
