@@ -290,3 +290,40 @@ def test_parallel_gradings_cannot_reach_each_other(course):
     seen = attacker["output"]
     assert "SEEN" in seen and "runner.py" in seen  # it does see its own process...
     assert seen.count("runner.py") == 1, seen  # ...and not the other grading's runner
+
+
+CRASHING_WORKER = '''
+import json, sys
+print(json.dumps({"ready": True, "pid": 1, "slot": 100}), flush=True)
+sys.stdin.readline()
+print("loading the exercise", file=sys.stderr)
+print("OSError: [Errno 24] Too many open files: '/tmp/x'", file=sys.stderr, flush=True)
+sys.exit(70)
+'''
+
+
+def test_a_crashed_worker_says_its_last_stderr_lines(tmp_path, monkeypatch):
+    """A worker that dies tells the instructor why, in its own last words on stderr."""
+    from grader.batch import run
+    from grader.batch.plan import Task
+    script = tmp_path / "crashing_worker.py"
+    script.write_text(CRASHING_WORKER)
+    monkeypatch.setattr(run._Worker, "command", (sys.executable, str(script)))
+    task = Task(task_id="t1", student="ali", exercise_id="perceptron", submission_id=1, key="k" * 64,
+                exercise_hash="h", exercise_dir=str(tmp_path), solutions_dir="", submission_path=str(tmp_path))
+    (answer,) = [a for _, a in run.LocalPool(1).run([task])]
+    assert answer["task_id"] == "t1" and "exited with code 70" in answer["crashed"]
+    assert "Too many open files" in answer["crashed"] and "loading the exercise" in answer["crashed"]
+
+
+def test_worker_messages_are_validated_at_the_wire():
+    from grader.batch.messages import MessageError, TaskMessage, parse_answer
+    assert parse_answer('{"task_id": "t", "result": {"score": 1}}').result == {"score": 1}
+    for bad in ('{"task_id": "t"}', '{"task_id": "t", "error": "x"}', '{"task_id": "t", "result": {}, "x": 1}',
+                '{"task_id": "t", "error": "x", "fault": "mystery"}', "not json"):
+        with pytest.raises(MessageError):
+            parse_answer(bad)
+    with pytest.raises(ValueError):
+        TaskMessage(task_id="t", exercise_dir="e", submission_path="s", device="tpu")
+    with pytest.raises(ValueError):  # no configuration rides along unnoticed
+        TaskMessage.model_validate({"task_id": "t", "exercise_dir": "e", "submission_path": "s", "env": {}})

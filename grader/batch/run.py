@@ -58,8 +58,10 @@ class _Worker:
     """One local worker process, with the last lines it wrote on stderr (read as they come, so a
     chatty worker never blocks on a full pipe)."""
 
+    command = (sys.executable, "-m", "grader.batch.worker")
+
     def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, "-m", "grader.batch.worker"], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen(list(self.command), stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
                                      errors="replace")
         self.stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
