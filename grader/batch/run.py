@@ -21,7 +21,7 @@ from typing import Iterator
 
 from grader import __version__
 from grader.batch.messages import MessageError, Ready, TaskMessage, parse_answer
-from grader.batch.plan import CachedGrading, Task, plan  # noqa: F401  (Task, plan: the batch's API here too)
+from grader.batch.plan import Task, plan
 from grader.gradebook.rows import GradingFault, GradingState
 from grader.gradebook.store import Gradebook
 from grader.protocols import PlanCallback, ResultCallback

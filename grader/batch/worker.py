@@ -84,7 +84,7 @@ def _grade(task: TaskMessage, slot: int, use_zygote: bool) -> Answer:
     from grader.sandbox.devices import resolve_device
     try:
         exercise = spec.load_exercise(Path(task.exercise_dir), Path(task.solutions_dir))
-        factory = fresh = None
+        factory = retry = None
         if use_zygote and exercise.preload:
             device = resolve_device(task.device, exercise.gpu)
             factory = _zygotes(slot).factory(exercise.preload, device, exercise.limits)
@@ -92,8 +92,9 @@ def _grade(task: TaskMessage, slot: int, use_zygote: bool) -> Answer:
             def fresh():  # the retry after a grader fault: retire this worker's zygotes, start anew
                 _zygotes(slot).close()
                 return _zygotes(slot).factory(exercise.preload, device, exercise.limits)
+            retry = fresh
         result = grade(exercise, Path(task.submission_path), task.suite, slot=slot, device=task.device,
-                       sandbox_factory=factory, retry_factory=fresh, heldout_seed=task.heldout_seed,
+                       sandbox_factory=factory, retry_factory=retry, heldout_seed=task.heldout_seed,
                        hoda_dir=Path(task.hoda_dir) if task.hoda_dir else None)
         answer = Answer(task_id=task.task_id, result=result.to_json())
         if result.grader_fault:

@@ -13,8 +13,8 @@ from pathlib import Path
 import click
 
 from grader.cli.common import (LANGS, clean, course_exercise, course_option, device_option, fail, find_exercise,
-                               hoda_option, json_option, learner_text, load_course, locale_lang, quiet_frameworks,
-                               resolve_work_path, safe)
+                               hoda_option, json_option, learner_text, load_course, locale_lang, plain,
+                               quiet_frameworks, resolve_work_path, safe)
 from grader.cli.common import check_id as check_id_or_fail
 
 
@@ -107,7 +107,6 @@ def report_result(result, as_json: bool) -> None:
     else:
         print_result(result)
     if result.grader_fault:  # retried once already: not a grade, say so and why (exit 3)
-        from grader.cli.common import plain
         click.echo(f"not graded: {plain(result.grader_fault)}; this is a problem of the grader or the machine, "
                    "not of the submission: fix it and grade again", err=True)
         sys.exit(3)
