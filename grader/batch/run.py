@@ -246,8 +246,8 @@ def _record(gradebook: Gradebook, task: Task, status: GradingState, result: dict
     except Exception as err:  # noqa: BLE001 - one row's failure is that row's, never the batch's
         why = f"the gradebook could not store this grading: {_one_line(err)}"
     try:
-        gradebook.record_grading(task.submission_id, task.key, task.exercise_hash, __version__, None, GradingState.FAILED,
-                                 None, None, None, error=why, fault=GradingFault.DATABASE)
+        gradebook.record_grading(task.submission_id, task.key, task.exercise_hash, __version__, None,
+                                 GradingState.FAILED, None, None, None, error=why, fault=GradingFault.DATABASE)
     except Exception as err:  # noqa: BLE001
         why += f"; recording the failure failed too: {_one_line(err)}"
     return GradingState.FAILED, why, GradingFault.DATABASE

@@ -62,7 +62,8 @@ def _set_up(console, root: Path):
     console.print(f"[bold]1. init[/bold]     a course with {len(course.exercises)} exercises, their reference "
                   f"solutions and hidden tests: {course.root}")
     bundle = build_bundle(course, course.root / "release")
-    console.print(f"[bold]2. release[/bold]  the learner bundle (READMEs, templates, public tests; no solution): {bundle}")
+    console.print(f"[bold]2. release[/bold]  the learner bundle (READMEs, templates, public tests; no solution): "
+                  f"{bundle}")
     count = 0
     for student, kind in LEARNERS.items():
         for ex in course.all_exercises():

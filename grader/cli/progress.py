@@ -59,7 +59,7 @@ class BatchProgress:
             return
         from rich.console import Console
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-        # at most ~75 characters: "grading ━━━━━━━━━━━━━━━━━━ 12/40 failed 1 cached 3 4.2/min ETA 3 min"
+        # ~75 columns at most: "grading ━━━━━━━━━━━━━━━━━━ 12/40 failed 1 cached 3 4.2/min ETA 3 min"
         self._bar = Progress(TextColumn("grading"), BarColumn(bar_width=18), MofNCompleteColumn(),
                              TextColumn("failed {task.fields[failed]} cached {task.fields[cached]}"),
                              TextColumn("{task.fields[rate]}/min ETA {task.fields[eta]}"),
