@@ -25,8 +25,8 @@ from pg import postgres_url  # noqa: F401
 from sqlalchemy import text
 
 from grader.cli import main as cli_main
-from grader import batch as batch_module
-from grader import report as rp
+from grader.batch import run as batch_module
+from grader.report import failures, views
 from grader.batch.run import run_batch
 from grader.exercise.cohort import submission_source
 from grader.course.config import init_course
@@ -125,8 +125,8 @@ def test_kinds_from_real_gradings(tmp_path):
     rj = result.to_json()
     step = next(t for t in rj["tests"] if "step" in t["name"])
     assert GRADER_SENTENCE in step["output"] and step["extra_data"]["kind"] == "raised"
-    assert rp.classify(step) == ("raised", {"function": "step", "error": "RuntimeError"})
-    assert "`step` raised RuntimeError" in rp.hint_text(*rp.classify(step), "en")
+    assert failures.classify(step) == ("raised", {"function": "step", "error": "RuntimeError"})
+    assert "`step` raised RuntimeError" in failures.hint_text(*failures.classify(step), "en")
 
     # C: a file that does not import
     result = grade(ex, _write(tmp_path / "c", "import numpy as np\n\ndef step(:\n"), "hidden", device="cpu")
@@ -217,16 +217,16 @@ def test_exports_leave_it_missing_never_zero(faulty):
 
 def test_learner_page_says_not_graded_yet_and_dashboard_lists_it(faulty):
     course, gradebook, _, _ = faulty
-    rows, gradings = rp.load_rows(course, gradebook)
+    rows, gradings = views.load_rows(gradebook)
     for lang, not_yet, told in (("en", "Not graded yet.", "This is not a 0"), ("fa", "هنوز نمره‌دهی نشده است.",
                                                                              "این صفر نیست")):
-        html, md = rp.render_learner(course, rp.learner_rows(rows, gradings)["ali"], lang)
+        html, md = views.render_learner(course, views.learner_rows(rows, gradings)["ali"], lang)
         section = html.split('id="ex-perceptron"')[1].split("</section>")[0]
         for page in (section, md):  # (backprop is graded: only perceptron can say these)
             assert not_yet in page and told in page
             assert "could not start" not in page and "exit code" not in page
         assert "0 of 22" not in html and "0 / 22" not in html
-        dashboard = rp.render_dashboard(course, rows, gradings, lang)
+        dashboard = views.render_dashboard(course, rows, gradings, lang)
         assert re.search(r"<code dir=\"ltr\">ali</code></td><td><code dir=\"ltr\">perceptron</code></td><td>failed "
                          r"<code dir=\"ltr\">grader_fault</code></td><td><div class=\"msg\" dir=\"ltr\">grader fault",
                          dashboard), dashboard

@@ -251,12 +251,6 @@ def _points(item) -> float:
     return float(marker.args[0]) if marker and marker.args else 1.0
 
 
-def learner_message(exc: BaseException, memory_mb: int) -> tuple[Status, str]:
-    """(status, text) for a test that failed with `exc`: text a learner can act on."""
-    status, _, text = failure(exc, memory_mb)
-    return status, text
-
-
 def failure(exc: BaseException | None, memory_mb: int) -> tuple[Status, Kind, str]:
     """(status, kind, text) for a test that failed with `exc`: the `Kind` is known from the
     exception's type, never from its message; the text is one a learner can act on. Any exception
