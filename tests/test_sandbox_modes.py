@@ -295,7 +295,8 @@ def test_each_process_claims_its_own_slot(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     a, b = claim_slot(), claim_slot()
     assert (a.slot, b.slot) == (0, 1)
-    held = subprocess.run([sys.executable, "-c", "from grader.sandbox.uids import claim_slot; print(claim_slot().slot)"],
+    claim = "from grader.sandbox.uids import claim_slot; print(claim_slot().slot)"
+    held = subprocess.run([sys.executable, "-c", claim],
                           env=dict(os.environ, TMPDIR=str(tmp_path)), cwd=str(REPO), capture_output=True, text=True)
     assert held.stdout.strip() == "2", held.stderr  # another process skips the slots this one holds
     a.release()

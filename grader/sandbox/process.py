@@ -33,6 +33,23 @@ from grader.sandbox.probe import probe
 from grader.sandbox.seccomp import SeccompLoader, seccomp_program
 from grader.sandbox.staging import copy_private, private_dir, remove_owned, remove_tree
 
+# Also importable from here, for callers written before the split (their homes are named):
+import shutil  # a test patches shutil.which through this module
+from grader.sandbox.commands import bundled_data_dirs
+from grader.sandbox.devices import resolve_device
+from grader.sandbox.errors import SandboxDied, SandboxError, SandboxTimeout
+from grader.sandbox.probe import Protections, sandbox_uid
+from grader.sandbox.staging import stage_private
+from grader.sandbox.uids import BASE_SANDBOX_UID
+
+_OutputReader = OutputReader  # tests/test_untrusted_text.py
+
+__all__ = ["RunnerProcess", "Sandbox",
+           # re-exported
+           "BASE_SANDBOX_UID", "Limits", "MiB", "OutputReader", "Protections", "SandboxDied", "SandboxError",
+           "SandboxStartError", "SandboxTimeout", "bundled_data_dirs", "cpu_seconds", "probe", "resolve_device",
+           "sandbox_uid", "shutil", "stage_private", "tree_memory_mb_of", "_OutputReader"]
+
 
 class RunnerProcess(Channel):
     """One sandboxed runner process: its protections, command, rlimits, cgroup and life cycle.
@@ -282,16 +299,3 @@ class Sandbox(RunnerProcess):
     def _close_channel(self) -> None:
         self.req_fd = _close_fd(self.req_fd)
         self.resp_fd = _close_fd(self.resp_fd)
-
-
-# Names other packages import from here; their homes are the modules named (the callers move to
-# them). `shutil` stays for a test that patches shutil.which through this module.
-import shutil  # noqa: E402,F401
-from grader.sandbox.commands import bundled_data_dirs  # noqa: E402,F401
-from grader.sandbox.devices import resolve_device  # noqa: E402,F401
-from grader.sandbox.errors import SandboxDied, SandboxError, SandboxTimeout  # noqa: E402,F401
-from grader.sandbox.probe import Protections, sandbox_uid  # noqa: E402,F401
-from grader.sandbox.staging import stage_private  # noqa: E402,F401
-from grader.sandbox.uids import BASE_SANDBOX_UID  # noqa: E402,F401
-
-_OutputReader = OutputReader  # tests/test_untrusted_text.py

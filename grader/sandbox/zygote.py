@@ -129,8 +129,7 @@ class Zygote:
                 self.cgroup.set_memory(self.baseline + tree_memory_mb_of(limits) * MiB)
             except OSError as err:  # e.g. EBUSY: more in use than the new limit and nothing to reclaim
                 self.sandbox.kill()
-                raise SandboxStartError(START_FAILED,
-                                        f"zygote cgroup limit: {err}") from None
+                raise SandboxStartError(START_FAILED, f"zygote cgroup limit: {err}") from None
             self.cgroup.reset_peak()
             oom_seen = self.cgroup.oom_kills()
         req_r, req_w = os.pipe()
@@ -147,16 +146,16 @@ class Zygote:
             for fd in (req_w, resp_r, out_r):
                 os.close(fd)
             self.sandbox.kill()
-            raise SandboxStartError(START_FAILED,
-                                    f"zygote fork failed: {type(err).__name__}") from None
+            raise SandboxStartError(START_FAILED, f"zygote fork failed: {type(err).__name__}") from None
         finally:
             for fd in (req_r, resp_w, out_w):
                 os.close(fd)
             empty_folder(self.share)  # the child has its own copy (or there is no child)
         if header.get("status") != "forked":
+            for fd in (req_w, resp_r, out_r):
+                os.close(fd)
             self.sandbox.kill()
-            raise SandboxStartError(START_FAILED,
-                                    f"zygote answered {header!r}")
+            raise SandboxStartError(START_FAILED, f"zygote answered {header!r}")
         self.forks += 1
         return ForkedSandbox(self, req_w, resp_r, out_r, limits, oom_seen)
 
