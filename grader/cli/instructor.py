@@ -253,8 +253,8 @@ GRADE_KEYS = ("student", "exercise", "score", "max_score", "late", "late_days", 
 
 
 def _grade_rows(gradebook) -> list[dict]:
-    """The grade rows as `grades --json` and the exports read them (the gradebook applied the late
-    factor once; nothing here applies it again)."""
+    """The grade rows as `grades --json` prints them (the gradebook applied the late factor once;
+    nothing here applies it again)."""
     return [{k: getattr(row, k) for k in GRADE_KEYS} for row in gradebook.grade_rows()]
 
 
@@ -287,14 +287,11 @@ def override(student, exercise, score, reason, who, course_dir, db):
 @db_option
 def export(fmt, out, course_dir, db):
     """Instructors: export grades as CSV, a Canvas gradebook import, or Gradescope results.json files."""
-    from grader.report.export import ExportError, export as write_export
+    from grader.report.export import ExportError, export_gradebook
     course = load_course(course_dir)
     gradebook = open_gradebook(course, db)
-    rows = _grade_rows(gradebook)
-    gradings = [{"student": g["student_id"], "exercise": g["exercise_id"], "result": g.get("result_json"),
-                 "status": g.get("status")} for g in gradebook.gradings()]
     try:
-        path = write_export(fmt, rows, gradings, out, course.id)
+        path = export_gradebook(fmt, gradebook, out, course.id)
     except ExportError as err:
         fail(str(err))
     click.echo(f"wrote {path}")
