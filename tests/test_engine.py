@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from grader.grading.engine import SubmissionError, grade
-from grader.sandbox.process import Limits, probe
+from grader.sandbox.limits import Limits
+from grader.sandbox.probe import probe
 from grader.exercise.spec import find_exercise
 
 
@@ -152,9 +153,10 @@ def test_a_sandbox_that_cannot_start_is_the_graders_fault_not_the_learners(conv,
 
 
 def test_without_namespaces_it_degrades_to_rlimits_and_says_so(conv, monkeypatch, tmp_path):
-    from grader.sandbox.process import Protections
+    from grader.sandbox.probe import Protections
     fallback = Protections(warnings=["bubblewrap (bwrap) is not installed: the sandbox runs with rlimits only"])
-    monkeypatch.setattr("grader.sandbox.process.probe", lambda: fallback)
+    monkeypatch.setattr("grader.sandbox.probe.probe", lambda: fallback)  # the engine's record
+    monkeypatch.setattr("grader.sandbox.process.probe", lambda: fallback)  # the sandbox's own
     result = grade(conv, conv.solution, "public")
     assert result.full_marks
     sandbox = result.extra_data["sandbox"]

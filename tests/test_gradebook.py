@@ -19,7 +19,9 @@ from sqlalchemy import event, inspect, text
 
 from grader import gradebook as gradebook_module
 from grader.gradebook.rows import GradeRow, GradingFault, GradingRow, GradingState, SubmissionRow
-from grader.gradebook.store import Base, Gradebook, GradebookError, alembic_config
+from grader.gradebook.models import Base
+from grader.gradebook.store import Gradebook
+from grader.gradebook.database import GradebookError, alembic_config
 from grader.grading.result import Result
 from grader.grading.result import TestResult as OneTest
 
@@ -283,8 +285,8 @@ def test_typed_rows_apply_the_stored_late_factor_once(gb):
     carol = rows["carol"]
     assert (carol.score, carol.overridden, carol.status, carol.late_factor) == (7.0, True, GradingState.PENDING, 0.5)
     assert gb.grades_matrix()["bob"]["perceptron"] == 4.0
-    # the earlier dict interface is unchanged: no factor in it (its callers apply the policy)
-    assert {r["student"]: r["score"] for r in gb.grades()} == {"alice": 5.0, "bob": 5.0, "carol": 7.0}
+    # the JSON view is the same rows: the factor is applied once, in the gradebook, for every reader
+    assert {r["student"]: r["score"] for r in gb.grades()} == {"alice": 5.0, "bob": 4.0, "carol": 7.0}
     (grading,) = gb.grading_rows(student="bob")
     assert isinstance(grading, GradingRow) and grading.status == "graded" and grading.status is GradingState.GRADED
     with pytest.raises(GradebookError, match="a late factor is a number from 0 to 1"):

@@ -33,7 +33,8 @@ from grader.course.config import init_course
 from grader.grading.engine import grade
 from grader.gradebook.store import Gradebook
 from grader.grading.result import Kind, Result
-from grader.sandbox.process import Limits, SandboxStartError
+from grader.sandbox.limits import Limits
+from grader.sandbox.errors import SandboxStartError
 from grader.exercise.spec import find_exercise
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
@@ -313,7 +314,7 @@ def test_a_database_error_on_one_row_fails_that_row_only(db_url, tmp_path, monke
 
 def test_the_kind_comes_from_the_exception_never_its_text():
     from grader.grading.plugin import _died_kind, failure
-    from grader.sandbox.process import SandboxDied
+    from grader.sandbox.errors import SandboxDied
     from grader.exercise.testing import Feedback, GraderFault, SubmissionRaised, SubmissionUnavailable
 
     def raised(type_name, mro=("Exception",), message=GRADER_SENTENCE):

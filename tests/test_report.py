@@ -32,7 +32,8 @@ from grader.report import plots as report_plots
 from grader.report import text as report_text
 from grader.report.export import export_gradebook
 from grader.report.i18n import LOCALE_DIR, LanguageError, format_number, format_percent, localize_digits
-from grader.cli.reports import feedback, release_feedback, report
+from grader.cli.learner import feedback
+from grader.cli.reports import release_feedback, report
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent

@@ -20,7 +20,7 @@ import pytest
 
 from conftest import HOSTILE_DIR, REPO, sandbox_processes
 from grader.data import hoda_available, hoda_dir
-from grader.sandbox.process import BASE_SANDBOX_UID
+from grader.sandbox.uids import BASE_SANDBOX_UID
 from grader.grading.engine import grade
 from grader.exercise.heldout import HeldOutPredictorFault, predict
 from grader.exercise.modelsize import Caps, ModelRefused, check_caps, model_size
@@ -291,8 +291,9 @@ def test_the_held_out_subset_is_drawn_by_the_secret_seed():
 
 def test_init_keeps_the_seed_instructor_only_and_the_release_never_has_it(tmp_path):
     from grader.batch.run import Task
-    from grader.course.config import HELDOUT_SEED_FILE, heldout_seed, init_course
-    from grader.exercise.templates import build_bundle
+    from grader.course.config import HELDOUT_SEED_FILE, init_course
+    from grader.course.paths import heldout_seed
+    from grader.course.bundle import build_bundle
     course = init_course(tmp_path / "course", "c1")
     path = course.solutions_dir / HELDOUT_SEED_FILE
     seed = heldout_seed(course)
@@ -308,10 +309,12 @@ def test_init_keeps_the_seed_instructor_only_and_the_release_never_has_it(tmp_pa
 
 
 def test_bundled_data_sets_are_masked_or_warned_about(monkeypatch):
-    from grader.sandbox import process as sandbox
-    assert any(p.endswith(os.path.join("sklearn", "datasets", "data")) for p in sandbox.bundled_data_dirs())
-    monkeypatch.setattr(sandbox.shutil, "which", lambda name, *a, **k: None if name == "bwrap" else "/usr/bin/" + name)
-    prot = sandbox.probe.__wrapped__()
+    import shutil
+    from grader.sandbox.commands import bundled_data_dirs
+    from grader.sandbox.probe import probe
+    assert any(p.endswith(os.path.join("sklearn", "datasets", "data")) for p in bundled_data_dirs())
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None if name == "bwrap" else "/usr/bin/" + name)
+    prot = probe.__wrapped__()
     assert not prot.namespaces
     assert any("data sets bundled with scikit-learn" in w for w in prot.warnings)
 
@@ -329,7 +332,7 @@ def test_a_learner_who_never_trains_gets_nothing_for_accuracy():
     """Finding 2: rebuilding the held-out split inside the sandbox and answering `predict` with the
     true labels scored 16/16. Now the trusted side predicts with the (untrained) weights: 0 on the
     threshold, every other property scored as usual, and no grader fault."""
-    from grader.sandbox.process import probe
+    from grader.sandbox.probe import probe
     ex = find_exercise("keras-mlp")
     result = grade(ex, HOSTILE_DIR / "keras_mlp_never_trains.py", "hidden", slot=SLOT, heldout_seed=4242,
                    hoda_dir=HODA)

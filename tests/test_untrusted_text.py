@@ -19,7 +19,7 @@ from pg import postgres_url  # noqa: F401
 from grader.sandbox.inside import wire
 from grader.grading.engine import grade
 from grader.gradebook.store import Gradebook
-from grader.sandbox.process import _OutputReader
+from grader.sandbox.channel import OutputReader as _OutputReader
 
 SLOT = 13  # a uid of its own: these gradings never meet another test's processes
 TERMINAL_BYTES = (b"\x1b", b"\x9b", b"\x07", b"\xc2\x9b", b"\xe2\x80\xae")  # ESC, CSI, BEL, C1 CSI, RLO

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from grader import __version__
-from grader.course.config import heldout_seed
+from grader.course.paths import heldout_seed
 from grader.data.hoda import HODA_ENV  # read by the instructor's process only, never inside a worker
 from grader.gradebook.store import Gradebook
 

@@ -58,7 +58,8 @@ hoda_option = click.option("--hoda-dir", type=click.Path(file_okay=False, path_t
 
 def load_course(course_dir: Path | None):
     """The course (course.toml from `course_dir` or the nearest folder up), or exit with why."""
-    from grader.course.config import CourseError, load_course as load, secure_course_dir
+    from grader.course.config import CourseError, load_course as load
+    from grader.course.paths import secure_course_dir
     try:
         course = load(course_dir)
     except CourseError as err:
@@ -78,7 +79,7 @@ def course_exercise(course, ex_id: str):
 
 def find_exercise(ex_id: str):
     """The exercise: the course's own when run inside a course folder, else the bundled one."""
-    from grader.course.config import find_course_dir
+    from grader.course.paths import find_course_dir
     if find_course_dir() is not None:
         return course_exercise(load_course(None), ex_id)
     from grader.exercise.spec import SpecError, find_exercise as find
@@ -90,8 +91,9 @@ def find_exercise(ex_id: str):
 
 def open_gradebook(course, db: str | None):
     """The course's gradebook (or `--db`), or exit with why; a file made just now is 0600."""
-    from grader.course.config import secure_course_dir
-    from grader.gradebook.store import Gradebook, GradebookError
+    from grader.course.paths import secure_course_dir
+    from grader.gradebook.store import Gradebook
+    from grader.gradebook.database import GradebookError
     try:
         gradebook = Gradebook.open(db or course.gradebook_url)
     except GradebookError as err:

@@ -270,7 +270,7 @@ def override(student, exercise, score, reason, who, course_dir, db):
     """Instructors: set a learner's score on an exercise by hand (the autograde stays in history)."""
     import getpass
 
-    from grader.gradebook.store import GradebookError
+    from grader.gradebook.database import GradebookError
     course = load_course(course_dir)
     try:
         open_gradebook(course, db).override(student, exercise, score, reason, who or getpass.getuser())

@@ -24,7 +24,7 @@ from grader.cli.common import check_id as check_id_or_fail
               help="Language of the titles (default: your locale's, e.g. LANG=fa_IR.UTF-8 for Persian).")
 def list_cmd(as_json, lang):
     """List the exercises."""
-    from grader.course.config import find_course_dir
+    from grader.course.paths import find_course_dir
     if find_course_dir() is not None:
         exercises = load_course(None).all_exercises()
     else:
@@ -145,7 +145,7 @@ def print_result(result, console=None) -> None:
 def submit(exercise, path, student, course_dir):
     """Submit your work on EXERCISE (PATH: your file or folder; default ./EXERCISE/)."""
     from grader.course.exchange import ExchangeError, submit as submit_work
-    from grader.course.roster import resolve_student
+    from grader.course.identity import resolve_student
     course = load_course(course_dir)
     ex = course_exercise(course, exercise)
     try:
@@ -168,7 +168,7 @@ def submit(exercise, path, student, course_dir):
 def status(student, exercise, everyone, as_json, course_dir):
     """Show what was submitted, and when."""
     from grader.course.exchange import ExchangeError, status as list_status
-    from grader.course.roster import is_instructor, resolve_student, roster_mode
+    from grader.course.identity import is_instructor, resolve_student, roster_mode
     course = load_course(course_dir)
     multi = roster_mode(course.exchange_path)
     try:
@@ -206,8 +206,9 @@ def status(student, exercise, everyone, as_json, course_dir):
 def feedback(exercise, student, raw, course_dir):
     """Read your feedback on EXERCISE (after your instructor released it)."""
     from grader.course.exchange import ExchangeError
-    from grader.course.roster import resolve_student
-    from grader.report.views import ReportError, read_feedback
+    from grader.course.identity import resolve_student
+    from grader.report.errors import ReportError
+    from grader.report.feedback import read_feedback
     check_id_or_fail(exercise, "exercise id")
     check_id_or_fail(student, "student id")
     course = load_course(course_dir)

@@ -11,7 +11,6 @@ import click
 
 from grader.cli.common import check_id, course_option, db_option, fail, open_gradebook
 from grader.cli.common import load_course as _load_course
-from grader.cli.learner import feedback  # noqa: F401  (TRANSITION: its old home; tests/test_report.py imports it)
 
 LANG_HELP = "Language of the pages: fa (Persian, right to left) or en."
 lang_option = click.option("--lang", default="fa", show_default=True, metavar="fa|en", help=LANG_HELP)
@@ -29,7 +28,7 @@ def _secure_reports(course, target: Path) -> None:
     """Reports hold every learner's grades: the instructor's only (the folder 0700)."""
     import os
 
-    from grader.course.config import secure_course_dir
+    from grader.course.paths import secure_course_dir
     try:
         if target.is_dir() and not target.is_symlink():
             os.chmod(target, 0o700)
@@ -50,9 +49,10 @@ def report(lang, out, student, course_dir, db):
     """Instructors: write each learner's feedback page (HTML and Markdown) and the class dashboard."""
     import time
 
-    from grader.gradebook.store import GradebookError
+    from grader.gradebook.database import GradebookError
     from grader.report.i18n import LanguageError
-    from grader.report.views import ReportError, write_reports
+    from grader.report.errors import ReportError
+    from grader.report.views import write_reports
     lang = _lang(lang)
     check_id(student, "student id")
     course = _load_course(course_dir)
@@ -79,17 +79,20 @@ def report(lang, out, student, course_dir, db):
 def release_feedback(lang, exercise, student, course_dir, db):
     """Instructors: put each learner's feedback into the exchange, where `dlgrade feedback` finds it
     (<exchange>/feedback/<student>/<exercise>/report.html and report.md)."""
-    from grader.gradebook.store import GradebookError
+    from grader.gradebook.database import GradebookError
     from grader.report.i18n import LanguageError
-    from grader.report.views import FEEDBACK, ReportError
-    from grader.course.roster import RosterError, release_feedback as release
+    from grader.course.folders import FEEDBACK
+    from grader.course.roster import RosterError, deliver_feedback
+    from grader.report.errors import ReportError
+    from grader.report.views import release_feedback as write_pages
     lang = _lang(lang)
     check_id(exercise, "exercise id")
     check_id(student, "student id")
     course = _load_course(course_dir)
     gradebook = open_gradebook(course, db)
     try:  # with a roster: each learner's pages are theirs only (feedback/<id>/ 0700, pages 0600)
-        written, notes = release(course, gradebook, lang, exercise=exercise, student=student)
+        written, notes = deliver_feedback(
+            course, lambda c: write_pages(c, gradebook, lang, exercise=exercise, student=student))
     except (ReportError, GradebookError, LanguageError, RosterError) as err:
         fail(str(err))
     for note in notes:

@@ -474,14 +474,3 @@ def init_course(directory: Path | str, course_id: str | None = None, title: str 
         shutil.rmtree(build, ignore_errors=True)
         raise
     return load_course(target)
-
-
-# --- old names, importable here until their callers move (the lead removes these) --------------
-from grader.course.ids import ID_PATTERN  # noqa: E402,F401
-from grader.course.late import apply_late_policy as _apply_late_policy  # noqa: E402
-from grader.course.paths import heldout_seed, secure_course_dir  # noqa: E402,F401
-
-
-def apply_late_policy(course: Course, rows: list[dict]) -> list[dict]:
-    """Deprecated (K5): kept until report/cli read the factor the gradebook stores."""
-    return _apply_late_policy(course.late, rows)

@@ -179,19 +179,5 @@ def choose(policy: LatePolicy, deadline: datetime | None, candidates: list[Candi
                                        f"({policy.describe()})")
 
 
-def apply_late_policy(policy: LatePolicy, rows: list[dict]) -> list[dict]:
-    """Deprecated (the gradebook stores the factor): grade rows with the penalty applied to late,
-    accepted, not overridden scores; each row keeps its `auto_score` and gets its `late_factor`."""
-    for row in rows:
-        row.setdefault("auto_score", row.get("score"))
-        factor = 1.0
-        if row.get("late") and not row.get("overridden"):
-            factor = penalty_factor(policy, float(row.get("late_days") or 0.0))
-            if row.get("score") is not None and policy.policy == "penalty":
-                row["score"] = round(row["score"] * factor, 6)
-        row["late_factor"] = factor
-    return rows
-
-
 __all__ = ["POLICIES", "LatePolicy", "LateInfo", "ON_TIME", "penalty_factor", "late_info", "Verdict",
-           "Candidate", "Ignored", "Choice", "choose", "apply_late_policy"]
+           "Candidate", "Ignored", "Choice", "choose"]

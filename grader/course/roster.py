@@ -378,16 +378,3 @@ def _move_in(root: Path, folder: Path, who: str, ex_id: str, uid: int, gid: int,
     finally:
         os.close(dfd)
     return True
-
-
-# --- old names, importable until their callers move (grader/cli/*.py) ---------------------------
-from grader.course.identity import (check_requested, is_instructor, own_id, resolve_student,  # noqa: E402,F401
-                                    roster_mode)
-
-
-def release_feedback(course: Course, gradebook, lang: str = "fa", *, exercise: str | None = None,
-                     student: str | None = None) -> tuple[list[Path], list[str]]:
-    """TEMPORARY shim for grader/cli/reports.py, whose import of report.views points upwards from here:
-    call `deliver_feedback(course, lambda c: report.views.release_feedback(c, gradebook, lang, ...))`."""
-    from grader.report.views import release_feedback as write
-    return deliver_feedback(course, lambda c: write(c, gradebook, lang, exercise=exercise, student=student))

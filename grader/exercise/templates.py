@@ -96,13 +96,3 @@ def write_templates(exercises: list[Exercise], check_only: bool = False) -> list
 
 __all__ = ["BEGIN", "END", "PLACEHOLDER", "TemplateError", "Region", "solution_regions", "blank_regions",
            "make_template", "expected_template", "write_templates"]
-
-
-def __getattr__(name: str):
-    """TEMPORARY (issue 9): `build_bundle` and `BundleError` moved to grader.course.bundle; this keeps
-    the old import working for callers not yet moved (grader/cli/main.py, tests/test_trusted_scoring.py).
-    The lead deletes it when they import grader.course.bundle."""
-    if name in ("build_bundle", "BundleError", "BUNDLE_FILES"):
-        from grader.course import bundle
-        return getattr(bundle, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

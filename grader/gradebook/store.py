@@ -378,9 +378,6 @@ class Gradebook:
         """One row per (student, exercise) with a collected submission, sorted: the counting
         submission's latest grading, its late factor applied to the grading's score (never to an
         override), and the latest override. See `GradeRow`."""
-        return self._grade_rows(apply_late=True)
-
-    def _grade_rows(self, apply_late: bool) -> list[GradeRow]:
         with self._session() as s:
             counting = self._counting(s)
             latest_grading: dict[tuple[str, str], Grading] = {}  # (exercise, sha256) -> newest grading
@@ -398,7 +395,7 @@ class Gradebook:
             status = GradingState(grading.status) if grading is not None else GradingState.PENDING
             auto = grading.score if status is GradingState.GRADED else None
             factor = sub.late_factor if sub.late else 1.0  # an on-time submission is never penalized
-            score = over.score if over is not None else (late_score(auto, factor) if apply_late else auto)
+            score = over.score if over is not None else late_score(auto, factor)
             rows.append(GradeRow(
                 student=student, exercise=exercise, status=status, score=score,
                 max_score=grading.max_score if grading is not None else None, auto_score=auto,
@@ -411,13 +408,13 @@ class Gradebook:
         return rows
 
     def grades(self) -> list[dict]:
-        """The earlier interface of `grade_rows`, as dicts and WITHOUT the late factor (its callers
-        apply the course's policy themselves): student, exercise, score, max_score, late, late_days,
-        overridden, override_reason, status, graded_at, submission_id, sha256, auto_score, fault, error."""
+        """`grade_rows` as plain dicts (late factor applied), for JSON output: student, exercise, score,
+        max_score, late, late_days, overridden, override_reason, status, graded_at, submission_id,
+        sha256, auto_score, fault, error."""
         keys = ("student", "exercise", "score", "max_score", "late", "late_days", "overridden", "override_reason",
                 "status", "graded_at", "submission_id", "sha256", "auto_score", "fault", "error")
         out = []
-        for row in self._grade_rows(apply_late=False):
+        for row in self.grade_rows():
             data = {k: getattr(row, k) for k in keys}
             data.update(status=row.status.value, fault=row.fault.value if row.fault else None)
             out.append(data)

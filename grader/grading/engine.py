@@ -20,7 +20,8 @@ import pytest
 from grader import __version__
 from grader.grading.plugin import GradingPlugin, SandboxSession
 from grader.grading.result import Kind, Result, Status, Suite, TestResult
-from grader.sandbox.process import Limits, resolve_device
+from grader.sandbox.limits import Limits
+from grader.sandbox.devices import resolve_device
 from grader.exercise import heldout
 from grader.exercise.frameworks import import_keras_quietly
 from grader.exercise.spec import Exercise, hash_files, solutions_root
@@ -35,7 +36,7 @@ SUITES = tuple(Suite)
 def _stage(files: dict[str, Path], slot: int = 0) -> tuple[Path, dict[str, Path]]:
     """Copy the files into a fresh private folder (0700; files 0400, owned by the sandbox's uid
     where the grader is root): never the original, never readable by other local users."""
-    from grader.sandbox.process import stage_private
+    from grader.sandbox.staging import stage_private
     return stage_private(files, slot)
 
 
@@ -171,5 +172,5 @@ def grade_once(exercise: Exercise, submission: Path, suite: Suite | str = Suite.
 
 def session_protections(limits: Limits | None = None) -> dict:
     """The protections of this machine's sandboxes, with the memory bound for `limits`."""
-    from grader.sandbox.process import probe
+    from grader.sandbox.probe import probe
     return probe().as_dict(limits)

@@ -16,7 +16,8 @@ import pytest
 from grader.grading.result import Kind, Status, TestResult
 from grader.protocols import SandboxFactory
 from grader.sandbox.inside.wire import ModelRef, hello_info
-from grader.sandbox.process import Sandbox, SandboxDied, SandboxError, SandboxStartError, SandboxTimeout
+from grader.sandbox.process import Sandbox
+from grader.sandbox.errors import SandboxDied, SandboxError, SandboxStartError, SandboxTimeout
 from grader.exercise.testing import Feedback, GraderFault, Rng, SubmissionRaised, SubmissionUnavailable
 
 GRADER_FAULT_TEXT = ("this test could not run because of a problem in the grader, not in your code; "

@@ -110,20 +110,5 @@ def export_gradebook(fmt: str, gradebook, out: Path | str, course_id: str = "") 
     return export_rows(fmt, gradebook.grade_rows(), gradebook.grading_rows(), out, course_id)
 
 
-def export(fmt: str, rows: list[dict], gradings: list[dict], out: Path, course_id: str = "") -> Path:
-    """The earlier interface, from dict rows: grade rows with the score that counts, and gradings
-    ({student, exercise, result, status}, oldest first: the last one of a pair is written). Kept for
-    callers not moved to `export_gradebook` yet."""
-    out = _check_out(fmt, out)
-    if fmt == "gradescope":
-        latest = {(g["student"], g["exercise"]): g for g in gradings}
-        return write_gradescope({pair: g["result"] for pair, g in latest.items()
-                                 if g.get("result") and g.get("status", "graded") == "graded"}, out)
-    cells = [_Cell(r["student"], r["exercise"],
-                   r.get("score") if r.get("overridden") or r.get("status", "graded") == "graded" else None,
-                   r.get("max_score")) for r in rows]
-    return write_csv(cells, out) if fmt == "csv" else write_canvas(cells, out, course_id)
-
-
-__all__ = ["FORMATS", "ExportError", "export_gradebook", "export_rows", "export", "write_csv", "write_canvas",
+__all__ = ["FORMATS", "ExportError", "export_gradebook", "export_rows", "write_csv", "write_canvas",
            "write_gradescope"]

@@ -34,8 +34,7 @@ from grader.exercise.spec import load_exercise
 from grader.gradebook.rows import GradeRow, GradingRow, GradingState, OverrideRow
 from grader.report.errors import ReportError
 from grader.report.failures import NOT_RUN, classify, failure_signature, hint_text
-from grader.report.feedback import (FEEDBACK, feedback_dir, make_folder, read_feedback, release_pages,
-                                    write_report_folder)
+from grader.report.feedback import make_folder, release_pages, write_report_folder
 from grader.report.i18n import check_lang, format_fixed, gettext_for, localize_digits, template
 from grader.report.plots import (accuracy_plots, history_table, normalize_confusion, normalize_history,
                                  normalize_metric, plot)
@@ -428,6 +427,4 @@ def release_feedback(course, gradebook, lang: str = "fa", *, exercise: str | Non
 
 __all__ = ["ReportRow", "load_rows", "learner_rows", "counting_gradings", "exercise_meta", "learner_view",
            "render_learner", "dashboard_view", "render_dashboard", "write_reports", "release_feedback",
-           "ReportError",
-           # their home is grader.report.feedback; importable here for callers not moved yet
-           "FEEDBACK", "feedback_dir", "read_feedback"]
+           "ReportError"]

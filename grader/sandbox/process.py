@@ -33,22 +33,10 @@ from grader.sandbox.probe import probe
 from grader.sandbox.seccomp import SeccompLoader, seccomp_program
 from grader.sandbox.staging import copy_private, private_dir, remove_owned, remove_tree
 
-# Also importable from here, for callers written before the split (their homes are named):
-import shutil  # a test patches shutil.which through this module
-from grader.sandbox.commands import bundled_data_dirs
-from grader.sandbox.devices import resolve_device
-from grader.sandbox.errors import SandboxDied, SandboxError, SandboxTimeout
-from grader.sandbox.probe import Protections, sandbox_uid
-from grader.sandbox.staging import stage_private
-from grader.sandbox.uids import BASE_SANDBOX_UID
 
 _OutputReader = OutputReader  # tests/test_untrusted_text.py
 
-__all__ = ["RunnerProcess", "Sandbox",
-           # re-exported
-           "BASE_SANDBOX_UID", "Limits", "MiB", "OutputReader", "Protections", "SandboxDied", "SandboxError",
-           "SandboxStartError", "SandboxTimeout", "bundled_data_dirs", "cpu_seconds", "probe", "resolve_device",
-           "sandbox_uid", "shutil", "stage_private", "tree_memory_mb_of", "_OutputReader"]
+__all__ = ["RunnerProcess", "Sandbox"]
 
 
 class RunnerProcess(Channel):

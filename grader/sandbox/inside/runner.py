@@ -5,6 +5,10 @@ sandbox's limits, with only this file, `wire.py` and the submission visible. It 
 and returns data (see `wire.py`); it never receives a test, an expected value, a reference
 solution or a held-out label. Whatever the submission does to this process (monkeypatching,
 printing, exiting) only changes the answers it gives, which the trusted side checks.
+
+One module of ~530 lines on purpose: the sandbox sees this file and `wire.py` alone, bound by path
+and imported as top-level modules; every extra file is one more name a learner's module could
+shadow and one more path the sandbox's mounts must list.
 """
 
 from __future__ import annotations

@@ -32,8 +32,11 @@ import re
 import select
 import struct
 import time
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # annotations only; numpy itself is imported on first use (_numpy)
+    import numpy as np
+
 
 MAX_DEPTH = 32
 MAX_NODES = 1_000_000
@@ -170,7 +173,15 @@ class ModelRef:
         return self.session.describe(self)
 
 
+def _numpy():
+    """numpy, imported when a value is first encoded or decoded: commands that only clean text
+    (`dlgrade status`, `feedback`) use `clean_text` and stay light."""
+    import numpy
+    return numpy
+
+
 def _encode_value(value, blobs: list, depth: int = 0, rng_type=None):
+    np = _numpy()
     if depth > MAX_DEPTH:
         raise Unsendable("the value is nested too deeply")
     # Exact checks first: subclasses of the basic types are converted to their base value, so
@@ -250,6 +261,7 @@ class _Decoder:
         self.resolve_handle = resolve_handle
 
     def blob_array(self, index) -> np.ndarray:
+        np = _numpy()
         if type(index) is not int or not 0 <= index < len(self.blobs) or index in self.used:
             raise WireError("an array reference is invalid")
         self.used.add(index)
@@ -310,6 +322,7 @@ class _Decoder:
 
 
     def model_ref(self, body: dict, depth: int) -> ModelRef:
+        np = _numpy()
         if set(body) != {"handle", "name", "config", "compile", "weights"}:
             raise WireError("a model description has unknown fields")
         handle, name, config, compile_config, weights = (body[k] for k in
