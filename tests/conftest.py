@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from grader.sandbox.limits import Limits
-from grader.sandbox.uids import BASE_SANDBOX_UID
+from grader.sandbox.uids import FIRST_UID
 from grader.exercise.spec import find_exercise
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -26,7 +26,7 @@ if "DLGRADE_HODA_DIR" not in os.environ and SHARED_HODA.is_dir():
 HOSTILE_SLOT = 7  # hostile gradings run under their own uid, so other gradings on the machine never count
 
 
-def sandbox_processes(uid: int = BASE_SANDBOX_UID + HOSTILE_SLOT) -> list[str]:
+def sandbox_processes(uid: int = FIRST_UID + HOSTILE_SLOT) -> list[str]:
     """Processes of the sandbox uid still alive on this machine, as 'pid name'."""
     found = []
     for status in Path("/proc").glob("[0-9]*/status"):

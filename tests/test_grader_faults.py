@@ -359,7 +359,7 @@ def test_a_worker_retries_a_grader_fault_from_a_fresh_zygote(tmp_path, monkeypat
             events.append("close")
             super().close()
 
-    pool = FirstZygoteBroken(worker.DASK_SLOT_BASE - 1)
+    pool = FirstZygoteBroken(worker.BATCH_FIRST_SLOT - 1)
     monkeypatch.setattr(worker, "_zygotes", lambda slot: pool)
     try:
         answer = worker.run_task({"task_id": "t1", "exercise_dir": str(ex.directory), "solutions_dir": "",

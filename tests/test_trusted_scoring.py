@@ -20,7 +20,7 @@ import pytest
 
 from conftest import HOSTILE_DIR, REPO, sandbox_processes
 from grader.data import hoda_available, hoda_dir
-from grader.sandbox.uids import BASE_SANDBOX_UID
+from grader.sandbox.uids import FIRST_UID
 from grader.grading.engine import grade
 from grader.exercise.heldout import HeldOutPredictorFault, predict
 from grader.exercise.modelsize import Caps, ModelRefused, check_caps, model_size
@@ -347,9 +347,9 @@ def test_a_learner_who_never_trains_gets_nothing_for_accuracy():
     if probe().namespaces:
         assert "MASKED" in result.output and "LEAKED" not in result.output
     deadline = time.monotonic() + 5
-    while sandbox_processes(BASE_SANDBOX_UID + SLOT) and time.monotonic() < deadline:
+    while sandbox_processes(FIRST_UID + SLOT) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert sandbox_processes(BASE_SANDBOX_UID + SLOT) == [], "a sandbox process outlived its grading"
+    assert sandbox_processes(FIRST_UID + SLOT) == [], "a sandbox process outlived its grading"
 
 
 def test_a_giant_model_description_is_refused_with_a_clear_message():

@@ -27,7 +27,6 @@ from grader.sandbox.uids import SlotClaim, claim_slot
 # Slots of batch worker processes start here; lower slots are left to gradings started directly
 # (`dlgrade check`/`grade` use slot 0) so a batch on the same machine never takes their uid.
 BATCH_FIRST_SLOT = 100
-DASK_SLOT_BASE = BATCH_FIRST_SLOT  # older name
 
 _lock = threading.Lock()  # one grading at a time per process: its slot is never shared
 _claim: SlotClaim | None = None

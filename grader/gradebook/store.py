@@ -16,8 +16,8 @@ Reads return typed rows (`grader.gradebook.rows`). Two rules live here and nowhe
 submission that counts (`counting_submissions`: the one collected last) and the late factor's
 application (`grade_rows`: stored once at collect time, applied to the grading's score, never to an
 override). The dict-returning reads (`grades`, `gradings`, `submissions`, `latest_submission`,
-`overrides`) are the earlier interface, kept for callers not moved to the typed rows yet; `grades()`
-leaves the late factor out, as it always did.
+`overrides`) are plain-dict views of those same typed rows, for JSON output and scripts: they
+decide nothing themselves.
 """
 
 from __future__ import annotations
@@ -238,11 +238,11 @@ class Gradebook:
             return [_submission_row(counting[pair]) for pair in sorted(counting)]
 
     def submissions(self, student_id: str | None = None, exercise_id: str | None = None) -> list[dict]:
-        """`submission_rows` as dicts (the earlier interface)."""
+        """`submission_rows` as dicts."""
         return [r.as_dict() for r in self.submission_rows(student_id, exercise_id)]
 
     def latest_submission(self, student_id: str, exercise_id: str) -> dict | None:
-        """The submission that counts, as a dict (the earlier interface of `counting_submissions`)."""
+        """The submission that counts (`counting_submissions`), as a dict."""
         rows = self.counting_submissions(student_id, exercise_id)
         return rows[0].as_dict() if rows else None
 
@@ -335,7 +335,7 @@ class Gradebook:
             return [_grading_row(sub, grading) for sub, grading in s.execute(query)]
 
     def gradings(self, student_id: str | None = None, exercise_id: str | None = None) -> list[dict]:
-        """`grading_rows` as dicts (the earlier interface): plus `id` (= grading_id) and `result` (a
+        """`grading_rows` as dicts, plus `id` (= grading_id) and `result` (a
         `grader.grading.result.Result`, or None when the grading is not a grade)."""
         out = []
         for row in self.grading_rows(student_id, exercise_id):
@@ -371,7 +371,7 @@ class Gradebook:
             return [OverrideRow(**_row(r)) for r in s.scalars(query)]
 
     def overrides(self, student_id: str | None = None, exercise_id: str | None = None) -> list[dict]:
-        """`override_rows` as dicts (the earlier interface)."""
+        """`override_rows` as dicts."""
         return [asdict(r) for r in self.override_rows(student_id, exercise_id)]
 
     def grade_rows(self) -> list[GradeRow]:

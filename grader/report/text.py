@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Iterable
 
 from grader.clock import as_utc
+from grader.sandbox.inside.wire import clean_text as wire_clean_text
 from grader.report.i18n import localize_digits
 
 OUTPUT_MAX_CHARS = 6000        # the submission's own output shown to the learner
@@ -18,16 +19,14 @@ MESSAGE_MAX_CHARS = 4000
 _GRADER_PATH_MARKERS = ("site-packages", "dist-packages", "/opt/dlgrade", "/lib/python", "/grader/",
                         "/solutions/", "/_pytest/", "/pluggy/")
 _FRAME = re.compile(r'^(\s*)File "([^"]*)", line (\d+)(.*)$')
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b[@-Z\\-_]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def clean_text(text: object) -> str:
-    """Text without terminal escapes and control characters (but newlines and tabs)."""
+    """Text without terminal sequences, control characters (but newlines and tabs) or bidi
+    overrides: the wire's one cleaner (`wire.clean_text`), with no length cap (`cap_text` cuts)."""
     if not isinstance(text, str):
         return ""
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub("", _ANSI.sub("", text))
+    return wire_clean_text(text, limit=max(len(text), 1))
 
 
 def cap_text(text: str, max_chars: int = OUTPUT_MAX_CHARS, max_lines: int = OUTPUT_MAX_LINES) -> tuple[str, int]:

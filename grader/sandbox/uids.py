@@ -28,7 +28,6 @@ from grader.sandbox.errors import START_FAILED, SandboxStartError
 FIRST_UID = 60000
 SLOTS = 5000
 LAST_UID = FIRST_UID + SLOTS - 1
-BASE_SANDBOX_UID = FIRST_UID  # the uid of slot 0 (older name)
 SUBID_FILES = (Path("/etc/subuid"), Path("/etc/subgid"))
 
 
