@@ -17,8 +17,9 @@ HOSTILE_DIR = TESTS_DIR / "hostile"
 REPO = TESTS_DIR.parent
 SHARED_HODA = REPO.parent / "shared" / "datasets" / "hoda"
 
-# The course's Hoda digits are read from the shared folder beside the checkout (CI has it there);
-# every grading in the tests, and every `dlgrade` they start, grades Keras exercises on them.
+# The course's Hoda digits are in the shared folder beside the checkout (CI has it there). Every
+# `dlgrade` command the tests start finds it through this variable, as a user's shell would give it;
+# a test that calls `engine.grade` directly passes `hoda_dir=` itself (gradings never read it).
 if "DLGRADE_HODA_DIR" not in os.environ and SHARED_HODA.is_dir():
     os.environ["DLGRADE_HODA_DIR"] = str(SHARED_HODA)
 

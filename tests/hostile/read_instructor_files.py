@@ -8,7 +8,7 @@ for root in ("/work", "/tmp", "/opt", "/home", "/srv", "/mnt", "/etc"):
         FOUND += glob.glob(f"{root}/**/{name}", recursive=True)
 FOUND.append(f"/: {os.listdir('/')}")
 for path in ("/work/main/solutions/perceptron/solution.py", "/root", "/etc/passwd", "/proc/1/environ",
-             "/proc/1/cmdline", "/work/main/grader/engine.py"):
+             "/proc/1/cmdline", "/work/main/grader/grading/engine.py"):
     try:
         if os.path.isdir(path):
             FOUND.append(f"{path}: {os.listdir(path)}")
