@@ -82,7 +82,7 @@ def cohort_bench(args) -> None:
     base = Path(args.out)
     t0 = time.perf_counter()
     template = make_cohort(base / "template", args.learners, args.exercise)
-    n = len(load_course(template).exercises) if not args.exercise else len(args.exercise)
+    n = len(load_course(template).exercise_ids) if not args.exercise else len(args.exercise)
     print(f"cohort: {args.learners} learners x {n} exercises, made in {time.perf_counter() - t0:.1f} s", flush=True)
     results: dict[str, list[float]] = {"1 local worker": [], "2 local workers": [], "2-worker Dask (loopback)": [],
                                        "regrade, unchanged cohort (2 local workers)": []}

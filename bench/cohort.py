@@ -27,7 +27,7 @@ def make_cohort(out: Path, learners: int, exercises: list[str] | None = None) ->
     if out.exists():
         shutil.rmtree(out)
     course = init_course(out / "course", "cohort")
-    chosen = [course.exercise(e) for e in (exercises or list(course.exercises))]
+    chosen = [course.exercise(e) for e in (exercises or list(course.exercise_ids))]
     scratch = out / "learners"
     for i in range(learners):
         student = f"learner{i:03d}"

@@ -64,7 +64,7 @@ def test_init_creates_a_course_that_load_course_reads_back(tmp_path):
     root = tmp_path / "my course"
     bundled = [e.id for e in all_exercises(exercises_root(), solutions=False)]
     assert course.root == root.resolve() and course.id == "my-course"
-    assert list(course.exercises) == bundled
+    assert list(course.exercise_ids) == bundled
     for ex_id in bundled:
         assert (root / "exercises" / ex_id / "exercise.toml").is_file()
     assert any((root / "solutions" / ex_id / "solution.py").is_file() for ex_id in bundled)
@@ -77,7 +77,7 @@ def test_init_creates_a_course_that_load_course_reads_back(tmp_path):
     assert stat.S_IMODE((root / "course.toml").stat().st_mode) == 0o600
     for name in ("exercises", "submitted"):
         assert stat.S_IMODE((root / name).stat().st_mode) == 0o700
-    deadlines = list(course.exercises.values())
+    deadlines = list(course.deadlines.values())
     assert deadlines[0] == datetime(2026, 9, 8, 23, 59, tzinfo=UTC)
     assert all(b - a == timedelta(days=7) for a, b in zip(deadlines, deadlines[1:]))
     again = load_course(root)
@@ -165,7 +165,7 @@ def test_every_field_is_read(course_dir):
     (course_dir / "course.toml").write_text(GOOD)
     course = load_course(course_dir)
     assert course.title == "Neural networks"
-    assert course.exercises == {"perceptron": datetime(2026, 12, 1, 23, 59, tzinfo=UTC)}
+    assert course.deadlines == {"perceptron": datetime(2026, 12, 1, 23, 59, tzinfo=UTC)}
     assert course.late == LatePolicy("penalty", 10.0, 0.25, 3.0)
     assert course.exchange_path == Path("/srv/dlgrade/exchange")
     assert course.gradebook_url == "postgresql://grader@db/nn"
@@ -174,7 +174,7 @@ def test_every_field_is_read(course_dir):
 
 def test_a_deadline_with_another_offset_is_converted_to_utc(course_dir):
     (course_dir / "course.toml").write_text(GOOD.replace("2026-12-01T23:59:00Z", "2026-12-02T03:29:00+03:30"))
-    assert load_course(course_dir).exercises["perceptron"] == datetime(2026, 12, 1, 23, 59, tzinfo=UTC)
+    assert load_course(course_dir).deadlines["perceptron"] == datetime(2026, 12, 1, 23, 59, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("old, new, words", [
@@ -224,7 +224,7 @@ DEADLINE = datetime(2026, 12, 1, 23, 59, tzinfo=UTC)
 
 
 def _course(policy: str, grace: float = 15, per_day: float = 0.1, max_days: float | None = 3) -> Course:
-    return Course(root=Path("/tmp/c"), id="c", title="c", exercises={"p": DEADLINE, "open": None},
+    return Course(root=Path("/tmp/c"), id="c", title="c", deadlines={"p": DEADLINE, "open": None},
                   late=LatePolicy(policy, grace, per_day, max_days))
 
 
@@ -272,7 +272,7 @@ def test_learner_course_toml_keeps_only_what_learners_need(course_dir):
 
 
 def test_learner_course_toml_escapes_a_title():
-    course = Course(root=Path("/tmp/c"), id="c", title='Deep "nets" \\ شبکه\u007f', exercises={"p": None})
+    course = Course(root=Path("/tmp/c"), id="c", title='Deep "nets" \\ شبکه\u007f', deadlines={"p": None})
     assert tomllib.loads(learner_course_toml(course))["course"]["title"] == course.title
 
 
@@ -309,13 +309,13 @@ def _leaks(course_root: Path, bundle: Path) -> list[str]:
 def test_bundle_has_templates_tests_readmes_and_no_solution_line(course_dir, tmp_path):
     course = load_course(course_dir)
     # the committed template must not be what is shipped: the bundle generates it from the reference
-    ex_id = next(iter(course.exercises))
+    ex_id = next(iter(course.exercise_ids))
     (course_dir / "exercises" / ex_id / "template.py").write_text("# stale\n")
     (course_dir / "exercises" / ex_id / "notes-for-me.txt").write_text("not for learners")
     out = build_bundle(course, tmp_path / "release")
     assert out == (tmp_path / "release").resolve()
     assert {p.name for p in out.iterdir()} == {"course.toml", "exercises"}
-    assert sorted(p.name for p in (out / "exercises").iterdir()) == sorted(course.exercises)
+    assert sorted(p.name for p in (out / "exercises").iterdir()) == sorted(course.exercise_ids)
     for ex in course.all_exercises():
         shipped = out / "exercises" / ex.id
         assert {p.name for p in shipped.iterdir()} == LEARNER_FILES
@@ -327,7 +327,7 @@ def test_bundle_has_templates_tests_readmes_and_no_solution_line(course_dir, tmp
     assert _secret_lines(course_dir), "the scan needs secret lines to look for"
     assert _leaks(course_dir, out) == []
     learner = load_course(out)  # a learner can use the bundle as their course folder
-    assert learner.exercises == course.exercises and learner.exchange_path == course.exchange_path
+    assert learner.deadlines == course.deadlines and learner.exchange_path == course.exchange_path
     assert learner.exercise(ex_id).solution is None
 
 

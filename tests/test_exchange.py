@@ -282,7 +282,7 @@ def test_an_unknown_exercise_is_refused(course, perceptron_ex, tmp_path):
         course.exercise("perceptorn")
     assert "perceptron" in one_line(err)
     other = load_course(course.root)
-    del other.exercises["perceptron"]
+    del other.deadlines["perceptron"]
     with pytest.raises(ExchangeError) as err:
         submit(course.exchange_path, perceptron_ex, work(tmp_path, "w"), "alice", course=other)
     assert "not an exercise of course nn-2026" in one_line(err)

@@ -59,7 +59,7 @@ def _set_up(console, root: Path):
     from grader.course.exchange import collect as collect_work, submit as submit_work
     from grader.exercise.cohort import write_submission
     course = init_course(root, "demo")
-    console.print(f"[bold]1. init[/bold]     a course with {len(course.exercises)} exercises, their reference "
+    console.print(f"[bold]1. init[/bold]     a course with {len(course.exercise_ids)} exercises, their reference "
                   f"solutions and hidden tests: {course.root}")
     bundle = build_bundle(course, course.root / "release")
     console.print(f"[bold]2. release[/bold]  the learner bundle (READMEs, templates, public tests; no solution): "
@@ -90,7 +90,7 @@ def _print_grades(console, course, gradebook) -> None:
     table = Table("exercise", *[f"{s}\n({k})" for s, k in LEARNERS.items()], title="6. grades")
     matrix = {(r["student"], r["exercise"]): r for r in gradebook.grades()}
     totals = {s: [0.0, 0.0] for s in LEARNERS}
-    for ex_id in course.exercises:
+    for ex_id in course.deadlines:
         cells = []
         for student in LEARNERS:
             c = matrix.get((student, ex_id))

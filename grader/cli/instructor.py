@@ -92,7 +92,7 @@ def init(directory, course_id):
         course = init_course(directory, course_id)
     except CourseError as err:
         fail(str(err))
-    click.echo(f"Created course {course.id} in {course.root} with {len(course.exercises)} exercises; "
+    click.echo(f"Created course {course.id} in {course.root} with {len(course.exercise_ids)} exercises; "
                f"edit {course.toml_path} for deadlines and the late policy, then: dlgrade release")
 
 

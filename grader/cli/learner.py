@@ -153,7 +153,7 @@ def submit(exercise, path, student, course_dir):
         record = submit_work(course.exchange_path, ex, resolve_work_path(ex, path), student, course=course)
     except ExchangeError as err:
         fail(str(err))
-    deadline = course.exercises.get(ex.id)
+    deadline = course.deadlines.get(ex.id)
     note = f" (deadline {deadline:%Y-%m-%d %H:%M} UTC)" if deadline else ""
     click.echo(f"Submitted {ex.id} for {record['student']} at {record['submitted_at']}{note}; "
                f"sha256 {record['sha256'][:12]}. Earlier submissions are kept.")

@@ -46,7 +46,7 @@ def build_bundle(course: Course, out_dir: Path | str, force: bool = False) -> Pa
             raise BundleError(f"{out} holds more than a previous bundle ({', '.join(others[:5])}); refusing to "
                                 "replace it even with force: give an empty folder")
     files: dict[str, str | Path] = {}
-    for ex_id in course.exercises:
+    for ex_id in course.deadlines:
         try:
             ex = course.exercise(ex_id)
         except BundleError:

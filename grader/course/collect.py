@@ -95,7 +95,7 @@ def _collect_locked(course: Course, root: Path, now: datetime) -> list[dict]:
                 results.append({**base, "collected": False, "skipped": True, "ignored": [], "reason": why,
                                 "refused": why.startswith("refused")})
                 continue
-            if exercise not in course.exercises:
+            if exercise not in course.deadlines:
                 results.append({**base, "collected": False, "skipped": True, "ignored": [],
                                 "reason": f"not an exercise of course {course.id}"})
                 continue
@@ -243,9 +243,9 @@ def _collect_one(course: Course, student: str, exercise: str, candidates: list[C
                  snapshots: dict[str, dict], now: datetime) -> dict:
     """Copy the submission that counts (if any) into submitted/<student>/<exercise>/, or remove a
     stale copy there; the result record (see collect)."""
-    choice = choose(course.late, course.exercises[exercise], candidates, now)
+    choice = choose(course.late, course.deadlines[exercise], candidates, now)
     ignored = [i.as_dict() for i in choice.ignored]
-    deadline = course.exercises[exercise]
+    deadline = course.deadlines[exercise]
     deadline = None if deadline is None else iso(deadline, micro=False)
     dest = course.submitted_dir / student / exercise
     try:

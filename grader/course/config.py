@@ -33,13 +33,13 @@ DEADLINE_EXAMPLE = "deadline = 2026-12-01T23:59:00Z"
 
 @dataclass
 class Course:
-    """A course read from `<root>/course.toml`. `exercises` maps each exercise id to its deadline
-    (an aware UTC datetime) or None."""
+    """A course read from `<root>/course.toml`. `deadlines` maps each of its exercise ids to the
+    exercise's deadline (an aware UTC datetime) or None; `exercise_ids` lists them in order."""
 
     root: Path
     id: str
     title: str
-    exercises: dict[str, datetime | None]
+    deadlines: dict[str, datetime | None]
     late: LatePolicy = field(default_factory=LatePolicy)
     exchange_path: Path | None = None
     gradebook_url: str = ""
@@ -68,18 +68,23 @@ class Course:
     def submitted_dir(self) -> Path:
         return self.root / SUBMITTED
 
+    @property
+    def exercise_ids(self) -> list[str]:
+        """The course's exercise ids, in course.toml's order."""
+        return list(self.deadlines)
+
     def deadline(self, exercise_id: str) -> datetime | None:
         """The exercise's deadline (None: none); CourseError for an exercise not in the course."""
         self._known(exercise_id)
-        return self.exercises[exercise_id]
+        return self.deadlines[exercise_id]
 
     def late_info(self, exercise_id: str, submitted_at: datetime | str) -> LateInfo:
         """late.late_info of a submission of this exercise stamped `submitted_at`."""
         return _late_info(self.late, self.deadline(exercise_id), submitted_at)
 
     def _known(self, exercise_id: str) -> None:
-        if exercise_id not in self.exercises:
-            names = ", ".join(self.exercises) or "none"
+        if exercise_id not in self.deadlines:
+            names = ", ".join(self.exercise_ids) or "none"
             raise CourseError(f"unknown exercise {exercise_id!r} in course {self.id}; its exercises are: {names}")
 
     def exercise(self, exercise_id: str) -> Exercise:
@@ -94,7 +99,7 @@ class Course:
             raise CourseError(f"{err} (exercise {exercise_id!r} of course {self.id})") from None
 
     def all_exercises(self) -> list[Exercise]:
-        return [self.exercise(ex_id) for ex_id in self.exercises]
+        return [self.exercise(ex_id) for ex_id in self.deadlines]
 
 
 # --- the schema of course.toml ---------------------------------------------------------------
@@ -297,7 +302,7 @@ def parse_course(text: str, root: Path, source: str = COURSE_FILE) -> Course:
     root = Path(root).resolve()
     hoda = parsed.data.hoda_dir
     return Course(root=root, id=parsed.course.id, title=parsed.course.title or parsed.course.id,
-                  exercises={ex_id: table.deadline for ex_id, table in parsed.exercises.items()},
+                  deadlines={ex_id: table.deadline for ex_id, table in parsed.exercises.items()},
                   late=parsed.late.policy_value(), exchange_path=course_path(parsed.exchange.path, root),
                   gradebook_url=gradebook_url(parsed.gradebook.url, root),
                   hoda_dir=course_path(hoda, root) if hoda.strip() else None)
@@ -331,7 +336,7 @@ def load_course(path: Path | str | None = None) -> Course:
     except OSError as err:
         raise CourseError(f"cannot read {toml_path}: {err.strerror}") from None
     course = parse_course(text, root, str(toml_path))
-    for ex_id in course.exercises:
+    for ex_id in course.deadlines:
         if not (course.exercises_dir / ex_id / "exercise.toml").is_file():
             raise CourseError(f"{toml_path}: [exercises.{ex_id}] has no exercises/{ex_id}/exercise.toml in the "
                               "course; add the exercise folder or remove the table")
@@ -381,7 +386,7 @@ def course_toml(course: Course, exchange: str = DEFAULT_EXCHANGE, gradebook: str
     doc = tomlkit.document()
     doc.add(tomlkit.comment("dlgrade course file. Deadlines are TOML date-times in UTC (the Z)."))
     doc.add("course", _table(id=course.id, title=course.title))
-    _add_exercises(doc, course.exercises)
+    _add_exercises(doc, course.deadlines)
     doc.add("late", _late_table(course.late, comments=True))
     doc.add("exchange", _table("The shared folder learners submit to: relative to this folder, or absolute",
                                "(on a JupyterHub server, a folder every learner can write to).", path=exchange))
@@ -397,7 +402,7 @@ def learner_course_toml(course: Course) -> str:
     doc = tomlkit.document()
     doc.add(tomlkit.comment(f"Course {course.id} for learners (made by `dlgrade`). Deadlines are in UTC."))
     doc.add("course", _table(id=course.id, title=course.title))
-    _add_exercises(doc, course.exercises)
+    _add_exercises(doc, course.deadlines)
     doc.add("late", _late_table(course.late, comments=False))
     doc.add("exchange", _table(path=str(Path(course.exchange_path).resolve())))
     return tomlkit.dumps(doc)
@@ -444,7 +449,7 @@ def init_course(directory: Path | str, course_id: str | None = None, title: str 
         raise CourseError("no solutions/ to copy: a course needs the reference solutions and hidden tests; run "
                           "`dlgrade init` from the course checkout, or set DLGRADE_SOLUTIONS to its solutions/ folder")
     course = Course(root=target, id=course_id, title=title or course_id,
-                    exercises=dict(default_deadlines([e.id for e in exercises], now)),
+                    deadlines=dict(default_deadlines([e.id for e in exercises], now)),
                     late=LatePolicy(policy="penalty", grace_minutes=15, penalty_per_day=0.1, max_days=7))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)

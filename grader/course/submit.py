@@ -188,9 +188,9 @@ def submit(exchange_root: Path | str, exercise: Exercise, path: Path | str, stud
     one of the course's. ExchangeError (one line) when anything is wrong; then nothing was written."""
     student = _id(student if student is not None else default_student(), "student id")
     _id(exercise.id, "exercise id")
-    if course is not None and exercise.id not in course.exercises:
+    if course is not None and exercise.id not in course.deadlines:
         raise ExchangeError(f"{exercise.id!r} is not an exercise of course {course.id}; its exercises are: "
-                            f"{', '.join(course.exercises) or 'none'}")
+                            f"{', '.join(course.exercise_ids) or 'none'}")
     root = Path(exchange_root).expanduser()
     inbound = root / INBOUND
     if not root.is_dir():

@@ -52,7 +52,9 @@ class Student(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
-class Exercise(Base):
+class ExerciseRecord(Base):
+    """An exercise as the gradebook records it: id, title and content hash (the exercise itself is
+    `grader.exercise.spec.Exercise`)."""
     __tablename__ = "exercises"
     id: Mapped[str] = mapped_column(String(200), primary_key=True)
     title: Mapped[str] = mapped_column(String(400))
@@ -112,4 +114,4 @@ class Override(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
-__all__ = ["Base", "UTCDateTime", "Student", "Exercise", "Submission", "Grading", "Override"]
+__all__ = ["Base", "UTCDateTime", "Student", "ExerciseRecord", "Submission", "Grading", "Override"]

@@ -38,7 +38,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from grader.clock import as_utc, now_utc
 from grader.gradebook.database import (MIGRATIONS, GradebookError, alembic_config, check_sqlite_file, first_line,
                                        make_engine, parse_url, revision, upgrade)
-from grader.gradebook.models import Base, Exercise, Grading, Override, Student, Submission, UTCDateTime
+from grader.gradebook.models import Base, ExerciseRecord, Grading, Override, Student, Submission, UTCDateTime
 from grader.gradebook.rows import (STORED_STATES, GradeRow, GradingFault, GradingRow, GradingState, OverrideRow,
                                    SubmissionRow, late_score)
 from grader.grading.result import Result
@@ -157,24 +157,24 @@ class Gradebook:
             raise GradebookError(f"an exercise id must be a string of 1 to 200 characters, not {exercise_id!r}")
         title = _fit(title, 400)
         with self._session() as s:
-            row = s.get(Exercise, exercise_id)
+            row = s.get(ExerciseRecord, exercise_id)
             if row is None:
-                s.add(Exercise(id=exercise_id, title=title, content_hash=content_hash, updated_at=now_utc()))
+                s.add(ExerciseRecord(id=exercise_id, title=title, content_hash=content_hash, updated_at=now_utc()))
             elif (row.title, row.content_hash) != (title, content_hash):
                 row.title, row.content_hash, row.updated_at = title, content_hash, now_utc()
 
     def exercises(self) -> list[dict]:
         """Every exercise: id, title, content_hash, updated_at."""
         with self._session() as s:
-            return [_row(r) for r in s.scalars(select(Exercise).order_by(Exercise.id))]
+            return [_row(r) for r in s.scalars(select(ExerciseRecord).order_by(ExerciseRecord.id))]
 
     def _require(self, s: Session, student_id: str, exercise_id: str) -> None:
         if s.get(Student, student_id) is None:
             known = list(s.scalars(select(Student.id).order_by(Student.id).limit(9)))
             raise GradebookError(f"unknown student {student_id!r}; the gradebook knows "
                                  f"{_listing(known)}; `dlgrade grades` lists them all")
-        if s.get(Exercise, exercise_id) is None:
-            known = list(s.scalars(select(Exercise.id).order_by(Exercise.id).limit(9)))
+        if s.get(ExerciseRecord, exercise_id) is None:
+            known = list(s.scalars(select(ExerciseRecord.id).order_by(ExerciseRecord.id).limit(9)))
             raise GradebookError(f"unknown exercise {exercise_id!r}; the gradebook knows "
                                  f"{_listing(known)}; `dlgrade grades` lists them all")
 

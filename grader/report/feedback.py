@@ -95,9 +95,9 @@ def release_pages(exchange_root: Path | str, pages: dict[tuple[str, str], Pages]
 
 def read_feedback(course, exercise: str, student: str) -> tuple[str, Path]:
     """(the Markdown of a learner's released feedback on `exercise`, the path of its HTML page)."""
-    if exercise not in course.exercises:
+    if exercise not in course.deadlines:
         raise ReportError(f"unknown exercise {exercise!r} in course {course.id}; its exercises are: "
-                          f"{', '.join(course.exercises) or 'none'}")
+                          f"{', '.join(course.exercise_ids) or 'none'}")
     folder = feedback_dir(course.exchange_path, student, exercise)
     md = folder / REPORT_MD
     try:

@@ -135,7 +135,7 @@ def _learner_files(course, student: str, exercise: str, entry: str | None) -> fr
 
 
 def _exercise_order(course, ids: Iterable[str]) -> list[str]:
-    known = list(course.exercises)
+    known = list(course.exercise_ids)
     ids = list(dict.fromkeys(ids))
     return [e for e in known if e in ids] + sorted(e for e in ids if e not in known)
 
@@ -403,9 +403,9 @@ def release_feedback(course, gradebook, lang: str = "fa", *, exercise: str | Non
     (`feedback/<student>/<exercise>/report.html|.md`, see `feedback.release_pages`); returns the
     folders written."""
     check_lang(lang)
-    if exercise is not None and exercise not in course.exercises:
+    if exercise is not None and exercise not in course.deadlines:
         raise ReportError(f"unknown exercise {exercise!r} in course {course.id}; its exercises are: "
-                          f"{', '.join(course.exercises) or 'none'}")
+                          f"{', '.join(course.exercise_ids) or 'none'}")
     root = Path(course.exchange_path).expanduser()
     if not root.is_dir():
         raise ReportError(f"the exchange folder {root} does not exist; check [exchange] path in "
