@@ -116,6 +116,8 @@ def report_result(result, as_json: bool) -> None:
 def print_result(result, console=None) -> None:
     """A grading for a person: the score, each test with its points and feedback, what the code printed."""
     from rich.console import Console
+
+    from grader.exercise.outcome import Status
     console = console or Console()
     versions = result.extra_data.get("versions", {})
     versions = versions if isinstance(versions, dict) else {}
@@ -126,7 +128,7 @@ def print_result(result, console=None) -> None:
                   f"[bold]{result.score:g} / {result.max_score:g}[/bold] points "
                   f"in {result.execution_time:.1f} s on {device}{backend}")
     for t in result.tests:
-        mark = "[green]PASS[/green]" if t.status == "passed" else f"[red]{safe(str(t.status).upper(), 20)}[/red]"
+        mark = "[green]PASS[/green]" if t.status == Status.PASSED else f"[red]{safe(str(t.status).upper(), 20)}[/red]"
         console.print(f"  {mark} {safe(t.name, 400)}  {t.score:g}/{t.max_score:g}")
         if t.output:
             for line in t.output.splitlines():

@@ -7,6 +7,8 @@ import sys
 import time
 from typing import TextIO
 
+from grader.gradebook.rows import GradingState
+
 PLAIN_LINES = 20  # about how many lines a batch prints when not on a terminal
 
 
@@ -68,7 +70,7 @@ class BatchProgress:
         self._bar.start()
 
     def on_result(self, status, task, result) -> None:
-        if status == "graded":
+        if status == GradingState.GRADED:
             self.graded += 1
         else:
             self.failed += 1
