@@ -39,7 +39,8 @@ def locale_lang(environ: dict[str, str] | None = None) -> str:
 def quiet_frameworks() -> None:
     """Keep TensorFlow's C++ log lines off the terminal: set for this process (and the processes it
     starts) before anything imports Keras; a user's own setting is kept."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    from grader.exercise.frameworks import quiet_this_process
+    quiet_this_process()
 
 
 course_option = click.option("--course", "course_dir", type=click.Path(file_okay=False, path_type=Path),
