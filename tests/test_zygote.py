@@ -188,3 +188,67 @@ def test_the_share_is_private_and_emptied_once_the_child_has_its_copy(perceptron
     assert list(zygote.share.iterdir()) == []
     pool.close()
     assert not zygote.base.exists()
+
+
+WIPE_IN_A_BOX = r'''
+import os, shutil, sys, time
+sys.path.insert(0, sys.argv[1])
+import runner
+box, venv = sys.argv[2], sys.argv[3]
+recorded = runner._mount_points(read_only=True)
+assert venv in recorded, sorted(recorded)
+walked = []
+for name in ("listdir", "scandir", "unlink", "rmdir", "chmod"):
+    def spy(path=".", *args, _real=getattr(os, name), **kwargs):
+        walked.append(str(path))
+        return _real(path, *args, **kwargs)
+    setattr(os, name, spy)
+real_rmtree = shutil.rmtree
+shutil.rmtree = lambda path, *a, **k: (walked.append(str(path)), real_rmtree(path, *a, **k))[1]
+# what a learner leaves: beside the installation, on the way to it, and in a folder of its own
+open(os.path.join(box, "ci", "left-by-learner.txt"), "w").write("x")
+os.makedirs(os.path.join(box, "leftover", "deeper"))
+open(os.path.join(box, "leftover", "deeper", "answers.txt"), "w").write("x")
+t0 = time.perf_counter()
+clean = runner._wipe(box, runner._kept_mounts(recorded))
+seconds = time.perf_counter() - t0
+print("FIRST", clean, sorted(os.listdir(box)), sorted(os.listdir(os.path.join(box, "ci"))),
+      [p for p in walked if p.startswith(venv)], len(os.listdir(venv)), f"{seconds:.4f}")
+# sabotage: move the folder that leads to the installation, and put a look-alike at the old path
+os.rename(os.path.join(box, "ci"), os.path.join(box, "moved"))
+os.makedirs(os.path.join(box, "ci", "venv"))
+open(os.path.join(box, "ci", "venv", "hidden-answers.txt"), "w").write("x")
+clean = runner._wipe(box, runner._kept_mounts(recorded))
+print("SABOTAGE", clean, os.path.exists(os.path.join(box, "ci", "venv", "hidden-answers.txt")))
+'''
+
+
+def test_a_python_installation_under_tmp_is_kept_unwalked_and_leftovers_beside_it_are_wiped(tmp_path):
+    """A read-only installation bound under a wiped folder costs the wipe nothing (no call on any
+    path inside it), what a learner left beside it goes, and a look-alike of its path made by a
+    learner (after moving the real one away) is wiped and the wipe reported unclean."""
+    import shutil
+    import subprocess
+    import sys
+    from grader.sandbox.commands import INSIDE
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        pytest.skip("bubblewrap is not installed")
+    installed = tmp_path / "installed"
+    for i in range(200):
+        (installed / f"pkg{i % 10}").mkdir(parents=True, exist_ok=True)
+        (installed / f"pkg{i % 10}" / f"mod{i}.py").write_text("x = 1\n")
+    box = tmp_path / "box"
+    box.mkdir()
+    venv = box / "ci" / "venv"
+    cmd = [bwrap, "--dev-bind", "/", "/", "--tmpfs", str(box), "--dir", str(venv.parent),
+           "--ro-bind", str(installed), str(venv), "--", sys.executable, "-I", "-c", WIPE_IN_A_BOX,
+           str(INSIDE), str(box), str(venv)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0 and "bwrap" in done.stderr:
+        pytest.skip(f"bubblewrap cannot mount here: {done.stderr.strip()[:200]}")
+    assert done.returncode == 0, done.stderr
+    first = next(line for line in done.stdout.splitlines() if line.startswith("FIRST"))
+    assert first.startswith("FIRST True ['ci'] ['venv'] [] 10 "), first
+    sabotage = next(line for line in done.stdout.splitlines() if line.startswith("SABOTAGE"))
+    assert sabotage == "SABOTAGE False False", sabotage

@@ -6,7 +6,7 @@ and returns data (see `wire.py`); it never receives a test, an expected value, a
 solution or a held-out label. Whatever the submission does to this process (monkeypatching,
 printing, exiting) only changes the answers it gives, which the trusted side checks.
 
-One module of ~530 lines on purpose: the sandbox sees this file and `wire.py` alone, bound by path
+One module of ~550 lines on purpose: the sandbox sees this file and `wire.py` alone, bound by path
 and imported as top-level modules; every extra file is one more name a learner's module could
 shadow and one more path the sandbox's mounts must list.
 """
@@ -227,19 +227,28 @@ class Session:
             self.send(response, result)
 
 
-def _mount_points() -> frozenset[str]:
+def _mount_points(read_only: bool = False) -> frozenset[str]:
     """Where something is mounted in this process's view (a Python installation under /tmp, bound
-    read-only, is one): the grading's wipe leaves those alone and never walks into them."""
+    read-only, is one); with `read_only`, only the mounts nobody can write to."""
     points = set()
     try:
         with open("/proc/self/mountinfo", encoding="utf-8", errors="replace") as fh:
             for line in fh:
                 fields = line.split()
-                if len(fields) > 4:  # the mount point, with spaces and the like written in octal
+                if len(fields) > 5 and (not read_only or "ro" in fields[5].split(",")):
+                    # the mount point, with spaces and the like written in octal
                     points.add(fields[4].encode("latin-1", "replace").decode("unicode_escape"))
     except OSError:
         pass
     return frozenset(points)
+
+
+def _kept_mounts(recorded: frozenset[str]) -> frozenset[str]:
+    """The mount points a wipe keeps: read-only ones recorded before any learner code ran that are
+    still mount points now. A path is kept only while the kernel says it is a mount: a learner who
+    moves the folder that leads to one and makes a look-alike folder at its old path gains nothing
+    (the look-alike is wiped; the moved mount is not a kept path, so the wipe reports it)."""
+    return recorded & _mount_points(read_only=True)
 
 
 def _wipe(path: str, mounts: frozenset[str] = frozenset()) -> bool:
@@ -276,7 +285,7 @@ def _wipe(path: str, mounts: frozenset[str] = frozenset()) -> bool:
         full = os.path.join(base, name)
         if full in inner:
             continue  # a mount point: not the learner's
-        if full in leading:  # a folder on the way to a mount point: empty it, keep it
+        if full in leading and not os.path.islink(full):  # a folder on the way to a mount point: empty it, keep it
             clean = _wipe(full, mounts) and clean
             continue
         try:
@@ -407,7 +416,9 @@ def zygote(ctl_fd: int) -> None:
     import socket
     import struct
     folders = [f for f in os.environ.get("DLGRADE_ZYGOTE_DIRS", "").split(":") if f]
-    mounts = _mount_points()  # fixed for the zygote's life: learner code can neither mount nor unmount
+    # read-only mounts below the wiped folders (a Python installation under /tmp, a checkout under
+    # /work): recorded before any learner code runs; each wipe keeps those still mounted there
+    recorded_mounts = _mount_points(read_only=True)
     share = os.environ.get("DLGRADE_SHARE", "")
     if not folders or not share:  # never guess which folders a wipe may empty
         print("zygote: DLGRADE_ZYGOTE_DIRS and DLGRADE_SHARE must be set", file=sys.stderr)
@@ -491,6 +502,7 @@ def zygote(ctl_fd: int) -> None:
         _kill_descendants()  # the child and everything it started, setsid() or not
         if private_ipc:
             _remove_sysv_ipc()
+        mounts = _kept_mounts(recorded_mounts)
         clean = all([_wipe(folder, mounts) for folder in folders] + [_wipe_owned(folder) for folder in shared])
         wire.write_frame(ctl_fd, wire.encode({"status": "done", "exit": code, "killed": killed, "clean": clean}))
         if closing:
