@@ -1,13 +1,18 @@
 """Per-grading overhead of the sandbox: the wall time of grading each reference solution with its
 hidden tests, minus the time the same tests take when they call the reference directly in-process
-(no sandbox, no staging, no wire). Median of N runs each, both measured in this one run.
+(no sandbox, no staging, no wire). Median of N runs each, both measured in this one run. Then the
+profile of one grading by stage (staging, sandbox start, submission import, calls, the trusted
+pytest session, teardown), median of N: `--profile` names the exercises (default perceptron,
+conv-arithmetic and keras-mlp where they exist; the first Keras grading of the process includes
+the trusted side's Keras import, so it is shown apart as the one-off figure).
 
-    python bench/grading_overhead.py [--runs 5] [--exercise ID ...]
+    python bench/grading_overhead.py [--runs 5] [--exercise ID ...] [--profile ID ...] [--no-overhead]
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import contextlib
 import importlib.util
 import io
@@ -18,7 +23,9 @@ from pathlib import Path
 
 import pytest
 
+from grader.grading import engine
 from grader.grading.engine import _forget_modules, _pytest_args, grade
+from grader.grading.plugin import SandboxSession
 from grader.sandbox.probe import probe
 from grader.exercise.spec import all_exercises
 from grader.exercise.testing import SubmissionRaised
@@ -90,19 +97,125 @@ def sandboxed_time(exercise) -> float:
     return elapsed
 
 
+STAGES = ("staging", "sandbox start", "submission import", "calls", "pytest session", "teardown")
+
+
+class _Profile:
+    """Times one grading's stages by wrapping the engine's and the session's methods (bench only)."""
+
+    def __init__(self):
+        self.t = collections.Counter()
+        self.in_request = 0
+        self.marks: dict[str, float] = {}
+
+    def _wrap(self, owner, name, account):
+        real = getattr(owner, name)
+
+        def timed(*args, **kwargs):
+            t0 = time.perf_counter()
+            try:
+                return real(*args, **kwargs)
+            finally:
+                account(time.perf_counter() - t0)
+        setattr(owner, name, timed)
+        return real
+
+    @contextlib.contextmanager
+    def installed(self):
+        def ensure(dt):
+            self.t["ensure_in_request" if self.in_request else "ensure"] += dt
+
+        def request_enter(real):
+            def wrapped(*args, **kwargs):
+                self.in_request += 1
+                t0 = time.perf_counter()
+                try:
+                    return real(*args, **kwargs)
+                finally:
+                    self.in_request -= 1
+                    self.t["request"] += time.perf_counter() - t0
+            return wrapped
+
+        def main_marks(real):
+            def wrapped(*args, **kwargs):
+                self.marks["pytest_start"] = time.perf_counter()
+                try:
+                    return real(*args, **kwargs)
+                finally:
+                    self.marks["pytest_end"] = time.perf_counter()
+            return wrapped
+        saved = [(SandboxSession, "_start", self._wrap(SandboxSession, "_start", lambda dt: self.t.update(start=dt))),
+                 (SandboxSession, "_ensure", self._wrap(SandboxSession, "_ensure", ensure))]
+        saved.append((SandboxSession, "_request", SandboxSession._request))
+        SandboxSession._request = request_enter(SandboxSession._request)
+        saved.append((engine.pytest, "main", engine.pytest.main))
+        engine.pytest.main = main_marks(engine.pytest.main)
+        try:
+            yield self
+        finally:
+            for owner, name, real in saved:
+                setattr(owner, name, real)
+
+    def stages(self, t0: float, t1: float) -> dict[str, float]:
+        ensure = self.t["ensure"] + self.t["ensure_in_request"]
+        start = self.t["start"]
+        pytest_wall = self.marks["pytest_end"] - self.marks["pytest_start"]
+        return {"staging": self.marks["pytest_start"] - t0,  # the trusted Keras import too, the first time
+                "sandbox start": start, "submission import": ensure - start,
+                "calls": self.t["request"] - self.t["ensure_in_request"],
+                "pytest session": pytest_wall - self.t["request"] - self.t["ensure"],
+                "teardown": t1 - self.marks["pytest_end"]}
+
+
+def profile(exercise) -> tuple[dict[str, float], float]:
+    """The stages of one grading of the reference (hidden tests), and its wall time."""
+    prof = _Profile()
+    with prof.installed():
+        t0 = time.perf_counter()
+        result = grade(exercise, exercise.solution, "hidden")
+        t1 = time.perf_counter()
+    assert result.full_marks, f"{exercise.id}: the reference lost points"
+    return prof.stages(t0, t1), t1 - t0
+
+
+def print_profiles(exercises, runs: int) -> None:
+    print(f"\nprofile of one grading, ms (median of {runs}; staging includes the trusted Keras import "
+          "only in the one-off row)")
+    print(f"{'exercise':24} " + " ".join(f"{s:>17}" for s in STAGES) + f" {'wall':>8}")
+    for ex in exercises:
+        rows = [profile(ex) for _ in range(runs + ("keras" in ex.preload))]
+        if "keras" in ex.preload:  # the first one paid the trusted side's Keras import
+            first, wall = rows.pop(0)
+            print(f"{ex.id + ' (one-off)':24} " + " ".join(f"{1000 * first[s]:17.1f}" for s in STAGES)
+                  + f" {1000 * wall:8.1f}")
+        med = {s: statistics.median(r[0][s] for r in rows) for s in STAGES}
+        wall = statistics.median(r[1] for r in rows)
+        print(f"{ex.id:24} " + " ".join(f"{1000 * med[s]:17.1f}" for s in STAGES) + f" {1000 * wall:8.1f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--exercise", action="append")
+    parser.add_argument("--profile", action="append", help="exercises to profile by stage")
+    parser.add_argument("--no-overhead", action="store_true", help="only the profile")
     args = parser.parse_args()
-    exercises = [e for e in all_exercises() if not args.exercise or e.id in args.exercise]
+    everything = all_exercises()
+    exercises = [e for e in everything if not args.exercise or e.id in args.exercise]
     print(f"sandbox: {probe().as_dict()}")
+    if not args.no_overhead:
+        overhead_table(exercises, args.runs)
+    wanted = args.profile or ["perceptron", "conv-arithmetic", "keras-mlp"]
+    print_profiles([e for e in everything if e.id in wanted], args.runs)
+
+
+def overhead_table(exercises, runs: int) -> None:
     print(f"{'exercise':18} {'tests':>5} {'graded (s)':>11} {'direct (s)':>11} {'overhead (s)':>13} "
           f"{'per test (ms)':>14}")
     overheads = []
     for ex in exercises:
         graded, direct = [], []
-        for _ in range(args.runs):  # interleaved, so drift affects both alike
+        for _ in range(runs):  # interleaved, so drift affects both alike
             direct.append(direct_time(ex))
             graded.append(sandboxed_time(ex))
         n_tests = len(grade(ex, ex.solution, "hidden").tests)
@@ -110,7 +223,7 @@ def main() -> None:
         overheads.append(g - d)
         print(f"{ex.id:18} {n_tests:5d} {g:11.3f} {d:11.3f} {g - d:13.3f} {1000 * (g - d) / n_tests:14.1f}")
     print(f"median per-grading overhead over {len(exercises)} exercises: {statistics.median(overheads):.3f} s "
-          f"(median of {args.runs} runs each; python {sys.version.split()[0]})")
+          f"(median of {runs} runs each; python {sys.version.split()[0]})")
 
 
 if __name__ == "__main__":

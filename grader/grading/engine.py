@@ -62,10 +62,16 @@ def _without_outer_assertion_rewriting():
             sys.meta_path.insert(0, h)
 
 
-def _forget_modules(roots: list[Path]) -> None:
+def _forget_modules(roots: list[Path], before: dict | None = None) -> None:
     """Drop test and reference modules imported from `roots`, so a later grading in this process
-    imports them afresh (a changed test file is never served stale)."""
-    for name, mod in list(sys.modules.items()):
+    imports them afresh (a changed test file is never served stale). With `before` (a copy of
+    `sys.modules` taken before the grading), only the modules the grading added or replaced are
+    looked at: the cost follows what the grading imported, not all that the process holds."""
+    if before is None:
+        candidates = list(sys.modules.items())
+    else:
+        candidates = [(name, mod) for name, mod in list(sys.modules.items()) if before.get(name) is not mod]
+    for name, mod in candidates:
         f = getattr(mod, "__file__", None)
         if f and any(Path(f).resolve().is_relative_to(r) for r in roots):
             del sys.modules[name]
@@ -137,16 +143,21 @@ def grade_once(exercise: Exercise, submission: Path, suite: Suite | str = Suite.
                            heldout_seed=secrets.randbelow(2**31) if heldout_seed is None else int(heldout_seed),
                            hoda_dir=Path(hoda_dir).expanduser().resolve() if hoda_dir not in (None, "") else None)
     roots = [test_file.parent.resolve()] + ([exercise.solution_dir.resolve()] if exercise.solution_dir else [])
-    if "keras" in exercise.preload:  # its tests and reference import Keras here: no framework lines on the terminal
-        import_keras_quietly()
+    modules_before = dict(sys.modules)
     try:
+        if "keras" in exercise.preload and "keras" not in sys.modules:
+            # its tests and reference import Keras here (quietly: no framework lines on the terminal);
+            # the sandbox, which preloads Keras too, starts first, so the two imports overlap
+            session.start_early()
+            import_keras_quietly()
+            modules_before = dict(sys.modules)
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
                 _without_outer_assertion_rewriting():
             exit_code = pytest.main(_pytest_args(test_file, test_file.parent.parent), plugins=[plugin])
     finally:
         output = session.close()
         shutil.rmtree(stage, ignore_errors=True)
-        _forget_modules(roots)
+        _forget_modules(roots, modules_before)
         heldout.discard_warm()  # a predictor warmed up for a prediction that never came
     internal = session.faults + list(plugin.internal_errors)  # the machine's own words first
     if plugin.collect_errors or (exit_code not in (0, 1) and not plugin.results):

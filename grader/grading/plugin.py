@@ -7,6 +7,7 @@ decoded data; expected values never leave this process."""
 from __future__ import annotations
 
 import importlib.util
+import threading
 import time
 import traceback
 from pathlib import Path
@@ -60,6 +61,8 @@ class SandboxSession:
         self.info: dict = {}
         self.faults: list[str] = []
         self.defined: list[str] = []
+        self._early_thread: threading.Thread | None = None
+        self._early: Sandbox | BaseException | None = None
 
     def remaining(self) -> float:
         return self.limits.wall_seconds - (time.monotonic() - self.started)
@@ -75,6 +78,38 @@ class SandboxSession:
         if self.sandbox is not None:
             self.outputs.append(self.sandbox.close())
             self.sandbox = None
+
+    def _start(self) -> Sandbox:
+        """A started sandbox (a worker's zygote's child, or a new one) that has said hello."""
+        if self.sandbox_factory is not None:
+            return self.sandbox_factory(self.files, self.entry, self.limits, self.device)
+        sandbox = Sandbox(self.files, self.entry, self.limits, slot=self.slot,
+                          secret_dirs=self.secret_dirs, env=self.env, device=self.device)
+        sandbox.start()
+        return sandbox
+
+    def start_early(self) -> None:
+        """Start the sandbox now, in a thread, while this process does something slow of its own
+        (imports Keras); the first request takes it. Nothing of the learner's runs before then:
+        the submission is imported on the first request, as always."""
+        def run():
+            try:
+                self._early = self._start()
+            except BaseException as err:  # noqa: BLE001  (handed to the first request, which reports it)
+                self._early = err
+        self._early_thread = threading.Thread(target=run, name="dlgrade-sandbox-start", daemon=True)
+        self._early_thread.start()
+
+    def _take_early(self) -> Sandbox | None:
+        """The sandbox `start_early` started (or its start error, raised here), once; else None."""
+        thread, self._early_thread = self._early_thread, None
+        if thread is None:
+            return None
+        thread.join()
+        early, self._early = self._early, None
+        if isinstance(early, BaseException):
+            raise early
+        return early
 
     def _ensure(self) -> Sandbox:
         if self.broken:
@@ -95,12 +130,7 @@ class SandboxSession:
         self.starts += 1
         timeout = self._timeout()
         try:
-            if self.sandbox_factory is not None:
-                self.sandbox = self.sandbox_factory(self.files, self.entry, self.limits, self.device)
-            else:
-                self.sandbox = Sandbox(self.files, self.entry, self.limits, slot=self.slot,
-                                       secret_dirs=self.secret_dirs, env=self.env, device=self.device)
-                self.sandbox.start()
+            self.sandbox = self._take_early() or self._start()
         except SandboxStartError as err:
             self.sandbox = None
             self.faults.append(f"{err}: {err.details}" if err.details else str(err))
@@ -193,6 +223,11 @@ class SandboxSession:
         raise SubmissionUnavailable(f"`{function}`: the sandbox gave an unexpected answer")
 
     def close(self) -> str:
+        if self._early_thread is not None:  # started early, never used (the tests did not run)
+            try:
+                self.sandbox = self._take_early()
+            except BaseException:  # noqa: BLE001  (no test ran, so no test reports it)
+                self.sandbox = None
         self._retire()
         return "".join(self.outputs)
 
@@ -295,6 +330,14 @@ class GradingPlugin:
     def pytest_configure(self, config):
         config.addinivalue_line("markers", "points(n): the points a test is worth")
         config.addinivalue_line("markers", "seconds(s): this test's time limit for the learner's code")
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_finish(self, session):
+        """From here on, a failing test's report carries no rendered traceback: the results are
+        built from the exception itself (`failure`) and nobody reads pytest's text, whose long style
+        (the default without the terminal plugin) formats every frame's source and arguments.
+        Collection keeps pytest's short style: its errors are the grader's own log."""
+        session.config.option.tbstyle = "no"
 
     @pytest.fixture(scope="session")
     def submission(self):
