@@ -8,7 +8,8 @@ uid: two gradings that run at the same time can neither signal nor read each oth
 one task at a time (a Dask worker with several threads queues them), so a slot is never shared.
 Nothing is configured through os.environ here: the Hoda folder and the held-out seed are arguments.
 pytest, the exercise tests and (for Keras exercises) Keras on the trusted side are imported once
-per worker, not once per grading."""
+per worker, not once per grading; on the sandbox side every grading forks from a zygote that
+imported its exercise's modules once (Keras, or numpy for the others: sandbox/zygote.py)."""
 
 from __future__ import annotations
 
@@ -63,9 +64,10 @@ def close_zygotes() -> None:
 def run_task(task: dict | TaskMessage, slot: int | None = None, use_zygote: bool = True) -> dict:
     """Grade one task (a `TaskMessage` or its dict); returns an `Answer`'s dict: {"task_id", "result" |
     "error"}, and "fault" when there is no grade: "grader_fault" (the result is kept but is not a
-    grade) or "submission" (its files cannot be graded). Exercises that preload heavy modules fork
-    from this worker's zygote unless `use_zygote` is off; a grading with a grader fault is retried
-    once from a fresh zygote (or a fresh sandbox). `slot` defaults to this process's own slot."""
+    grade) or "submission" (its files cannot be graded). Every grading forks from this worker's
+    zygote for its exercise (preloading Keras, or numpy) unless `use_zygote` is off; a grading with a
+    grader fault is retried once from a fresh zygote (or a fresh sandbox). `slot` defaults to this
+    process's own slot."""
     try:
         message = task if isinstance(task, TaskMessage) else TaskMessage.model_validate(
             {k: v for k, v in task.items() if k in TaskMessage.model_fields})
@@ -80,18 +82,11 @@ def run_task(task: dict | TaskMessage, slot: int | None = None, use_zygote: bool
 def _grade(task: TaskMessage, slot: int, use_zygote: bool) -> Answer:
     from grader.exercise import spec
     from grader.grading.engine import SubmissionError, grade
-    from grader.sandbox.devices import resolve_device
     try:
         exercise = spec.load_exercise(Path(task.exercise_dir), Path(task.solutions_dir))
         factory = retry = None
-        if use_zygote and exercise.preload:
-            device = resolve_device(task.device, exercise.gpu)
-            factory = _zygotes(slot).factory(exercise.preload, device, exercise.limits)
-
-            def fresh():  # the retry after a grader fault: retire this worker's zygotes, start anew
-                _zygotes(slot).close()
-                return _zygotes(slot).factory(exercise.preload, device, exercise.limits)
-            retry = fresh
+        if use_zygote:
+            factory, retry = _zygote_factories(exercise, task.device, slot)
         result = grade(exercise, Path(task.submission_path), task.suite, slot=slot, device=task.device,
                        sandbox_factory=factory, retry_factory=retry, heldout_seed=task.heldout_seed,
                        hoda_dir=Path(task.hoda_dir) if task.hoda_dir else None)
@@ -104,6 +99,35 @@ def _grade(task: TaskMessage, slot: int, use_zygote: bool) -> Answer:
     except Exception as err:  # noqa: BLE001 - a grader problem: keep the batch going, report it
         return Answer(task_id=task.task_id, error=f"grader error {type(err).__name__}: {err}",
                       fault="grader_fault", trace=traceback.format_exc()[-4000:])
+
+
+def _zygote_factories(exercise, requested_device: str, slot: int):
+    """The sandbox factory that forks this grading from the worker's zygote (Keras exercises' preloads
+    Keras, every other one numpy), and the retry factory that retires the worker's zygotes first.
+    (None, None) when the device cannot be resolved: the engine then says why, as for a fresh sandbox."""
+    from grader.exercise.spec import solutions_root
+    from grader.sandbox.devices import resolve_device
+    from grader.sandbox.zygote import DEFAULT_PRELOAD
+    try:
+        device = resolve_device(requested_device, exercise.gpu)
+    except ValueError:
+        return None, None
+    preload = list(exercise.preload) or list(DEFAULT_PRELOAD)
+    # What a fresh sandbox of this grading hides (engine.grade: the solutions root and this exercise's
+    # folder), widened to the folder of all the course's solutions: it hides at least as much, and
+    # one zygote serves every exercise of the course with the same preload, device and fixed limits.
+    course_solutions = exercise.solution_dir.parent if exercise.solution_dir is not None else None
+    secret_dirs = sorted({p.resolve() for p in (solutions_root(), course_solutions) if p is not None})
+
+    def factory():
+        pool = _zygotes(slot)
+        pool.hide(secret_dirs)
+        return pool.factory(preload, device, exercise.limits)
+
+    def fresh():  # the retry after a grader fault: retire this worker's zygotes, start anew
+        _zygotes(slot).close()
+        return factory()
+    return factory(), fresh
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -16,11 +16,14 @@ Concurrent gradings are in other workers: other uids, other namespaces.
 
 `ZygoteSandbox` is the zygote's own sandboxed process (a `RunnerProcess`, like a grading's
 `Sandbox`); `Zygote` drives it; `ForkedSandbox` is one grading's child; `ZygotePool` keeps a
-worker's zygotes."""
+worker's zygotes: one per preload set, device, the limits a zygote fixes for all its children and
+the secret folders it hides, so a fork gets exactly what a fresh sandbox of that grading would.
+Exercises that preload nothing fork from a numpy zygote (`DEFAULT_PRELOAD`)."""
 
 from __future__ import annotations
 
 import os
+import re
 import resource
 import socket
 import time
@@ -35,7 +38,12 @@ from grader.sandbox.process import RunnerProcess
 from grader.sandbox.staging import copy_private, empty_folder, private_dir, remove_tree
 
 FINISH_SECONDS = 15.0
-
+# What a zygote imports for an exercise that preloads nothing: every runner imports numpy anyway
+# (its hello reports numpy's version), so a child forked from it starts as a fresh sandbox would.
+DEFAULT_PRELOAD = ("numpy",)
+# The random folder a child works in (`<work>/g-<24 hex>`, named by the zygote): a fresh sandbox's
+# learner files lie in `<work>/` itself, so feedback names them the same way either way.
+_CHILD_FOLDER = re.compile(r"/g-[0-9a-f]{24}(?=/)")
 
 
 class ZygoteSandbox(RunnerProcess):
@@ -203,6 +211,16 @@ class ForkedSandbox(Channel):
     def alive(self) -> bool:
         return self.done is None and self.zygote.alive()
 
+    def request(self, header: dict, value=None, timeout: float | None = None, rng_type=None):
+        """As `Channel.request`; a learner's exception names its files as a fresh sandbox would."""
+        answer, payload = super().request(header, value, timeout, rng_type)
+        error = answer.get("error") if isinstance(answer, dict) else None
+        if isinstance(error, dict):
+            for field in ("traceback", "message"):
+                if isinstance(error.get(field), str):
+                    error[field] = _CHILD_FOLDER.sub("", error[field])
+        return answer, payload
+
     def kill(self) -> None:
         if self.done is None:
             self.done = self.zygote.finish(kill=True)
@@ -238,16 +256,24 @@ class ForkedSandbox(Channel):
 
 
 class ZygotePool:
-    """A worker's zygotes, one per (preloaded modules, device), restarted when one dies."""
+    """A worker's zygotes, one per (preloaded modules, device, fixed limits, secret folders),
+    restarted when one dies or was left dirty."""
 
     def __init__(self, slot: int, secret_dirs: list[Path] | None = None):
         self.slot = slot
-        self.secret_dirs = secret_dirs
+        self.secret_dirs = [Path(p).resolve() for p in (secret_dirs or [])]
         self.zygotes: dict[tuple, Zygote] = {}
+
+    def hide(self, secret_dirs: list[Path]) -> None:
+        """The folders the next factories' zygotes keep out of the sandbox (the reference solutions),
+        as `engine.grade` passes them to a fresh sandbox; zygotes made for other folders are kept
+        under their own key."""
+        self.secret_dirs = [Path(p).resolve() for p in secret_dirs]
 
     def factory(self, preload: list[str], device: str, limits: Limits):
         """A `sandbox_factory` for `engine.grade` that forks from this pool's zygote."""
-        key = (tuple(preload), device)
+        secret_dirs = list(self.secret_dirs)
+        key = (tuple(preload), device, fixed_limits(limits), tuple(secret_dirs))
 
         def make(files: dict[str, Path], entry: str, grading_limits: Limits, _device: str) -> ForkedSandbox:
             zygote = self.zygotes.get(key)
@@ -258,7 +284,7 @@ class ZygotePool:
                     pass  # whatever an earlier grading left broken is never this learner's failure
             if zygote is not None:
                 zygote.close()
-            zygote = self.zygotes[key] = Zygote(self.slot, limits, list(preload), device, self.secret_dirs)
+            zygote = self.zygotes[key] = Zygote(self.slot, limits, list(preload), device, secret_dirs)
             return zygote.fork(files, entry, grading_limits)
         return make
 
@@ -266,3 +292,10 @@ class ZygotePool:
         for z in self.zygotes.values():
             z.close()
         self.zygotes.clear()
+
+
+def fixed_limits(limits: Limits) -> tuple:
+    """The limits a zygote sets once for every child it forks (its mounts' sizes, its rlimits on
+    processes, file size and open files; its cgroup's task count): two exercises share a zygote only
+    when these agree. Time, memory, output and message limits are each grading's own."""
+    return (limits.processes, limits.file_mb, limits.disk_mb, limits.open_files)
