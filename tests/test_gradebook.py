@@ -390,3 +390,23 @@ def test_unreachable_postgresql_fails_fast():
     assert time.monotonic() - t0 < 10
     message = str(err.value)
     assert f"127.0.0.1:{port}" in message and "s3cret" not in message and "\n" not in message
+
+
+def test_record_gradings_writes_a_group_in_one_transaction_or_nothing(tmp_path):
+    from grader.gradebook.store import GradingRecord
+    gb = Gradebook(tmp_path / "g.sqlite")
+    gb.add_student("ali")
+    gb.upsert_exercise("perceptron", "Perceptron", "h")
+    subs = [gb.add_submission("ali", "perceptron", f"sha{i}", f"2024-01-0{i + 1}T00:00:00+00:00", "p")
+            for i in range(3)]
+    result = {"score": 2.0, "max_score": 4.0, "tests": []}
+    ids = gb.record_gradings([GradingRecord(s, f"k{s}", "h", "v", result, "graded") for s in subs])
+    assert len(set(ids)) == 3 and {r["key"] for r in gb.gradings()} == {f"k{s}" for s in subs}
+    with pytest.raises(GradebookError, match="no submission 999"):  # one bad record: nothing of the group
+        gb.record_gradings([GradingRecord(subs[0], "new", "h", "v", result, "graded"),
+                            GradingRecord(999, "bad", "h", "v", result, "graded")])
+    assert gb.find_grading("new") is None
+    gb.record_gradings([GradingRecord(subs[0], f"k{subs[0]}", "h", "v", result, "graded")])  # again: attempts + 1
+    (row,) = [r for r in gb.gradings() if r["key"] == f"k{subs[0]}"]
+    assert row["attempts"] == 2 and row["score"] == 2.0
+    gb.close()

@@ -9,6 +9,7 @@ one row's failure never stops the batch."""
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import selectors
 import subprocess
@@ -17,18 +18,26 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from grader import __version__
 from grader.batch.messages import MessageError, Ready, TaskMessage, parse_answer
 from grader.batch.plan import Task, plan
 from grader.gradebook.rows import GradingFault, GradingState
-from grader.gradebook.store import Gradebook
+from grader.gradebook.store import Gradebook, GradingRecord
 from grader.protocols import PlanCallback, ResultCallback
 
 MAX_ATTEMPTS = 2  # the first try and one retry
 STDERR_LINES = 12  # a dead worker's last lines on stderr, told to the instructor
 START_TIMEOUT_S = 120  # a worker imports pytest and the grader before it says it is ready
+# The gradebook is written in groups: a commit per grading costs the coordinator more than the
+# grading's own bookkeeping on a big cohort. A result waits at most LINGER_S before it is committed
+# (so a kill -9 loses at most the gradings in flight and the last LINGER_S of results), and a group
+# holds at most GROUP_MAX results.
+LINGER_S = 1.0
+GROUP_MAX = 50
+TICK_S = 0.25  # how often a waiting pool lets the coordinator commit what it holds
+DASK_IN_FLIGHT_PER_THREAD = 2  # tasks handed to the cluster per worker thread (the rest wait here)
 
 
 @dataclass
@@ -111,10 +120,12 @@ class LocalPool:
     def __init__(self, workers: int):
         self.size = max(1, int(workers))
         self.workers: dict[int, _Worker] = {}
+        self.on_idle: Callable[[], None] | None = None
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[Task, dict]]:
-        """Yield (task, answer dict) as gradings finish; a worker's death yields {"crashed": why}."""
-        pending = list(tasks)
+        """Yield (task, answer dict) as gradings finish; a worker's death yields {"crashed": why}.
+        `on_idle` is called every TICK_S while no answer has come."""
+        pending = collections.deque(tasks)
         busy: dict[int, Task] = {}
         sel = selectors.DefaultSelector()
         try:
@@ -123,19 +134,22 @@ class LocalPool:
             while pending or busy:
                 for n, worker in list(self.workers.items()):
                     if n not in busy and pending:
-                        task = pending.pop(0)
+                        task = pending.popleft()
                         try:
                             worker.proc.stdin.write(task_message(task).model_dump_json() + "\n")
                             worker.proc.stdin.flush()
                         except (BrokenPipeError, OSError):
-                            pending.insert(0, task)
+                            pending.appendleft(task)
                             self._replace(sel, n)
                             continue
                         busy[n] = task
                         sel.register(worker.proc.stdout, selectors.EVENT_READ, n)
                 if not busy:
                     continue
-                for key, _ in sel.select(timeout=1.0):
+                ready = sel.select(timeout=TICK_S)
+                if not ready and self.on_idle is not None:
+                    self.on_idle()
+                for key, _ in ready:
                     n = key.data
                     worker = self.workers[n]
                     sel.unregister(worker.proc.stdout)
@@ -182,36 +196,61 @@ class DaskPool:
     of the same `grader.batch.worker.run_task` the local workers run. Each Dask worker process claims
     its own sandbox slot and grades one task at a time (`--nthreads 1`, more processes with
     `--nworkers N`). Exercises that may use a GPU ask for the `GPU` resource when the cluster's
-    workers declare one (`dask worker --resources GPU=1`)."""
+    workers declare one (`dask worker --resources GPU=1`).
+
+    Tasks are handed to the cluster a few at a time (DASK_IN_FLIGHT_PER_THREAD per worker thread)
+    and each future is released once its answer is read, so neither the scheduler nor the workers
+    hold a whole cohort's tasks or results."""
 
     def __init__(self, scheduler: str):
         from distributed import Client
         self.client = Client(scheduler, timeout="20s")
-        self.has_gpu = any("GPU" in (w.get("resources") or {})
-                           for w in self.client.scheduler_info().get("workers", {}).values())
+        self.on_idle: Callable[[], None] | None = None
+        workers = self.client.scheduler_info().get("workers", {}).values()
+        self.has_gpu = any("GPU" in (w.get("resources") or {}) for w in workers)
+        self.threads = max(1, sum(int(w.get("nthreads") or 1) for w in workers))
+        from grader.batch.dask_setup import PrepareGradingWorker
+        self.client.register_plugin(PrepareGradingWorker())  # warm imports, gc.freeze: see there
 
     def run(self, tasks: list[Task]) -> Iterator[tuple[Task, dict]]:
-        from distributed import as_completed
+        """Yield (task, answer dict) as gradings finish; a task whose worker died yields {"crashed": why}.
+        `on_idle` is called every TICK_S while no answer has come."""
+        from distributed import wait
 
         from grader.batch.worker import run_task
-        futures = {}
-        for task in tasks:
-            resources = {"GPU": 1} if (task.gpu and self.has_gpu and task.device != "cpu") else None
-            fut = self.client.submit(run_task, task_message(task).model_dump(),
-                                     key=f"grade-{task.task_id}-{task.attempts}", resources=resources, pure=False)
-            futures[fut] = task
-        for fut in as_completed(futures):
-            task = futures[fut]
+        pending = collections.deque(tasks)
+        in_flight: dict = {}
+        window = DASK_IN_FLIGHT_PER_THREAD * self.threads
+        while pending or in_flight:
+            while pending and len(in_flight) < window:
+                task = pending.popleft()
+                resources = {"GPU": 1} if (task.gpu and self.has_gpu and task.device != "cpu") else None
+                fut = self.client.submit(run_task, task_message(task).model_dump(),
+                                         key=f"grade-{task.task_id}-{task.attempts}", resources=resources,
+                                         pure=False)
+                in_flight[fut] = task
             try:
-                answer = fut.result()
-            except Exception as err:  # noqa: BLE001 - KilledWorker and friends: the worker died under this task
-                yield task, {"task_id": task.task_id,
-                             "crashed": f"the Dask worker failed: {type(err).__name__}: {_one_line(err)}"}
+                done = wait(list(in_flight), timeout=TICK_S, return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                if self.on_idle is not None:
+                    self.on_idle()
                 continue
-            try:
-                yield task, parse_answer(answer).as_dict()
-            except MessageError as err:
-                yield task, {"task_id": task.task_id, "crashed": str(err)}
+            except Exception:  # noqa: BLE001 - cancelled futures: each one's result() below says why
+                done = {f for f in in_flight if f.done()}
+            for fut in done:
+                task = in_flight.pop(fut)
+                try:
+                    answer = fut.result()
+                except (Exception, asyncio.CancelledError) as err:  # noqa: BLE001 - KilledWorker, cancelled
+                    yield task, {"task_id": task.task_id,  # the worker died under it (or the cluster went)
+                                 "crashed": f"the Dask worker failed: {type(err).__name__}: {_one_line(err)}"}
+                    continue
+                finally:
+                    fut.release()
+                try:
+                    yield task, parse_answer(answer).as_dict()
+                except MessageError as err:
+                    yield task, {"task_id": task.task_id, "crashed": str(err)}
 
     def close(self) -> None:
         self.client.close()
@@ -231,17 +270,22 @@ def _status_row(task: Task, response: dict) -> tuple[GradingState, dict | None, 
             fault or GradingFault.GRADER_FAULT)
 
 
+def _grading_record(task: Task, status: GradingState, result: dict | None, error: str | None,
+                    fault: GradingFault | None) -> GradingRecord:
+    extra = (result or {}).get("extra_data") or {}
+    versions = extra.get("versions") if isinstance(extra.get("versions"), dict) else {}
+    return GradingRecord(task.submission_id, task.key, task.exercise_hash, __version__, result, status,
+                         extra.get("device", ""), versions.get("backend", ""),
+                         (result or {}).get("execution_time", 0.0), error=error, fault=fault)
+
+
 def _record(gradebook: Gradebook, task: Task, status: GradingState, result: dict | None, error: str | None,
             fault: GradingFault | None) -> tuple[GradingState, str | None, GradingFault | None]:
     """Store one grading; a database error on this row (e.g. PostgreSQL's "value too long") makes
     this row failed with its cause, recorded in a fresh transaction, and the batch goes on.
     Returns the (status, error, fault) that were stored."""
-    extra = (result or {}).get("extra_data") or {}
-    versions = extra.get("versions") if isinstance(extra.get("versions"), dict) else {}
     try:
-        gradebook.record_grading(task.submission_id, task.key, task.exercise_hash, __version__, result, status,
-                                 extra.get("device", ""), versions.get("backend", ""),
-                                 (result or {}).get("execution_time", 0.0), error=error, fault=fault)
+        gradebook.record_grading(**vars(_grading_record(task, status, result, error, fault)))
         return status, error, fault
     except Exception as err:  # noqa: BLE001 - one row's failure is that row's, never the batch's
         why = f"the gradebook could not store this grading: {_one_line(err)}"
@@ -251,6 +295,66 @@ def _record(gradebook: Gradebook, task: Task, status: GradingState, result: dict
     except Exception as err:  # noqa: BLE001
         why += f"; recording the failure failed too: {_one_line(err)}"
     return GradingState.FAILED, why, GradingFault.DATABASE
+
+
+@dataclass
+class _Outcome:
+    """A finished grading waiting to be committed: what the summary and `on_result` need of it."""
+
+    task: Task
+    status: GradingState
+    result: dict | None
+    error: str | None
+    fault: GradingFault | None
+
+
+class _GroupRecorder:
+    """Records finished gradings in groups (one transaction per group, see LINGER_S and GROUP_MAX).
+    A group the database refuses is recorded again one grading at a time (`_record`), so a bad row
+    fails alone. Only after a grading is committed does it reach the summary and `on_result`."""
+
+    def __init__(self, gradebook: Gradebook, summary: BatchSummary, on_result: ResultCallback | None):
+        self.gradebook, self.summary, self.on_result = gradebook, summary, on_result
+        self.held: list[_Outcome] = []
+        self.since = 0.0  # when the oldest held outcome arrived
+
+    def add(self, outcome: _Outcome) -> None:
+        if not self.held:
+            self.since = time.monotonic()
+        self.held.append(outcome)
+        self.tick()
+
+    def tick(self) -> None:
+        """Commit what is held when the group is full or its oldest result waited LINGER_S."""
+        if len(self.held) >= GROUP_MAX or (self.held and time.monotonic() - self.since >= LINGER_S):
+            self.flush()
+
+    def flush(self) -> None:
+        held, self.held = self.held, []
+        if not held:
+            return
+        try:
+            self.gradebook.record_gradings([_grading_record(o.task, o.status, o.result, o.error, o.fault)
+                                            for o in held])
+        except Exception:  # noqa: BLE001 - some row was refused: record each alone, the bad one fails
+            for o in held:
+                o.status, o.error, o.fault = _record(self.gradebook, o.task, o.status, o.result, o.error, o.fault)
+        for o in held:
+            self._count(o)
+
+    def _count(self, o: _Outcome) -> None:
+        graded = o.status is GradingState.GRADED
+        if graded:
+            self.summary.graded += 1
+        else:
+            self.summary.failed += 1
+        result = o.result or {}
+        self.summary.rows.append({"student": o.task.student, "exercise": o.task.exercise_id, "status": o.status,
+                                  "score": result.get("score") if graded else None,
+                                  "max_score": result.get("max_score"), "seconds": result.get("execution_time"),
+                                  "error": o.error, "fault": o.fault})
+        if self.on_result:
+            self.on_result(o.status, o.task, o.result)
 
 
 def _one_line(err: BaseException) -> str:
@@ -270,6 +374,8 @@ def run_batch(course, gradebook: Gradebook, *, exercise: str | None = None, stud
     if on_plan:
         on_plan(len(tasks), len(cached))
     pool = DaskPool(scheduler) if scheduler else LocalPool(workers)
+    recorder = _GroupRecorder(gradebook, summary, on_result)
+    pool.on_idle = recorder.tick  # a pool waiting for answers lets the recorder commit what it holds
     try:
         round_tasks = tasks
         while round_tasks:
@@ -283,21 +389,12 @@ def run_batch(course, gradebook: Gradebook, *, exercise: str | None = None, stud
                     continue
                 if ((result or {}).get("extra_data") or {}).get("attempts", 1) > 1:
                     summary.retried += 1  # the worker graded it again after a grader fault
-                status, error, fault = _record(gradebook, task, status, result, error, fault)
-                graded = status is GradingState.GRADED
-                if graded:
-                    summary.graded += 1
-                else:
-                    summary.failed += 1
-                summary.rows.append({"student": task.student, "exercise": task.exercise_id, "status": status,
-                                     "score": (result or {}).get("score") if graded else None,
-                                     "max_score": (result or {}).get("max_score"),
-                                     "seconds": (result or {}).get("execution_time"), "error": error,
-                                     "fault": fault})
-                if on_result:
-                    on_result(status, task, result)
+                recorder.add(_Outcome(task, status, result, error, fault))
             round_tasks = retry
     finally:
-        pool.close()
+        try:
+            recorder.flush()  # what finished is kept, even when the batch stops on an error
+        finally:
+            pool.close()
     summary.seconds = time.monotonic() - t0
     return summary

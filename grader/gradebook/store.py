@@ -4,8 +4,9 @@ SQLAlchemy 2.x; a SQLite file by default, any SQLAlchemy URL (PostgreSQL is test
 `grader.gradebook.models`; the schema is made and evolved only by the Alembic migrations in
 `grader/gradebook/migrations` (`Gradebook.upgrade`, run by every open). The coordinator of a batch
 is the only writer. A grading is keyed by "submission sha256 : exercise hash : grader version"
-(unique), and each `record_grading` is one transaction: a batch killed between two gradings keeps
-every grading it committed, and a key recorded twice is one row whose `attempts` counts the tries.
+(unique), and each `record_grading` (or `record_gradings`, a group of them) is one transaction: a
+batch killed between two commits keeps every grading it committed, and a key recorded twice is one
+row whose `attempts` counts the tries.
 
 Gradings are shared by content: two submissions with the same sha256 for the same exercise (two
 learners handing in the untouched template, or one learner handing in the same files twice) have
@@ -27,7 +28,7 @@ import math
 import os
 import threading
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Iterator
 
@@ -273,51 +274,22 @@ class Gradebook:
         graded grading has a score (a failed one keeps its result for the instructor, never a 0).
         `status` is a stored GradingState; `fault` (a GradingFault) says why a failed grading failed.
         Only graded ones are cached."""
-        if status not in STATUSES:
-            raise GradebookError(f"grading status {status!r} is not one of {', '.join(STATUSES)}")
-        if fault is not None and fault not in FAULTS:
-            raise GradebookError(f"grading fault {fault!r} is not one of {', '.join(FAULTS)}")
-        status = GradingState(status)
-        if status is GradingState.GRADED and fault is not None:
-            raise GradebookError(f"a graded grading has no fault (got {fault!r}); record it as failed")
-        if hasattr(result_json, "to_json"):
-            result_json = result_json.to_json()
-        if status is GradingState.GRADED and not isinstance(result_json, dict):
-            raise GradebookError("a grading with status 'graded' needs its Result JSON")
-        values = dict(submission_id=submission_id, key=key, exercise_hash=exercise_hash,
-                      grader_version=grader_version, status=status.value,
-                      score=_number(result_json, "score") if status is GradingState.GRADED else None,
-                      max_score=_number(result_json, "max_score"),
-                      result_json=json.dumps(result_json, ensure_ascii=True) if result_json is not None else None,
-                      device=_fit(device, 200), backend=_fit(backend, 200),
-                      duration_s=float(duration_s) if duration_s is not None else None,
-                      error=_fit(error, MAX_ERROR), fault=GradingFault(fault).value if fault is not None else None,
-                      created_at=now_utc())
+        return self.record_gradings([GradingRecord(submission_id, key, exercise_hash, grader_version, result_json,
+                                                   status, device, backend, duration_s, error, fault)])[0]
+
+    def record_gradings(self, records: list["GradingRecord"]) -> list[int]:
+        """Store several gradings in ONE transaction (all of them, or none if any is refused) and
+        return their ids in order; each is stored as `record_grading` stores one. A batch's
+        coordinator records its results this way, and records them one by one when a group fails,
+        so that a refused row fails alone."""
+        values = [_grading_values(r) for r in records]  # every record is checked before anything is written
         with self._session() as s:
-            if s.get(Submission, submission_id) is None:
-                raise GradebookError(f"no submission {submission_id} in {self.where}; "
+            ids = {v["submission_id"] for v in values}
+            known = set(s.scalars(select(Submission.id).where(Submission.id.in_(ids)))) if ids else set()
+            for missing in sorted(ids - known):
+                raise GradebookError(f"no submission {missing} in {self.where}; "
                                      f"record the submission (add_submission) before its grading")
-            dialect = s.get_bind().dialect.name
-            if dialect in ("sqlite", "postgresql"):
-                if dialect == "sqlite":
-                    from sqlalchemy.dialects.sqlite import insert
-                else:
-                    from sqlalchemy.dialects.postgresql import insert
-                stmt = insert(Grading).values(**values, attempts=1)
-                update = {k: stmt.excluded[k] for k in values if k != "key"}
-                stmt = stmt.on_conflict_do_update(index_elements=[Grading.key],
-                                                  set_={**update, "attempts": Grading.attempts + 1})
-                return s.scalar(stmt.returning(Grading.id))
-            row = s.scalar(select(Grading).where(Grading.key == key).with_for_update())
-            if row is None:
-                row = Grading(**values, attempts=1)
-                s.add(row)
-            else:
-                for k, v in values.items():
-                    setattr(row, k, v)
-                row.attempts += 1
-            s.flush()
-            return row.id
+            return [_upsert_grading(s, v) for v in values]
 
     def grading_rows(self, student: str | None = None, exercise: str | None = None) -> list[GradingRow]:
         """The gradings that apply to submissions (all, or one learner's / one exercise's): one row
@@ -429,6 +401,72 @@ class Gradebook:
         return matrix
 
 
+@dataclass(frozen=True)
+class GradingRecord:
+    """One grading's outcome to store (`Gradebook.record_gradings`); the fields are
+    `record_grading`'s arguments."""
+
+    submission_id: int
+    key: str
+    exercise_hash: str
+    grader_version: str
+    result_json: dict | None
+    status: str | GradingState
+    device: str | None = None
+    backend: str | None = None
+    duration_s: float | None = None
+    error: str | None = None
+    fault: str | GradingFault | None = None
+
+
+def _grading_values(r: GradingRecord) -> dict:
+    """The gradings row of a record, checked (GradebookError naming what is wrong)."""
+    if r.status not in STATUSES:
+        raise GradebookError(f"grading status {r.status!r} is not one of {', '.join(STATUSES)}")
+    if r.fault is not None and r.fault not in FAULTS:
+        raise GradebookError(f"grading fault {r.fault!r} is not one of {', '.join(FAULTS)}")
+    status = GradingState(r.status)
+    if status is GradingState.GRADED and r.fault is not None:
+        raise GradebookError(f"a graded grading has no fault (got {r.fault!r}); record it as failed")
+    result_json = r.result_json.to_json() if hasattr(r.result_json, "to_json") else r.result_json
+    if status is GradingState.GRADED and not isinstance(result_json, dict):
+        raise GradebookError("a grading with status 'graded' needs its Result JSON")
+    return dict(submission_id=r.submission_id, key=r.key, exercise_hash=r.exercise_hash,
+                grader_version=r.grader_version, status=status.value,
+                score=_number(result_json, "score") if status is GradingState.GRADED else None,
+                max_score=_number(result_json, "max_score"),
+                result_json=json.dumps(result_json, ensure_ascii=True) if result_json is not None else None,
+                device=_fit(r.device, 200), backend=_fit(r.backend, 200),
+                duration_s=float(r.duration_s) if r.duration_s is not None else None,
+                error=_fit(r.error, MAX_ERROR), fault=GradingFault(r.fault).value if r.fault is not None else None,
+                created_at=now_utc())
+
+
+def _upsert_grading(s: Session, values: dict) -> int:
+    """Insert a grading, or update the row of its key (attempts + 1); returns the row's id."""
+    dialect = s.get_bind().dialect.name
+    if dialect in ("sqlite", "postgresql"):
+        if dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        stmt = insert(Grading).values(**values, attempts=1)
+        update = {k: stmt.excluded[k] for k in values if k != "key"}
+        stmt = stmt.on_conflict_do_update(index_elements=[Grading.key],
+                                          set_={**update, "attempts": Grading.attempts + 1})
+        return s.scalar(stmt.returning(Grading.id))
+    row = s.scalar(select(Grading).where(Grading.key == values["key"]).with_for_update())
+    if row is None:
+        row = Grading(**values, attempts=1)
+        s.add(row)
+    else:
+        for k, v in values.items():
+            setattr(row, k, v)
+        row.attempts += 1
+    s.flush()
+    return row.id
+
+
 def _listing(ids: list[str]) -> str:
     if not ids:
         return "none yet"
@@ -473,6 +511,6 @@ def _grading_row(sub: Submission, g: Grading) -> GradingRow:
                       created_at=g.created_at, fault=GradingFault(g.fault) if g.fault else None)
 
 
-__all__ = ["Gradebook", "GradebookError", "STATUSES", "FAULTS", "MIGRATIONS", "alembic_config",
+__all__ = ["Gradebook", "GradingRecord", "GradebookError", "STATUSES", "FAULTS", "MIGRATIONS", "alembic_config",
            "Base", "UTCDateTime", "GradeRow", "GradingRow", "SubmissionRow", "OverrideRow", "GradingState",
            "GradingFault"]
