@@ -61,8 +61,11 @@ class SandboxSession:
         self.info: dict = {}
         self.faults: list[str] = []
         self.defined: list[str] = []
-        self._early_thread: threading.Thread | None = None
+        self._early_thread: threading.Thread | None = None  # start_early's, alive while its sandbox is
+        self._early_started: threading.Event | None = None
+        self._early_release: threading.Event | None = None
         self._early: Sandbox | BaseException | None = None
+        self._early_sandbox: Sandbox | None = None
 
     def remaining(self) -> float:
         return self.limits.wall_seconds - (time.monotonic() - self.started)
@@ -77,6 +80,8 @@ class SandboxSession:
     def _retire(self) -> None:
         if self.sandbox is not None:
             self.outputs.append(self.sandbox.close())
+            if self.sandbox is self._early_sandbox:
+                self._release_early()
             self.sandbox = None
 
     def _start(self) -> Sandbox:
@@ -91,25 +96,44 @@ class SandboxSession:
     def start_early(self) -> None:
         """Start the sandbox now, in a thread, while this process does something slow of its own
         (imports Keras); the first request takes it. Nothing of the learner's runs before then:
-        the submission is imported on the first request, as always."""
+        the submission is imported on the first request, as always. Not with a `sandbox_factory`:
+        a zygote outlives the grading, and a started sandbox dies with the thread that started it."""
+        if self.sandbox_factory is not None or self._early_thread is not None:
+            return
+        started, release = threading.Event(), threading.Event()
+
         def run():
             try:
                 self._early = self._start()
             except BaseException as err:  # noqa: BLE001  (handed to the first request, which reports it)
                 self._early = err
+            started.set()
+            # bubblewrap's --die-with-parent follows the thread that started it: this one stays
+            # until that sandbox is closed
+            release.wait()
+        self._early_started, self._early_release = started, release
         self._early_thread = threading.Thread(target=run, name="dlgrade-sandbox-start", daemon=True)
         self._early_thread.start()
 
     def _take_early(self) -> Sandbox | None:
         """The sandbox `start_early` started (or its start error, raised here), once; else None."""
-        thread, self._early_thread = self._early_thread, None
-        if thread is None:
+        if self._early_thread is None or self._early_started is None:
             return None
-        thread.join()
+        started, self._early_started = self._early_started, None
+        started.wait()
         early, self._early = self._early, None
         if isinstance(early, BaseException):
+            self._release_early()
             raise early
+        self._early_sandbox = early
         return early
+
+    def _release_early(self) -> None:
+        """Let the thread that started the early sandbox end (once that sandbox is closed)."""
+        if self._early_release is not None:
+            self._early_release.set()
+            self._early_thread.join(timeout=5)
+            self._early_release = self._early_sandbox = None
 
     def _ensure(self) -> Sandbox:
         if self.broken:
@@ -223,12 +247,14 @@ class SandboxSession:
         raise SubmissionUnavailable(f"`{function}`: the sandbox gave an unexpected answer")
 
     def close(self) -> str:
-        if self._early_thread is not None:  # started early, never used (the tests did not run)
+        if self._early_started is not None:  # started early, never taken (no test asked for it)
             try:
+                self._retire()
                 self.sandbox = self._take_early()
-            except BaseException:  # noqa: BLE001  (no test ran, so no test reports it)
+            except SandboxStartError:  # no test ran, so no test reports it
                 self.sandbox = None
         self._retire()
+        self._release_early()
         return "".join(self.outputs)
 
 
