@@ -4,6 +4,7 @@ import ast
 
 import pytest
 
+from grader.exercise.cohort import KINDS, submission_source
 from grader.exercise.templates import PLACEHOLDER, TemplateError, expected_template, make_template
 from grader.exercise.spec import all_exercises
 
@@ -66,3 +67,20 @@ def test_exercise_has_bilingual_readme_and_both_test_suites(exercise):
     assert any("\u0600" <= ch <= "\u06ff" for ch in readme), "README needs its Persian part"
     assert exercise.public_tests.is_file() and exercise.hidden_tests is not None
     assert exercise.title.get("en") and exercise.title.get("fa")
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_simulated_learners_hand_in_distinct_files_that_behave_as_their_kind(kind):
+    # a benchmark's cohort must not repeat a file (a cache would be measured instead of grading),
+    # and the learner's name must change nothing but the text: same code, same line numbers
+    ex = next(e for e in EXERCISES if e.id == "perceptron")
+    plain = submission_source(ex, kind)
+    named = [submission_source(ex, kind, learner=f"learner{i:03d}") for i in range(3)]
+    assert len(set(named)) == 3
+    for text in named:
+        assert text.splitlines()[:-1] == plain.rstrip("\n").splitlines()
+        assert text.splitlines()[-1].startswith("#")
+        if kind != "broken":
+            assert ast.dump(ast.parse(text)) == ast.dump(ast.parse(plain))
+    with pytest.raises(ValueError, match="unknown kind"):
+        submission_source(ex, "lazy")
