@@ -16,7 +16,8 @@ the same key, so one grading row serves them all. Reads join gradings to submiss
 Reads return typed rows (`grader.gradebook.rows`). Two rules live here and nowhere else: the
 submission that counts (`counting_submissions`: the one collected last) and the late factor's
 application (`grade_rows`: stored once at collect time, applied to the grading's score, never to an
-override). The dict-returning reads (`grades`, `gradings`, `submissions`, `latest_submission`,
+override). One module because every read and write shares the session handling and those two rules
+(about 520 lines). The dict-returning reads (`grades`, `gradings`, `submissions`, `latest_submission`,
 `overrides`) are plain-dict views of those same typed rows, for JSON output and scripts: they
 decide nothing themselves.
 """
