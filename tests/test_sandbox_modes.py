@@ -12,6 +12,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -103,6 +104,45 @@ def fork_allocate_round(use_zygote: bool) -> dict:
             "output": result.output[-1500:], "seconds": seconds}
 
 
+def worker_round(tmp: Path) -> dict:
+    """A batch worker grades numpy exercises (they preload nothing) by forking from its numpy zygote:
+    each grading's tests, scores and feedback equal a fresh sandbox's; a saboteur changes nothing
+    for the next learner on the same worker."""
+    from grader.batch import worker
+    from grader.exercise.spec import find_exercise
+    from grader.grading.engine import grade
+    from grader.grading.result import Result
+    perceptron, conv = find_exercise("perceptron"), find_exercise("conv-arithmetic")
+    spy = tmp / "worker-spy" / "perceptron.py"
+    spy.parent.mkdir(parents=True, exist_ok=True)
+    spy.write_text(perceptron.solution.read_text() + "\n\n" + (HOSTILE / "next_learner_spy.py").read_text())
+    subs = [("perceptron-template", perceptron, perceptron.template), ("perceptron-reference", perceptron,
+            perceptron.solution), ("conv-template", conv, conv.template), ("conv-reference", conv, conv.solution),
+            ("sabotage", perceptron, HOSTILE / "next_learner_sabotage.py"), ("spy", perceptron, spy)]
+
+    def tests(r: Result) -> list:  # rlimits-only: every sandbox, fresh or zygote, has its own random host folder
+        return [[t.name, t.score, t.max_score, str(t.status), str(t.kind),
+                 re.sub(r"/dlgrade-run-[^/]+/", "/dlgrade-run-.../", t.output)] for t in r.tests]
+    out = {"gradings": {}, "zygotes": []}
+    try:
+        for name, ex, path in subs:
+            task = {"task_id": name, "exercise_dir": str(ex.directory), "solutions_dir": str(ex.solution_dir.parent),
+                    "submission_path": str(path), "device": "cpu", "suite": "hidden"}
+            answer = worker.run_task(task, slot=SLOT)
+            assert "result" in answer, answer
+            forked = Result.from_json(answer["result"])
+            fresh = grade(ex, path, "hidden", slot=SLOT, device="cpu") if name not in ("sabotage", "spy") else forked
+            out["gradings"][name] = {
+                "started_by": forked.extra_data["sandbox"]["started_by"], "fault": answer.get("fault"),
+                "score": forked.score, "full": forked.full_marks, "same_tests": tests(forked) == tests(fresh),
+                "same_output": forked.output == fresh.output, "tests": tests(forked), "fresh_tests": tests(fresh),
+                "spy_found": next((line for line in forked.output.splitlines() if line.startswith("SPY-FOUND")), "")}
+        out["zygotes"] = [list(key[0]) for key in worker._pool.zygotes]
+    finally:
+        worker.close_zygotes()
+    return out
+
+
 def _without_bwrap_main(out: Path, tmp: Path) -> None:
     """Run in a child process whose PATH has no bwrap: every exercise fresh and from a zygote,
     the sabotage and fork-and-allocate rounds; JSON to `out`."""
@@ -131,6 +171,7 @@ def _without_bwrap_main(out: Path, tmp: Path) -> None:
         pool.close()
     report["sabotage"] = sabotage_round(tmp)
     report["fork_allocate"] = fork_allocate_round(use_zygote=True)
+    report["worker"] = worker_round(tmp)
     out.write_text(json.dumps(report, indent=1))
 
 
@@ -212,6 +253,27 @@ def test_without_bubblewrap_a_fork_and_allocate_tree_is_held_to_the_bound(withou
     assert any("memory" in m for m in f["messages"]), f
 
 
+def _check_worker_round(w: dict, namespaces: bool) -> None:
+    assert w["zygotes"] == [["numpy"]], w["zygotes"]  # one numpy zygote served both exercises
+    for name, g in w["gradings"].items():
+        assert g["started_by"] == "zygote" and g["fault"] is None, (name, g)
+        if name not in ("sabotage", "spy"):  # the same tests, scores and feedback as a fresh sandbox
+            assert g["same_tests"], (name, g["tests"], g["fresh_tests"])
+            assert g["same_output"], name
+    assert w["gradings"]["perceptron-reference"]["full"] and w["gradings"]["conv-reference"]["full"]
+    assert not w["gradings"]["perceptron-template"]["full"] and not w["gradings"]["conv-template"]["full"]
+    spy = w["gradings"]["spy"]
+    assert spy["full"], spy["tests"]
+    found = json.loads(spy["spy_found"].removeprefix("SPY-FOUND ").replace("'", '"'))
+    if not namespaces:  # as root without namespaces the host's /tmp and /dev/shm are shared (recorded)
+        found = [f for f in found if not f.startswith(("/tmp/dlgrade-sabotage", "/dev/shm/dlgrade-sabotage"))]
+    assert found == [], spy
+
+
+def test_without_bubblewrap_a_worker_forks_numpy_gradings_like_fresh_sandboxes(without_bwrap):
+    _check_worker_round(without_bwrap["worker"], namespaces=False)
+
+
 # -- with bubblewrap ----------------------------------------------------------------------------
 needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
 
@@ -225,6 +287,13 @@ def test_next_learner_sabotage_changes_nothing_with_namespaces(tmp_path):
     assert s["spy_found"] == "SPY-FOUND []", s
     assert "SHMGET -1" in s["r1_output"], s["r1_output"]  # SysV IPC refused
     assert s["share_after_fork"] == [] and not s["share_base_left"]
+
+
+@needs_bwrap
+def test_a_worker_forks_numpy_gradings_like_fresh_sandboxes_with_namespaces(tmp_path):
+    from grader.sandbox.probe import probe
+    assert probe().namespaces
+    _check_worker_round(worker_round(tmp_path), namespaces=True)
 
 
 @needs_bwrap
