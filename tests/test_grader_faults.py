@@ -371,3 +371,49 @@ def test_a_worker_retries_a_grader_fault_from_a_fresh_zygote(tmp_path, monkeypat
     result = Result.from_json(answer["result"])
     assert result.full_marks and result.extra_data["attempts"] == 2
     assert result.extra_data["sandbox"]["started_by"] == "zygote"
+
+
+def test_a_worker_forks_numpy_exercises_from_a_numpy_zygote_and_retires_a_dirty_one(tmp_path, monkeypatch):
+    """An exercise that preloads nothing is graded by a worker from a zygote that preloaded numpy;
+    a zygote whose wipe was not clean never serves the next learner."""
+    from grader.batch import worker
+    from grader.sandbox.zygote import DEFAULT_PRELOAD, ZygotePool
+
+    ex = find_exercise("perceptron")
+    assert not ex.preload
+    sub = _write(tmp_path / "ali", submission_source(ex, "correct"))
+    task = {"task_id": "t1", "exercise_dir": str(ex.directory), "solutions_dir": str(ex.solution_dir.parent),
+            "submission_path": str(sub), "device": "cpu"}
+    pool = ZygotePool(worker.BATCH_FIRST_SLOT - 1)
+    monkeypatch.setattr(worker, "_zygotes", lambda slot: pool)
+    try:
+        first = worker.run_task(task, slot=3)
+        assert [key[0] for key in pool.zygotes] == [tuple(DEFAULT_PRELOAD)] == [("numpy",)]
+        zygote = next(iter(pool.zygotes.values()))
+        zygote.dirty = True  # as when a wipe reports leftovers
+        second = worker.run_task(task, slot=3)
+        assert next(iter(pool.zygotes.values())) is not zygote and not zygote.alive()
+    finally:
+        pool.close()
+    for answer in (first, second):
+        assert "fault" not in answer, answer.get("error")
+        result = Result.from_json(answer["result"])
+        assert result.full_marks and result.extra_data["sandbox"]["started_by"] == "zygote"
+        assert result.extra_data["attempts"] == 1
+
+
+def test_a_worker_refuses_a_device_the_machine_lacks_as_a_fresh_sandbox_would(tmp_path):
+    """The device is resolved by the engine, with or without a zygote: a GPU demanded where there is
+    none is the same answer either way, and no zygote is started for it."""
+    from grader.batch import worker
+    from grader.sandbox.devices import gpu_devices
+    if gpu_devices():
+        pytest.skip("this machine has a GPU")
+    ex = find_exercise("keras-mlp")
+    sub = _write(tmp_path / "ali", ex.template.read_text(encoding="utf-8"), ex.entry)
+    task = {"task_id": "t1", "exercise_dir": str(ex.directory), "solutions_dir": str(ex.solution_dir.parent),
+            "submission_path": str(sub), "device": "gpu"}
+    answers = [worker.run_task(task, slot=3, use_zygote=use) for use in (True, False)]
+    assert answers[0] == answers[1]
+    assert answers[0]["fault"] == "submission" and "no NVIDIA GPU" in answers[0]["error"]
+    assert worker._pool is None or not worker._pool.zygotes
