@@ -297,6 +297,31 @@ def test_a_worker_forks_numpy_gradings_like_fresh_sandboxes_with_namespaces(tmp_
 
 
 @needs_bwrap
+def test_a_learner_who_kills_every_process_it_may_grades_as_in_a_fresh_sandbox(tmp_path):
+    """kill(-1, SIGKILL) at import reaches neither the zygote (its namespace's init) nor anything
+    else: the reference after it gets full marks, as fresh, and the same zygote serves the next one."""
+    from grader.exercise.spec import find_exercise
+    from grader.grading.engine import grade
+    from grader.sandbox.zygote import ZygotePool
+    ex = find_exercise("perceptron")
+    killer = tmp_path / "perceptron.py"
+    killer.write_text("import os, signal\ntry:\n    os.kill(-1, signal.SIGKILL)\nexcept OSError:\n    pass\n"
+                      + ex.solution.read_text())
+    fresh = grade(ex, killer, "hidden", slot=SLOT, device="cpu", limits=_limits())
+    pool = ZygotePool(SLOT)
+    try:
+        factory = pool.factory(["numpy"], "cpu", _limits())
+        forked = grade(ex, killer, "hidden", slot=SLOT, device="cpu", sandbox_factory=factory, limits=_limits())
+        zygote = next(iter(pool.zygotes.values()))
+        after = grade(ex, ex.solution, "hidden", slot=SLOT, device="cpu", sandbox_factory=factory, limits=_limits())
+        assert zygote.alive() and next(iter(pool.zygotes.values())) is zygote and zygote.forks == 2
+    finally:
+        pool.close()
+    assert fresh.full_marks and forked.full_marks and after.full_marks
+    assert [(t.name, t.status) for t in forked.tests] == [(t.name, t.status) for t in fresh.tests]
+
+
+@needs_bwrap
 def test_a_fork_and_allocate_tree_is_held_to_the_grading_bound_and_reported_as_memory():
     """A fresh sandbox here; a zygote's group (grading + the zygote's baseline) in the run without
     bubblewrap above."""

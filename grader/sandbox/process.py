@@ -84,7 +84,8 @@ class RunnerProcess(Channel):
     def _mode_env(self) -> dict[str, str]:
         return {}
 
-    def _extra_binds(self) -> list[str]:
+    def _extra_bwrap_args(self) -> list[str]:
+        """bubblewrap options and mounts this kind of runner adds (namespaces mode only)."""
         return []
 
     def _cpu_and_address_space(self) -> tuple[int, int]:
@@ -107,7 +108,7 @@ class RunnerProcess(Channel):
                 child_fds, str(self._fallback_dir / "work"))
         runner = commands.runner_command(inside=True) + self._runner_args(child_fds, commands.WORK_DIR)
         return commands.bwrap_command(self.limits, self.device, self.secret_dirs, self.files, self._env(), runner,
-                                      extra_binds=self._extra_binds(), seccomp_fd=seccomp_fd, uid=self.uid)
+                                      extra_binds=self._extra_bwrap_args(), seccomp_fd=seccomp_fd, uid=self.uid)
 
     def _preexec(self):
         """In the child, before exec: limits, cgroup, uid, seccomp (nothing that allocates much)."""

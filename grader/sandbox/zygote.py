@@ -84,8 +84,11 @@ class ZygoteSandbox(RunnerProcess):
         return {"DLGRADE_SHARE": str(self.share), "DLGRADE_ZYGOTE_DIRS": f"{work}:{tmp}", "DLGRADE_IPC_PRIVATE": "0",
                 "DLGRADE_ZYGOTE_SHARED_DIRS": "/tmp:/dev/shm"}  # there: only what its own uid owns
 
-    def _extra_binds(self) -> list[str]:
-        return ["--ro-bind", str(self.share), SHARE_DIR]
+    def _extra_bwrap_args(self) -> list[str]:
+        # The zygote is its PID namespace's init: the kernel never delivers a SIGKILL from inside the
+        # namespace to it, and kill(-1) skips it, so a child that kills every process it may signal
+        # (as it may in a fresh sandbox) ends nothing but its own tree, as in a fresh sandbox.
+        return ["--as-pid-1", "--ro-bind", str(self.share), SHARE_DIR]
 
     def _cpu_and_address_space(self) -> tuple[int, int]:
         return resource.RLIM_INFINITY - 1, resource.RLIM_INFINITY  # each child sets its own
