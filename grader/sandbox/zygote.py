@@ -299,6 +299,7 @@ class ZygotePool:
 
 def fixed_limits(limits: Limits) -> tuple:
     """The limits a zygote sets once for every child it forks (its mounts' sizes, its rlimits on
-    processes, file size and open files; its cgroup's task count): two exercises share a zygote only
-    when these agree. Time, memory, output and message limits are each grading's own."""
-    return (limits.processes, limits.file_mb, limits.disk_mb, limits.open_files)
+    processes, file size and open files; its cgroup's task count) and the start limit its own start
+    is held to (the first grading waits for it): two exercises share a zygote only when these agree.
+    Time, memory, output and message limits are each grading's own."""
+    return (limits.processes, limits.file_mb, limits.disk_mb, limits.open_files, limits.start_seconds)
