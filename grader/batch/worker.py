@@ -130,6 +130,21 @@ def _zygote_factories(exercise, requested_device: str, slot: int):
     return factory(), fresh
 
 
+def prepare_grading_process() -> None:
+    """Once per worker process (local pool or Dask), before its first grading: import what a
+    grading imports (the first grading then does not pay for it), then move every object alive now
+    out of the cyclic garbage collector's sight (`gc.freeze`). Each grading's pytest session runs
+    the collector; with the worker's own objects frozen it walks only the grading's. Measured on
+    perceptron's reference in a Dask worker: 0.28 s a grading before the freeze, 0.12 s after."""
+    import gc
+    import importlib
+
+    for module in ("grader.exercise.spec", "grader.grading.engine"):
+        importlib.import_module(module)
+    gc.collect()
+    gc.freeze()
+
+
 def main(argv: list[str] | None = None) -> None:
     """The local pool's worker process: JSON lines in, JSON lines out, until stdin closes."""
     parser = argparse.ArgumentParser(description="dlgrade grading worker (JSON lines on stdin/stdout)")
@@ -142,6 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     # SIGTERM ends the worker like EOF: its zygotes stop and their private folders are removed
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     slot = args.slot if args.slot is not None else process_slot()
+    prepare_grading_process()
     print(Ready(ready=True, pid=os.getpid(), slot=slot).model_dump_json(), file=out, flush=True)
     try:
         for line in sys.stdin:
