@@ -252,3 +252,24 @@ def test_a_python_installation_under_tmp_is_kept_unwalked_and_leftovers_beside_i
     assert first.startswith("FIRST True ['ci'] ['venv'] [] 10 "), first
     sabotage = next(line for line in done.stdout.splitlines() if line.startswith("SABOTAGE"))
     assert sabotage == "SABOTAGE False False", sabotage
+
+
+def test_removing_a_staging_folder_never_changes_its_parent(tmp_path):
+    """remove_tree restores permissions inside the folder it removes only: a folder that is already
+    gone, or one a learner made read-only, never leaves its parent (for staging folders: /tmp)
+    with other permissions (a grader as root once turned /tmp into 0700 this way)."""
+    import os
+    import stat
+    from grader.sandbox.staging import remove_tree
+    parent = tmp_path / "shared"
+    parent.mkdir()
+    os.chmod(parent, 0o1777)
+    remove_tree(parent / "gone-already")
+    assert stat.S_IMODE(parent.stat().st_mode) == 0o1777
+    folder = parent / "stage"
+    (folder / "ro").mkdir(parents=True)
+    (folder / "ro" / "f").write_text("x")
+    os.chmod(folder / "ro", 0o500)
+    os.chmod(folder, 0o500)
+    remove_tree(folder)
+    assert not folder.exists() and stat.S_IMODE(parent.stat().st_mode) == 0o1777

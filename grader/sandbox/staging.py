@@ -44,16 +44,24 @@ def stage_private(files: dict[str, Path], slot: int, prefix: str = "dlgrade-sub-
 
 
 def remove_tree(path: Path) -> None:
-    """Remove a folder even where a learner made parts of it read-only."""
+    """Remove a folder even where a learner made parts of it read-only. Permissions are restored
+    only INSIDE the folder: its parent (for a staging folder, /tmp) is never touched, even when
+    the folder is already gone or cannot be removed."""
+    top = os.path.abspath(path)
+
     def fix(func, p, _exc):
         try:
-            os.chmod(os.path.dirname(p), 0o700)
+            parent = os.path.dirname(os.path.abspath(p))
+            if parent == top or parent.startswith(top + os.sep):
+                os.chmod(parent, 0o700)
             if os.path.isdir(p) and not os.path.islink(p):
                 os.chmod(p, 0o700)
             func(p)
         except OSError:
             pass  # whatever is still there is removed by the second pass below, or stays visible
-    shutil.rmtree(path, onerror=fix)
+    if not os.path.lexists(top):
+        return
+    shutil.rmtree(top, onerror=fix)
     if os.path.exists(path):
         shutil.rmtree(path, ignore_errors=True)
 
