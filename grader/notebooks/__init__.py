@@ -1,0 +1,1 @@
+"""Jupyter notebooks: exercises released as notebooks, learner notebooks graded, nbgrader assignments imported."""
