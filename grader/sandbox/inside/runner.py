@@ -114,7 +114,7 @@ class Session:
         self.module = None
         self.handles: dict[int, object] = {}
         self.handlers = {"import": self.do_import, "call": self.do_call, "predict": self.do_predict,
-                         "describe": self.do_describe}
+                         "describe": self.do_describe, "value": self.do_value}
 
     def send(self, header: dict, value=None) -> None:
         try:
@@ -185,6 +185,26 @@ class Session:
                 raise
             return {"status": "raised", "error": _describe_exception(exc, self.entry_dir)}, None
         return {"status": "ok"}, result
+
+    def do_value(self, request, _value):
+        """A top-level value of the submission (a notebook's `total = ...`), sent as data like a
+        call's result (the wire refuses what is not data); a callable or a private name is missing."""
+        name = request.get("name")
+        if self.module is None:
+            return {"status": "error", "message": "the submission is not imported"}, None
+        if not isinstance(name, str) or name.startswith("_"):
+            return {"status": "missing", "function": name}, None
+        try:
+            value = getattr(self.module, name)
+        except AttributeError:
+            return {"status": "missing", "function": name}, None
+        except BaseException as exc:  # a module-level __getattr__ of the learner's
+            if isinstance(exc, KeyboardInterrupt):
+                raise
+            return {"status": "raised", "error": _describe_exception(exc, self.entry_dir)}, None
+        if callable(value):
+            return {"status": "missing", "function": name}, None
+        return {"status": "ok"}, value
 
     def do_describe(self, request, _value):
         """The live model of a handle, described again: config and its current (trained) weights."""
