@@ -101,17 +101,28 @@ def init(directory, course_id):
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Where to write the learner bundle (default: <course>/release).")
 @click.option("--force", is_flag=True, help="Replace a previous bundle in --out.")
-def release(course_dir, out, force):
-    """Instructors: build the learner bundle (READMEs, templates, public tests, course.toml)."""
+@click.option("--format", "fmt", type=click.Choice(["py", "ipynb", "both"]), default="both", show_default=True,
+              help="Each exercise as a template to edit (py), as a Jupyter notebook EXERCISE.ipynb (ipynb), or both.")
+def release(course_dir, out, force, fmt):
+    """Instructors: build the learner bundle (READMEs, templates and/or notebooks, public tests, course.toml)."""
     from grader.course.bundle import BundleError, build_bundle
     from grader.exercise.templates import TemplateError
+    notebook = None
+    if fmt in ("ipynb", "both"):
+        from grader.notebooks.build import exercise_notebook, notebook_text
+
+        def notebook(ex, template):
+            return notebook_text(exercise_notebook(ex, template))
     course = load_course(course_dir)
     try:
-        path = build_bundle(course, out or course.root / "release", force=force)
+        path = build_bundle(course, out or course.root / "release", force=force, templates=fmt != "ipynb",
+                            notebook=notebook)
     except (BundleError, TemplateError) as err:
         fail(str(err))
+    start = {"py": "`dlgrade start`", "ipynb": "`dlgrade start EXERCISE --notebook`",
+             "both": "`dlgrade start`, or `dlgrade start EXERCISE --notebook` for the notebook"}[fmt]
     click.echo(f"Learner bundle written to {path}; it holds no solution and no hidden test. "
-               "Give it to learners (they run `dlgrade start` / `check` / `submit` inside it).")
+               f"Give it to learners (they run {start}, then `check` / `submit` inside it).")
 
 
 @click.command()

@@ -52,21 +52,47 @@ def list_cmd(as_json, lang):
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Where to create the EXERCISE folder.")
 @click.option("--force", is_flag=True, help="Overwrite files that are already there (your work is lost).")
-def start(exercise, directory, force):
-    """Copy an exercise's template, README and public tests into DIR/EXERCISE/."""
+@click.option("--notebook", is_flag=True, help="Start from the Jupyter notebook DIR/EXERCISE/EXERCISE.ipynb "
+              "instead of the template.")
+def start(exercise, directory, force, notebook):
+    """Copy an exercise's template (or notebook), README and public tests into DIR/EXERCISE/."""
     ex = find_exercise(exercise)
     target = directory / ex.id
-    copies = [(ex.template, target / ex.entry), (ex.directory / "README.md", target / "README.md"),
-              (ex.public_tests, target / "test_public.py")]
+    if notebook:
+        released = ex.directory / f"{ex.id}.ipynb"  # the course's own, when its release holds one
+        work = target / f"{ex.id}.ipynb"
+        copies = [(released if released.is_file() else None, work), (ex.public_tests, target / "test_public.py")]
+    else:
+        if not ex.template.is_file():
+            fail(f"{ex.id} comes as a notebook in this course (there is no template.py); run: "
+                 f"dlgrade start {ex.id} --notebook")
+        work = target / ex.entry
+        copies = [(ex.template, work), (ex.directory / "README.md", target / "README.md"),
+                  (ex.public_tests, target / "test_public.py")]
     existing = [dst for _, dst in copies if dst.exists()]
     if existing and not force:
         fail(f"{', '.join(map(str, existing))} already exist(s); nothing was changed. Use --force to "
              "overwrite (your work in them is lost), or --dir to start elsewhere")
+    made = None
+    if notebook and copies[0][0] is None:  # made here from the exercise's README and template
+        from grader.notebooks.build import NotebookBuildError, exercise_notebook, notebook_text
+        try:
+            made = notebook_text(exercise_notebook(ex))
+        except NotebookBuildError as err:
+            fail(str(err))
     target.mkdir(parents=True, exist_ok=True)
     for src, dst in copies:
-        shutil.copyfile(src, dst)
-    click.echo(f"Created {target}/: edit {target / ex.entry}, read {target / 'README.md'}, "
-               f"then run: dlgrade check {ex.id}")
+        if src is None:
+            dst.write_text(made, encoding="utf-8")
+        else:
+            shutil.copyfile(src, dst)
+    if notebook:
+        click.echo(f"Created {work}: open it in Jupyter (jupyter lab {work}), write the functions, save, and run "
+                   f"its last cell to check your work (or run: dlgrade check {ex.id} {work}); "
+                   f"submit it with: dlgrade submit {ex.id} {work}")
+    else:
+        click.echo(f"Created {target}/: edit {target / ex.entry}, read {target / 'README.md'}, "
+                   f"then run: dlgrade check {ex.id}")
 
 
 @click.command()

@@ -1,17 +1,23 @@
 """The learner bundle: what learners receive for a course (`dlgrade release`): the learner's
 course.toml and, per exercise, its README, exercise.toml, public tests and the template generated
-from the reference solution; nothing else from solutions/."""
+from the reference solution, and/or the exercise as a notebook made from that template; nothing
+else from solutions/."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grader.course.config import Course, learner_course_toml
 from grader.course.errors import CourseError
 from grader.exercise.templates import TemplateError, expected_template
+
+if TYPE_CHECKING:
+    from grader.exercise.spec import Exercise
 
 BUNDLE_FILES = ("README.md", "exercise.toml", "test_public.py")
 
@@ -20,12 +26,17 @@ class BundleError(CourseError):
     """A learner bundle that cannot be built; nothing was written."""
 
 
-def build_bundle(course: Course, out_dir: Path | str, force: bool = False) -> Path:
+def build_bundle(course: Course, out_dir: Path | str, force: bool = False, *, templates: bool = True,
+                 notebook: Callable[[Exercise, str], str] | None = None) -> Path:
     """Write what learners receive into `out_dir`: `course.toml` (the learner's copy: no gradebook,
     no solutions, no data paths) and `exercises/<id>/` with README.md, exercise.toml,
-    test_public.py and template.py generated from the course's reference solution. Nothing from
-    solutions/ but the generated templates. A non-empty `out_dir` is refused unless `force`, and
-    even then only when it holds nothing but a previous bundle. Returns `out_dir`."""
+    test_public.py and template.py generated from the course's reference solution (unless not
+    `templates`) and, with `notebook` (exercise, template text -> the .ipynb file's text),
+    `<id>.ipynb`. Nothing from solutions/ but what the generated templates hold. A non-empty
+    `out_dir` is refused unless `force`, and even then only when it holds nothing but a previous
+    bundle. Returns `out_dir`."""
+    if not templates and notebook is None:
+        raise BundleError("a learner bundle needs templates, notebooks or both; choose at least one format")
     out = Path(out_dir).expanduser().resolve()
     root = Path(course.root).resolve()
     if out == root or root.is_relative_to(out):
@@ -57,9 +68,16 @@ def build_bundle(course: Course, out_dir: Path | str, force: bool = False) -> Pa
             raise BundleError(f"exercise {ex_id} has no solutions/{ex_id}/solution.py in the course; its template "
                                 "is generated from the reference, so add it first")
         try:
-            files[f"exercises/{ex_id}/template.py"] = expected_template(ex)
+            template = expected_template(ex)
         except TemplateError as err:
             raise BundleError(f"{err}; fix the solution markers of exercise {ex_id}") from None
+        if templates:
+            files[f"exercises/{ex_id}/template.py"] = template
+        if notebook is not None:
+            try:
+                files[f"exercises/{ex_id}/{ex_id}.ipynb"] = notebook(ex, template)
+            except ValueError as err:
+                raise BundleError(f"exercise {ex_id} cannot be made a notebook: {err}") from None
         for name in BUNDLE_FILES:
             src = ex.directory / name
             if not src.is_file():
