@@ -24,7 +24,8 @@ from pathlib import Path
 import pytest
 
 from grader.grading import engine
-from grader.grading.engine import _forget_modules, _pytest_args, grade
+from grader.grading.engine import _forget_modules, grade
+from grader.grading.suite import pytest_args as _pytest_args
 from grader.grading.plugin import SandboxSession
 from grader.sandbox.probe import probe
 from grader.exercise.spec import all_exercises

@@ -15,10 +15,9 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from grader import __version__
-from grader.grading.plugin import GradingPlugin, SandboxSession
+from grader.grading import suite as trusted_suites
+from grader.grading.plugin import SandboxSession
 from grader.grading.result import Kind, Result, Status, Suite, TestResult
 from grader.sandbox.limits import Limits
 from grader.sandbox.devices import resolve_device
@@ -38,16 +37,6 @@ def _stage(files: dict[str, Path], slot: int = 0) -> tuple[Path, dict[str, Path]
     where the grader is root): never the original, never readable by other local users."""
     from grader.sandbox.staging import stage_private
     return stage_private(files, slot)
-
-
-def _pytest_args(test_file: Path, rootdir: Path) -> list[str]:
-    # No plugin of the environment (entry points: hypothesis, anyio, benchmark...) loads into a
-    # grading, and none of pytest's own that dlgrade does not read (the terminal, the cache, the
-    # unraisable-exception hook, whose gc.collect calls cost ~30 ms a test in a large process).
-    return [str(test_file), "--disable-plugin-autoload", "-p", "no:cacheprovider", "-p", "no:terminal",
-            "-p", "no:unraisableexception", "--noconftest", "--assert=plain", "--capture=sys",
-            "--import-mode=importlib", f"--rootdir={rootdir}", "-c", os.devnull,
-            "-W", "ignore::pytest.PytestAssertRewriteWarning", "-o", "python_files=test_*.py"]
 
 
 @contextlib.contextmanager
@@ -141,12 +130,11 @@ def grade_once(exercise: Exercise, submission: Path, suite: Suite | str = Suite.
     secret_dirs = [p.resolve() for p in (solutions_root(), exercise.solution_dir) if p is not None]
     session = SandboxSession(staged, exercise.entry, limits, secret_dirs, slot=slot, env=env, device=run_on,
                              sandbox_factory=sandbox_factory)
-    plugin = GradingPlugin(session, exercise.solution if suite == Suite.HIDDEN else None, visibility,
-                           limits.memory_mb, exercise,
-                           heldout_seed=secrets.randbelow(2**31) if heldout_seed is None else int(heldout_seed),
-                           hoda_dir=Path(hoda_dir).expanduser().resolve() if hoda_dir not in (None, "") else None)
+    exercise_hash = exercise.content_hash()
     roots = [test_file.parent.resolve()] + ([exercise.solution_dir.resolve()] if exercise.solution_dir else [])
     modules_before = dict(sys.modules)
+    trusted = kept = plugin = None
+    broke: list[str] = []
     try:
         if "keras" in exercise.preload and "keras" not in sys.modules:
             # its tests and reference import Keras here (quietly: no framework lines on the terminal);
@@ -156,28 +144,43 @@ def grade_once(exercise: Exercise, submission: Path, suite: Suite | str = Suite.
             modules_before = dict(sys.modules)
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
                 _without_outer_assertion_rewriting():
-            exit_code = pytest.main(_pytest_args(test_file, test_file.parent.parent), plugins=[plugin])
+            trusted, kept = trusted_suites.borrow(test_file, test_file.parent.parent, exercise_hash)
+            plugin = trusted.plugin
+            plugin.begin(session, exercise.solution if suite == Suite.HIDDEN else None, visibility,
+                         limits.memory_mb, exercise,
+                         heldout_seed=secrets.randbelow(2**31) if heldout_seed is None else int(heldout_seed),
+                         hoda_dir=Path(hoda_dir).expanduser().resolve() if hoda_dir not in (None, "") else None)
+            if trusted.usable:
+                trusted.run()
+    except Exception as exc:  # pytest itself or the grader broke: a grader fault, never a grade
+        broke.append(f"the trusted test session failed: {type(exc).__name__}: {exc}"[:4000])
     finally:
         output = session.close()
         shutil.rmtree(stage, ignore_errors=True)
+        if trusted is not None:
+            trusted_suites.give_back(trusted, kept)
+        # a kept suite holds its own test module; sys.modules forgets it, so a changed test file is
+        # never served stale to a new suite (pytest's importlib mode reuses a module it finds there)
         _forget_modules(roots, modules_before)
         heldout.discard_warm()  # a predictor warmed up for a prediction that never came
-    internal = session.faults + list(plugin.internal_errors)  # the machine's own words first
-    if plugin.collect_errors or (exit_code not in (0, 1) and not plugin.results):
-        internal += plugin.collect_errors or [f"pytest exited with {exit_code}"]
-        plugin.results.append(TestResult("tests could be collected", 0.0, 1.0, Status.ERROR,
-                                         "the grader could not run this exercise's tests; it will be graded again",
-                                         visibility, kind=Kind.GRADER_FAULT))
+    results = list(plugin.results) if plugin is not None else []
+    internal = session.faults + (list(plugin.internal_errors) if plugin is not None else []) + broke
+    collect_errors = trusted.collect_errors if trusted is not None else []
+    if broke or collect_errors or (trusted is not None and not trusted.items):
+        internal += collect_errors or ([] if broke else ["the test file collected no tests"])
+        results.append(TestResult("tests could be collected", 0.0, 1.0, Status.ERROR,
+                                  "the grader could not run this exercise's tests; it will be graded again",
+                                  visibility, kind=Kind.GRADER_FAULT))
     return Result(
-        exercise=exercise.id, suite=suite, tests=plugin.results, execution_time=time.monotonic() - t0,
+        exercise=exercise.id, suite=suite, tests=results, execution_time=time.monotonic() - t0,
         output=output,
         extra_data={
             "grader_version": __version__,
             "submission_sha256": hash_files(list(files.items())),
-            "exercise_sha256": exercise.content_hash(),
+            "exercise_sha256": exercise_hash,
             "device": session.info.get("device", "cpu"),
             "device_requested": device,
-            "artifacts": plugin.artifacts,
+            "artifacts": plugin.artifacts if plugin is not None else {},
             "versions": session.info.get("versions", {}),
             "sandbox": dict(session_protections(limits), started_by="zygote" if sandbox_factory else "fresh"),
             "internal_errors": internal,

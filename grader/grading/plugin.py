@@ -334,10 +334,19 @@ def failure(exc: BaseException | None, memory_mb: int) -> tuple[Status, Kind, st
 
 
 class GradingPlugin:
-    """Registered into the trusted pytest session of one grading."""
+    """Registered into a trusted pytest session (grading/suite.py), which may serve many gradings
+    one after another: `begin` sets the grading that the fixtures and hooks serve next."""
 
-    def __init__(self, session: SandboxSession, reference: Path | None, visibility: str, memory_mb: int,
-                 exercise=None, heldout_seed: int = 0, hoda_dir: Path | None = None):
+    def __init__(self):
+        self.collect_errors: list[str] = []
+        self._reference_module = None
+        self._reference_loaded_from: Path | None = None
+        self.begin(None, None, "visible", 0)
+
+    def begin(self, session: SandboxSession | None, reference: Path | None, visibility: str, memory_mb: int,
+              exercise=None, heldout_seed: int = 0, hoda_dir: Path | None = None) -> None:
+        """Serve a new grading: its sandbox session, reference, visibility and data; results,
+        artifacts and errors start empty. The reference module stays loaded while its path does."""
         self.session = session
         self._heldout_seed = int(heldout_seed)
         self._hoda_dir = hoda_dir
@@ -347,11 +356,8 @@ class GradingPlugin:
         self.memory_mb = memory_mb
         self.results: list[TestResult] = []
         self.internal_errors: list[str] = []
-        self._reference_module = None
         self._started: dict[str, float] = {}
-        self.collect_errors: list[str] = []
         self.artifacts: dict[str, dict] = {}
-        self._current: str | None = None
 
     def pytest_configure(self, config):
         config.addinivalue_line("markers", "points(n): the points a test is worth")
@@ -373,11 +379,11 @@ class GradingPlugin:
     def reference(self):
         if self.reference_path is None:
             pytest.fail("no reference solution is available to this test suite")
-        if self._reference_module is None:
+        if self._reference_module is None or self._reference_loaded_from != self.reference_path:
             spec = importlib.util.spec_from_file_location("dlgrade_reference_solution", self.reference_path)
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
-            self._reference_module = module
+            self._reference_module, self._reference_loaded_from = module, self.reference_path
         return self._reference_module
 
     @pytest.fixture(scope="session")
