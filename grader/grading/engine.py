@@ -27,6 +27,7 @@ from grader.exercise.spec import Exercise, hash_files, solutions_root
 # SubmissionError and submission_files are also importable from here (the CLI and the batch catch
 # the error from the engine they call)
 from grader.grading.files import SubmissionError, submission_files
+from grader.grading.notebook_grading import convert_submission, module_files, name_cells
 from grader.protocols import RetryFactory, SandboxFactory
 
 SUITES = tuple(Suite)
@@ -125,8 +126,10 @@ def grade_once(exercise: Exercise, submission: Path, suite: Suite | str = Suite.
             raise SubmissionError(f"the hidden tests of {exercise.id} are not available here (they are "
                                   "instructor-only); use `dlgrade check` for the public tests")
     files = submission_files(exercise, submission)
+    notebook = convert_submission(exercise, files)  # a notebook: its module, made here (None for .py files)
     t0 = time.monotonic()
-    stage, staged = _stage(files, slot)
+    with module_files(files, notebook) as graded:  # the sandbox gets the module, never the notebook
+        stage, staged = _stage(graded, slot)
     secret_dirs = [p.resolve() for p in (solutions_root(), exercise.solution_dir) if p is not None]
     session = SandboxSession(staged, exercise.entry, limits, secret_dirs, slot=slot, env=env, device=run_on,
                              sandbox_factory=sandbox_factory)
@@ -171,7 +174,7 @@ def grade_once(exercise: Exercise, submission: Path, suite: Suite | str = Suite.
         results.append(TestResult("tests could be collected", 0.0, 1.0, Status.ERROR,
                                   "the grader could not run this exercise's tests; it will be graded again",
                                   visibility, kind=Kind.GRADER_FAULT))
-    return Result(
+    return name_cells(Result(  # a notebook's cells named where its module's lines were
         exercise=exercise.id, suite=suite, tests=results, execution_time=time.monotonic() - t0,
         output=output,
         extra_data={
@@ -184,7 +187,7 @@ def grade_once(exercise: Exercise, submission: Path, suite: Suite | str = Suite.
             "versions": session.info.get("versions", {}),
             "sandbox": dict(session_protections(limits), started_by="zygote" if sandbox_factory else "fresh"),
             "internal_errors": internal,
-        })
+        }), notebook)
 
 
 def session_protections(limits: Limits | None = None) -> dict:

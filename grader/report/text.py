@@ -18,7 +18,8 @@ MESSAGE_MAX_CHARS = 4000
 
 _GRADER_PATH_MARKERS = ("site-packages", "dist-packages", "/opt/dlgrade", "/lib/python", "/grader/",
                         "/solutions/", "/_pytest/", "/pluggy/")
-_FRAME = re.compile(r'^(\s*)File "([^"]*)", line (\d+)(.*)$')
+# a frame line; a notebook's names its cell: File "perceptron.ipynb", cell 4, line 3, in step
+_FRAME = re.compile(r'^(\s*)File "([^"]*)", ((?:cell \d+, )?line \d+)(.*)$')
 
 
 def clean_text(text: object) -> str:
@@ -63,11 +64,11 @@ def strip_grader_frames(text: str, learner_files: Iterable[str] = ()) -> str:
     for line in text.splitlines():
         m = _FRAME.match(line)
         if m:
-            indent, path, lineno, rest = m.groups()
+            indent, path, where, rest = m.groups()
             if _is_learner_path(path, files):
                 skip_indent = None
                 name = path.replace("\\", "/").rsplit("/", 1)[-1]
-                out.append(f'{indent}File "{name}", line {lineno}{rest}')
+                out.append(f'{indent}File "{name}", {where}{rest}')
             else:
                 skip_indent = len(indent)
             continue
