@@ -4,7 +4,8 @@ grader/course/late.py), with its submission.json plus the late fields.
 
 Nothing a learner wrote is trusted at collect: each submission is read once through file
 descriptors (no link followed), its limits (files, bytes, kinds, UTF-8 text: grading.files'
-rules) are checked again, and its files are hashed from the bytes read. With a roster
+rules) are checked again, and its files are hashed from the bytes read; a notebook must convert to
+the module a grading imports (grading/notebook.py). With a roster
 (grader/course/roster.py) a submission whose folders, record or files are not owned by the
 roster's user for its id is refused (left in the exchange and reported), and the time that counts
 is the later of the declared `submitted_at` and the file system's ctime of the submission (which
@@ -34,8 +35,8 @@ from grader.course.late import Candidate, Verdict, choose
 from grader.course.records import MAX_RECORD_BYTES, BadRecord, hash_contents, parse_record
 from grader.course.roster import load_roster
 from grader.exercise.spec import hash_files
-from grader.grading.files import MAX_FILE_BYTES, MAX_SUBMISSION_FILES, MAX_TOTAL_BYTES, SNIFF_BYTES, is_archive, size_problem, \
-    source_problem
+from grader.grading.files import MAX_FILE_BYTES, MAX_SUBMISSION_FILES, MAX_TOTAL_BYTES, NOTEBOOK_SUFFIX, SNIFF_BYTES, \
+    is_archive, size_problem, source_problem
 
 
 def collect(course: Course, exchange_root: Path | str | None = None, now: datetime | None = None) -> list[dict]:
@@ -148,6 +149,7 @@ def _snapshot(sub: Path, student: str, exercise: str, entry: str, owner: int | N
     """Read one submission once, through file descriptors (no link followed): its record, its
     files' bytes, checked against the owner (with a roster), the limits and the sha256; and the
     time that counts. _Damaged or _Refused (one line) when it cannot be collected."""
+    notebook = Path(entry).stem + NOTEBOOK_SUFFIX  # grading.files.notebook_name of the exercise
     try:
         dfd = os.open(sub, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
     except OSError as err:
@@ -182,12 +184,15 @@ def _snapshot(sub: Path, student: str, exercise: str, entry: str, owner: int | N
             if name != Path(name).name or name in (".", "..", RECORD) or "/" in name or "\0" in name \
                     or (name.startswith(".") and not name.endswith(".py")):
                 raise _Damaged(f"bad file name {name!r}")
-            if not name.endswith(".py"):
-                raise _Refused(f"{name} is not a .py file (a submission holds Python source files only)")
+            if not name.endswith(".py") and name != notebook:
+                raise _Refused(f"{name} is not a .py file (a submission holds Python source files and {notebook} "
+                               "only)")
         if len(set(files)) != len(files):
             raise _Damaged("a file is listed twice")
-        if entry not in files:
-            raise _Refused(f"no {entry} (the entry file of {exercise})")
+        if entry not in files and notebook not in files:
+            raise _Refused(f"no {entry} or {notebook} (the entry file of {exercise})")
+        if entry in files and notebook in files:
+            raise _Refused(f"both {entry} and {notebook}: a submission holds one of them")
         contents: dict[str, bytes] = {}
         total = 0
         for name in sorted(files):
@@ -196,18 +201,21 @@ def _snapshot(sub: Path, student: str, exercise: str, entry: str, owner: int | N
                 if not stat.S_ISREG(st.st_mode):
                     raise _Damaged(f"{name} is not a plain file")
                 own(st, name)
-                too_big = size_problem(st.st_size)
+                too_big = size_problem(st.st_size) if name != notebook else None  # a notebook: the total's limit
                 if too_big is not None:
                     raise _Refused(f"{name} {too_big.what}")
-                data = fh.read(MAX_FILE_BYTES + 1)
+                data = fh.read((MAX_TOTAL_BYTES if name == notebook else MAX_FILE_BYTES) + 1)
             total += len(data)
             if total > MAX_TOTAL_BYTES:
                 raise _Refused(f"the files add up to more than {MAX_TOTAL_BYTES // (1024 * 1024)} MiB")
             if is_archive(name, data[:SNIFF_BYTES]):
                 raise _Refused(f"{name} is an archive")
-            problem = source_problem(data)
-            if problem is not None:
-                raise _Refused(f"{name} {problem.what}")
+            if name == notebook:
+                _check_notebook(data, name)
+            else:
+                problem = source_problem(data)
+                if problem is not None:
+                    raise _Refused(f"{name} {problem.what}")
             contents[name] = data
             ctimes.append(st.st_ctime)
         if hash_contents(contents) != record["sha256"]:
@@ -224,6 +232,15 @@ def _snapshot(sub: Path, student: str, exercise: str, entry: str, owner: int | N
         out["submitted_at"] = iso(counted)
         out["counted_from"] = "ctime"
     return out
+
+
+def _check_notebook(data: bytes, name: str) -> None:
+    """A stored notebook must convert to the module a grading imports; _Refused (its reason) if not."""
+    from grader.grading.notebook import NotebookError, notebook_to_module
+    try:
+        notebook_to_module(data, name)
+    except NotebookError as err:
+        raise _Refused(str(err)) from None
 
 
 def _same_copy(dest: Path, record_text: str, record: dict) -> bool:

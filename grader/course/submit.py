@@ -5,7 +5,9 @@ temporary folder beside its final place and renames it into place: a crash leave
 submission or only a hidden `.incoming-*` folder, and an earlier submission is never touched.
 Archives (.zip, .tar*, ...) are refused, never unpacked. The rules for a source file are
 grading.files' (the one place they live); this module adds what only a folder has (links, other
-files, totals)."""
+files, totals). A notebook (EXERCISE.ipynb) is stored with its outputs and execution counts
+cleared (they are never trusted or shown as results, and a plot-heavy notebook would not fit the
+exchange's limits), after checking that it converts to the module a grading imports."""
 
 from __future__ import annotations
 
@@ -26,9 +28,9 @@ from grader.course.folders import INBOUND, RECORD, USERS, fsync_dir, write_new_f
 from grader.course.identity import _id, default_student
 from grader.course.records import RECORD_FORMAT
 from grader.exercise.spec import Exercise, hash_files
-from grader.grading.files import (MAX_FILE_BYTES, MAX_SUBMISSION_FILES, MAX_TOTAL_BYTES, SNIFF_BYTES, Problem,
-                                  SubmissionError, is_archive, size_problem, source_problem, submission_files,
-                                  text_problem)
+from grader.grading.files import (MAX_FILE_BYTES, MAX_NOTEBOOK_BYTES, MAX_SUBMISSION_FILES, MAX_TOTAL_BYTES,
+                                  NOTEBOOK_SUFFIX, SNIFF_BYTES, Problem, SubmissionError, is_archive, notebook_name,
+                                  notebook_problem, size_problem, source_problem, submission_files, text_problem)
 
 if TYPE_CHECKING:  # annotations only: the course's settings
     from grader.course.config import Course
@@ -112,12 +114,16 @@ def _check_entry(entry: os.DirEntry, folder: Path, real: Path, exercise: Exercis
         problem = size_problem(size) or text_problem(head, source=True)
         if problem is not None:
             raise _refuse(path, problem)
+    elif name == notebook_name(exercise):
+        problem = notebook_problem(size, head)
+        if problem is not None:
+            raise _refuse(path, problem)
     else:
         problem = text_problem(head)
         if problem is not None:
             raise ExchangeError(f"{path} {problem.what}; a submission holds source files only: remove it from the "
                                 f"folder, or submit your {exercise.entry} alone")
-        left_out.append(f"{name} (only .py files are graded)")
+        left_out.append(f"{name} (only .py files and {notebook_name(exercise)} are graded)")
 
 
 def _read_submission(exercise: Exercise, path: Path) -> tuple[dict[str, bytes], list[str]]:
@@ -131,24 +137,39 @@ def _read_submission(exercise: Exercise, path: Path) -> tuple[dict[str, bytes], 
             problem = size_problem(path.stat().st_size)
             if problem is not None:
                 raise _refuse(path, problem)
+        if path.suffix == NOTEBOOK_SUFFIX:
+            problem = notebook_problem(path.stat().st_size, _head(path))
+            if problem is not None:
+                raise _refuse(path, problem)
     if not path.is_symlink() and path.is_dir():
         left_out = _scan_folder(path, exercise)
     try:
         chosen = submission_files(exercise, path)
     except SubmissionError as err:
         raise ExchangeError(str(err)) from None
-    if exercise.entry not in chosen:
-        raise ExchangeError(f"{path} has no plain file {exercise.entry}; the entry file of {exercise.id} is "
-                            f"{exercise.entry}")
+    notebook = notebook_name(exercise)
+    if exercise.entry not in chosen and notebook not in chosen:
+        raise ExchangeError(f"{path} has no plain file {exercise.entry} (or {notebook}); the entry file of "
+                            f"{exercise.id} is {exercise.entry}")
     contents, total = {}, 0
     for name, src in chosen.items():
         try:
             fd = os.open(src, os.O_RDONLY | os.O_NOFOLLOW)
             with os.fdopen(fd, "rb") as fh:
-                data = fh.read(MAX_FILE_BYTES + 1)
+                data = fh.read((MAX_NOTEBOOK_BYTES if name == notebook else MAX_FILE_BYTES) + 1)
         except OSError as err:
             raise ExchangeError(f"cannot read {src}: {err.strerror}; check the file") from None
-        problem = source_problem(data)  # again: the file may have changed since it was checked
+        if name == notebook:  # checked again (it may have changed) and stored without its outputs
+            problem = notebook_problem(len(data), data[:SNIFF_BYTES])
+            if problem is not None:
+                raise _refuse(src, problem)
+            from grader.grading.notebook import NotebookError, submission_copy
+            try:
+                data = submission_copy(data, src.name)
+            except NotebookError as err:
+                raise ExchangeError(str(err)) from None
+        else:
+            problem = source_problem(data)  # again: the file may have changed since it was checked
         if problem is not None:
             raise _refuse(src, problem)
         total += len(data)
@@ -208,7 +229,7 @@ def submit(exchange_root: Path | str, exercise: Exercise, path: Path | str, stud
         "exercise": exercise.id,
         "submitted_at": iso(at),
         "sha256": "",
-        "entry": exercise.entry,
+        "entry": notebook_name(exercise) if notebook_name(exercise) in contents else exercise.entry,
         "files": sorted(contents),
         "sizes": {name: len(contents[name]) for name in sorted(contents)},
         "total_bytes": sum(len(d) for d in contents.values()),

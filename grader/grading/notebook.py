@@ -303,7 +303,10 @@ def notebook_to_module(data: bytes, name: str = "notebook.ipynb") -> ConvertedNo
     its code cells in order (not nbgrader's autograder test cells, not dlgrade's check cell), IPython
     escapes left out with a note each, outputs ignored. NotebookError when the notebook cannot be
     read or holds no code, or the module would be over the source-file limit."""
-    nb = read_notebook(data, name)
+    return _convert(read_notebook(data, name), name)
+
+
+def _convert(nb: "nbformat.NotebookNode", name: str) -> ConvertedNotebook:
     builder = _Builder()
     header = "# made by dlgrade from the code cells of a notebook; '# cell N' starts the code of cell N"
     builder.add(header, None)
@@ -330,6 +333,14 @@ def notebook_to_module(data: bytes, name: str = "notebook.ipynb") -> ConvertedNo
     return ConvertedNotebook(source, tuple(builder.lines), tuple(builder.notes), tuple(cells))
 
 
+def submission_copy(data: bytes, name: str) -> bytes:
+    """The notebook in `data` as a submission stores it (`strip_outputs`), after checking that it
+    converts (NotebookError otherwise): what is stored is always gradable."""
+    nb = read_notebook(data, name)
+    _convert(nb, name)
+    return strip_outputs(nb)
+
+
 def strip_outputs(nb: "nbformat.NotebookNode") -> bytes:
     """The notebook's bytes as dlgrade stores a submission: outputs and execution counts cleared
     (they are never trusted, and never shown as results), everything else as the learner wrote it."""
@@ -344,4 +355,5 @@ def strip_outputs(nb: "nbformat.NotebookNode") -> bytes:
 
 
 __all__ = ["CellLine", "ConvertedNotebook", "NotebookError", "read_notebook", "notebook_to_module", "strip_outputs",
+           "submission_copy",
            "is_check_cell", "MAX_NOTEBOOK_BYTES", "MAX_MODULE_BYTES", "PYTHON_CELL_MAGICS"]

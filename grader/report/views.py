@@ -123,15 +123,25 @@ def _title(course, exercise_id: str, lang: str) -> str:
 
 def _learner_files(course, student: str, exercise: str, entry: str | None) -> frozenset[str]:
     """The learner's own file names (their frames stay in a traceback): the entry file and the
-    .py files of the collected submission."""
+    .py files (or the notebook) of the collected submission."""
     names = {entry} if entry else set()
     record = Path(course.submitted_dir) / student / exercise / "submission.json"
     try:
         files = json.loads(record.read_text(encoding="utf-8")).get("files", [])
-        names.update(f for f in files if isinstance(f, str) and f.endswith(".py"))
+        names.update(f for f in files if isinstance(f, str) and f.endswith((".py", ".ipynb")))
     except (OSError, ValueError, AttributeError):
         pass  # no record (a grading added by hand): the entry file alone is the learner's
     return frozenset(n for n in names if n)
+
+
+def notebook_notes(extra: dict) -> list[str]:
+    """What was left out of a notebook when it was graded (IPython magics, shell escapes), as the
+    grading noted it in `extra_data["notebook"]`: cleaned, capped, at most 25."""
+    notebook = extra.get("notebook") if isinstance(extra, dict) else None
+    notes = notebook.get("notes") if isinstance(notebook, dict) else None
+    if not isinstance(notes, list):
+        return []
+    return [clean_text(n)[:300] for n in notes[:25] if isinstance(n, str) and n.strip()]
 
 
 def _exercise_order(course, ids: Iterable[str]) -> list[str]:
@@ -159,12 +169,13 @@ def _exercise_view(course, row: ReportRow, lang: str) -> dict:
         "late_factor": grade.late_factor if grade.late_factor is not None else 1.0,  # None: none was applied
         "overridden": grade.overridden, "override_reason": clean_text(grade.override_reason or "")[:500],
         "graded_at": when_text(grade.graded_at, lang), "tests": [], "errors": [], "accuracy": [],
-        "output": "", "output_more": 0, "passed": 0, "problem": None,
+        "output": "", "output_more": 0, "passed": 0, "problem": None, "notebook_notes": [],
     }
     view["fraction"] = max(0.0, min(1.0, (view["score"] or 0) / max_score)) if max_score else 0.0
     if not graded:
         return view
     extra = rj.get("extra_data") or {}
+    view["notebook_notes"] = notebook_notes(extra)
     artifacts = extra.get("artifacts") or {}
     errors: dict[str, dict] = {}
     hidden_n = 0
