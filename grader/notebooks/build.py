@@ -5,11 +5,11 @@ short "how to work here" cell, the template's code (a first cell with the module
 imports, then one cell per function) and, last, the check cell that runs the public tests on the
 saved notebook. Every cell carries nbgrader's metadata (schema 3), so nbgrader's tools open it too.
 
-The code cells that make the graded module are nbgrader *solution* cells (the module is built from
-those cells only); the setup cell and code given to the learner are also read-only in Jupyter
-(`editable: false`), the functions to write are editable. The check cell is locked and is not a
-solution cell, so it never reaches the graded module; it also does nothing unless it runs as
-`__main__` (in a kernel), never when the notebook is imported as a module."""
+Every code cell of the template is an nbgrader *solution* cell, so the graded module holds it
+whether a grader takes the solution cells only or every code cell; the setup cell and code given
+to the learner are also read-only in Jupyter (`editable: false`), the functions to write are
+editable. The check cell is locked, is not a solution cell, and does nothing unless it runs as
+`__main__` (in a kernel): a notebook imported as a module never runs its own check."""
 
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ _RULE = re.compile(r"^---[ \t]*$", re.MULTILINE)
 _HOW_EN = """\
 ## Working in this notebook
 
-Write your code in the cells that hold `raise NotImplementedError`, one cell per function. The graded
-code is made of the code cells of this notebook that came with it, in order: a cell you add yourself
-is not graded, so keep your imports and helper functions inside those cells.
+Write your code in the cells that hold `raise NotImplementedError`, one cell per function; put any
+imports or helper functions you need in those cells too. The notebook's code cells are graded in
+order, as one Python file would be (the check cell at the end is left out).
 
 Save the notebook (**Ctrl+S**), then run the last cell: it runs the public tests on the *saved*
 file, in a sandbox, exactly as `dlgrade check {id} {id}.ipynb` does. Submit the notebook with
@@ -42,9 +42,9 @@ _HOW_FA = """\
 
 ## کار در این نوت‌بوک
 
-کدتان را در سلول‌هایی بنویسید که `raise NotImplementedError` دارند، برای هر تابع یک سلول. کدی که
-نمره می‌گیرد از سلول‌های کدِ خودِ این نوت‌بوک، به همان ترتیب، ساخته می‌شود: سلولی که خودتان اضافه کنید
-نمره نمی‌گیرد، پس importها و تابع‌های کمکی را در همان سلول‌ها بنویسید.
+کدتان را در سلول‌هایی بنویسید که `raise NotImplementedError` دارند، برای هر تابع یک سلول؛ اگر
+import یا تابع کمکی لازم دارید، آن را هم در همین سلول‌ها بنویسید. سلول‌های کدِ نوت‌بوک به همان
+ترتیب، مانند یک فایل پایتون، نمره می‌گیرند (سلول بررسی در پایان کنار گذاشته می‌شود).
 
 نوت‌بوک را ذخیره کنید (**Ctrl+S**) و سپس سلول آخر را اجرا کنید: آزمون‌های عمومی را روی فایلِ
 *ذخیره‌شده* در sandbox اجرا می‌کند، درست مانند `dlgrade check {id} {id}.ipynb`. نوت‌بوک را با
@@ -61,7 +61,7 @@ _CHECK_CODE = """\
 # Runs the public tests on the SAVED notebook (save it first: Ctrl+S) and shows the result.
 if __name__ == "__main__":
     from grader.notebooks.check import check_notebook
-    check_notebook({id!r})"""
+    check_notebook("{id}")"""
 
 
 class NotebookBuildError(ValueError):
@@ -102,6 +102,8 @@ def template_cells(source: str, name: str = "template.py") -> list[tuple[str, st
     start = 0  # 0-based index of the first line not yet in a cell
     for node in defs:
         first = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+        while first > start and lines[first - 1].lstrip().startswith("#"):  # its comment goes with it
+            first -= 1
         if not cells:  # the setup cell: everything before the first definition
             cells.append((SETUP_ID, "\n".join(lines[:first]), False))
             start = first

@@ -33,7 +33,7 @@ def _plain(text: object, limit: int = 20_000) -> str:
 
 
 @dataclass(frozen=True)
-class TestLine:
+class CheckedTest:
     """One public test as the check shows it."""
 
     name: str
@@ -53,7 +53,7 @@ class NotebookCheck:
     saved_at: float | None = None  # the notebook's modification time (seconds since the epoch)
     score: float | None = None
     max_score: float | None = None
-    tests: tuple[TestLine, ...] = ()
+    tests: tuple[CheckedTest, ...] = ()
     printed: str = ""  # what the learner's code printed during the grading
     notes: tuple[str, ...] = ()  # what the conversion left out (magics, shell escapes)
     error: str | None = None
@@ -114,11 +114,11 @@ class NotebookCheck:
                          "</tr></thead><tbody>")
             for t in self.tests:
                 colour = _STATUS_COLOURS.get(t.status, "#cf222e")
-                hint = esc(_plain(t.hint)).replace("\n", "<br>")
+                hint = esc(_plain(t.hint))
                 parts.append(f"<tr><td {cell}><code>{esc(_plain(t.name, 400))}</code></td>"
                              f"<td {cell}>{t.score:g} / {t.max_score:g}</td>"
                              f"<td {cell}><strong style=\"color:{colour}\">{esc(t.status)}</strong></td>"
-                             f"<td {cell}>{hint}</td></tr>")
+                             f"<td {cell[:-1]};white-space:pre-wrap\">{hint}</td></tr>")
             parts.append("</tbody></table>")
         if self.printed.strip():
             printed = "\n".join(_plain(self.printed).rstrip().splitlines()[:40])
@@ -156,13 +156,13 @@ def find_notebook(exercise_id: str, caller_globals: dict | None = None) -> Path:
     return Path.cwd() / f"{exercise_id}.ipynb"
 
 
-def _tests(data: dict) -> tuple[TestLine, ...]:
+def _tests(data: dict) -> tuple[CheckedTest, ...]:
     out = []
     for t in data.get("tests") or []:
         if not isinstance(t, dict):
             continue
         extra = t.get("extra_data") if isinstance(t.get("extra_data"), dict) else {}
-        out.append(TestLine(name=str(t.get("name", "?")), score=float(t.get("score") or 0),
+        out.append(CheckedTest(name=str(t.get("name", "?")), score=float(t.get("score") or 0),
                             max_score=float(t.get("max_score") or 0),
                             status=str(extra.get("status") or t.get("status") or "failed"),
                             hint=str(t.get("output") or "")))
@@ -254,4 +254,4 @@ def check_notebook(exercise_id: str, path: str | os.PathLike | None = None) -> N
         print(result.text())
 
 
-__all__ = ["DEFAULT_TIMEOUT", "NotebookCheck", "TestLine", "check_notebook", "find_notebook", "run_check"]
+__all__ = ["DEFAULT_TIMEOUT", "NotebookCheck", "CheckedTest", "check_notebook", "find_notebook", "run_check"]
