@@ -306,6 +306,8 @@ def test_the_check_cell_in_a_real_kernel(tmp_path, monkeypatch):
     for t in want.tests:
         assert t.name in page and t.name in text
     assert "passed" in page and "failed" in page and "NotImplementedError" in page
+    cell = next(i for i, c in enumerate(nb.cells, 1) if c.metadata.nbgrader.grade_id == "train_perceptron")
+    assert f"cell {cell}, line " in page  # the hint names the notebook's cell, as Jupyter counts them
     assert "&lt;script&gt;alert(1)&lt;/script&gt; step is ready" in page and "<script>alert" not in page
     assert "saved at" in page and str(work) in page
     assert "perceptron.ipynb" in text and "Ctrl+S" in text
