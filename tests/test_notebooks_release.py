@@ -332,3 +332,13 @@ def test_the_check_cell_in_a_real_kernel(tmp_path, monkeypatch):
     shown = visit.values["document.querySelector('.dlgrade-check').innerText"]
     assert f"{want.score:g} / {want.max_score:g}" in shown and "<script>alert(1)</script> step is ready" in shown
     assert shot.stat().st_size > 10_000
+
+
+def test_the_check_shows_what_the_grading_left_out(tmp_path):
+    ex = find_exercise("conv-arithmetic")
+    work = tmp_path / "conv-arithmetic.ipynb"
+    write_notebook(filled_notebook(ex, extra={"same_padding": "%matplotlib inline"}), work)
+    check = run_check(ex.id, work)
+    assert check.error is None and check.full_marks, check.text()
+    assert check.notes and "%matplotlib inline" in check.notes[0]
+    assert "%matplotlib inline" in check.html() and "note: " in check.text()
