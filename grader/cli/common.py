@@ -115,14 +115,20 @@ def check_id(value: str | None, what: str) -> None:
 
 
 def resolve_work_path(exercise, path: str | None) -> Path:
-    """The learner's work: PATH when given, else ./EXERCISE/<entry> or ./<entry>."""
+    """The learner's work: PATH when given, else ./EXERCISE/<entry> or ./<entry>, or the notebook
+    (<entry's name>.ipynb) there; both a .py file and a notebook in one place: say which to give."""
     if path:
         return Path(path)
-    for candidate in (Path(exercise.id) / exercise.entry, Path(exercise.entry)):
-        if candidate.is_file():
-            return candidate
-    fail(f"no {exercise.entry} here or in ./{exercise.id}/; give the path: dlgrade check {exercise.id} PATH "
-         f"(or run `dlgrade start {exercise.id}` first)")
+    notebook = Path(exercise.entry).stem + ".ipynb"  # grading.files.notebook_name (kept light here)
+    for folder in (Path(exercise.id), Path(".")):
+        found = [p for p in (folder / exercise.entry, folder / notebook) if p.is_file()]
+        if len(found) == 2:
+            fail(f"both {found[0]} and {found[1]} are here; say which to use: dlgrade check {exercise.id} "
+                 f"{found[1]} (or {found[0]})")
+        if found:
+            return found[0]
+    fail(f"no {exercise.entry} or {notebook} here or in ./{exercise.id}/; give the path: dlgrade check "
+         f"{exercise.id} PATH (or run `dlgrade start {exercise.id}` first)")
 
 
 def clean(text: object, limit: int = 1 << 20) -> str:

@@ -24,7 +24,8 @@ from grader.cli.learner import grade_or_fail, report_result
 @device_option
 @hoda_option
 def grade(exercise, path, as_json, device, hoda_dir):
-    """Instructors: grade PATH (a .py file of any name, or a folder) with the hidden tests."""
+    """Instructors: grade PATH (a .py file or a notebook (.ipynb) of any name, or a folder) with the
+    hidden tests."""
     ex = find_exercise(exercise)
     if ex.hidden_tests is None:
         fail(f"the hidden tests of {ex.id} are not here; run dlgrade from the course checkout that has "
@@ -308,4 +309,33 @@ def export(fmt, out, course_dir, db):
     click.echo(f"wrote {path}")
 
 
-COMMANDS = (grade, validate, templates, init, release, collect, autograde, grades, override, export)
+@click.command("import-nbgrader")
+@click.argument("source", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--id", "ex_id", required=True, help="The new exercise's id in the course.")
+@click.option("--skip-untranslatable", is_flag=True, help="Import without the test cells that cannot be graded "
+              "outside the learner's kernel (each is listed); by default such a cell stops the import.")
+@click.option("--force", is_flag=True, help="Replace an exercise of the course with this id.")
+@course_option
+def import_nbgrader(source, ex_id, skip_untranslatable, force, course_dir):
+    """Instructors: make an nbgrader source notebook (SOURCE.ipynb) an exercise of the course: its
+    solution cells the reference, its autograder test cells the public and hidden tests (one test per
+    cell, with the cell's points), its Markdown the README, and the learner notebook nbgrader would
+    release."""
+    quiet_frameworks()
+    from grader.notebooks.nbgrader_import import NbgraderImportError, import_nbgrader as run_import
+    course = load_course(course_dir)
+    try:
+        done = run_import(course, source, ex_id, skip_untranslatable=skip_untranslatable, force=force)
+    except NbgraderImportError as err:
+        fail(str(err))
+    for note in done.notes:
+        click.echo(f"note: {plain(note, 500)}")
+    for cell in done.skipped:
+        click.echo(f"skipped {plain(cell, 500)}")
+    click.echo(f"Imported {source} as exercise {ex_id}: {len(done.hidden)} hidden test(s) worth {done.total:g} "
+               f"point(s), {len(done.public)} public; the notebook's own solution gets them all. Set its deadline "
+               f"under [exercises.{ex_id}] in {course.toml_path.name}, then: dlgrade release")
+
+
+COMMANDS = (grade, validate, templates, init, release, collect, autograde, grades, override, export,
+            import_nbgrader)

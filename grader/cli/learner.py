@@ -102,7 +102,8 @@ def start(exercise, directory, force, notebook):
 @device_option
 @hoda_option
 def check(exercise, path, as_json, device, hoda_dir):
-    """Run the public tests on your work (PATH: your file or folder; default ./EXERCISE/)."""
+    """Run the public tests on your work (PATH: your .py file, notebook (.ipynb) or folder; default
+    ./EXERCISE/)."""
     ex = find_exercise(exercise)
     report_result(grade_or_fail(ex, resolve_work_path(ex, path), "public", device, hoda_dir), as_json)
 
@@ -153,6 +154,7 @@ def print_result(result, console=None) -> None:
     console.print(f"[bold]{safe(result.exercise, 200)}[/bold] ({safe(result.suite, 20)} tests): "
                   f"[bold]{result.score:g} / {result.max_score:g}[/bold] points "
                   f"in {result.execution_time:.1f} s on {device}{backend}")
+    print_notebook_notes(result, console)
     for t in result.tests:
         mark = "[green]PASS[/green]" if t.status == Status.PASSED else f"[red]{safe(str(t.status).upper(), 20)}[/red]"
         console.print(f"  {mark} {safe(t.name, 400)}  {t.score:g}/{t.max_score:g}")
@@ -165,13 +167,26 @@ def print_result(result, console=None) -> None:
             console.print(learner_text("       " + line, "dim"), highlight=False)
 
 
+def print_notebook_notes(result, console) -> None:
+    """What was left out of a graded notebook (IPython magics, shell escapes), from the result."""
+    notebook = result.extra_data.get("notebook")
+    notes = notebook.get("notes") if isinstance(notebook, dict) else None
+    if not isinstance(notes, list) or not notes:
+        return
+    console.print(f"  [dim]left out of {safe(notebook.get('file', 'the notebook'), 200)} (the grader runs its "
+                  "Python code only):[/dim]")
+    for note in notes[:25]:
+        console.print(learner_text("       " + str(note)[:300], "dim"), highlight=False)
+
+
 @click.command()
 @click.argument("exercise")
 @click.argument("path", required=False)
 @click.option("--student", default=None, help="Your student id (default: $DLGRADE_STUDENT, else your user name).")
 @course_option
 def submit(exercise, path, student, course_dir):
-    """Submit your work on EXERCISE (PATH: your file or folder; default ./EXERCISE/)."""
+    """Submit your work on EXERCISE (PATH: your .py file, notebook (.ipynb) or folder; default
+    ./EXERCISE/). A notebook is stored without its outputs."""
     from grader.course.exchange import ExchangeError, submit as submit_work
     from grader.course.identity import resolve_student
     course = load_course(course_dir)
