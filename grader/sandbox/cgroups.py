@@ -85,6 +85,7 @@ class Cgroup:
         self.kind, self.dirs = kind, dirs
         self.memory_bytes = 0
         self._join_fds: list[int] = []
+        self._events_fd: int | None = None  # kept open: the OOM count is read before every request
 
     @classmethod
     def create(cls, memory_bytes: int, tasks: int) -> "Cgroup":
@@ -169,14 +170,21 @@ class Cgroup:
 
     def oom_kills(self) -> int:
         """How many processes of the group the kernel killed for memory so far."""
-        text = self._read("memory.events" if self.kind == "v2" else "memory.oom_control")
+        text = ""
+        try:
+            if self._events_fd is None and self.dirs:
+                name = "memory.events" if self.kind == "v2" else "memory.oom_control"
+                self._events_fd = os.open(self._mem / name, os.O_RDONLY | os.O_CLOEXEC)
+            if self._events_fd is not None:
+                text = os.pread(self._events_fd, 4096, 0).decode("ascii", "replace")
+        except OSError:
+            pass
         for line in text.splitlines():
             key, _, value = line.partition(" ")
             if key == "oom_kill" and value.strip().isdigit():
                 return int(value)
         return 0
 
-    # -- membership ----------------------------------------------------------------------------
     def join(self) -> None:
         """Put the calling process in the group (call in `preexec_fn`, before exec)."""
         pid = str(os.getpid()).encode()
@@ -215,12 +223,12 @@ class Cgroup:
 
     def close(self) -> None:
         """Kill what is left in the group and remove it."""
-        for fd in self._join_fds:
+        for fd in self._join_fds + ([self._events_fd] if self._events_fd is not None else []):
             try:
                 os.close(fd)
             except OSError:
                 pass
-        self._join_fds = []
+        self._join_fds, self._events_fd = [], None
         if not self.dirs:
             return
         self.kill_all()
