@@ -60,11 +60,17 @@ def conv():
 
 @pytest.fixture
 def host_marks():
+    """No sandbox process outlives a hostile grading, and (with a mount namespace: bubblewrap) nothing
+    is written outside the sandbox; rlimits-only mode says in its warnings that /tmp is shared."""
+    from grader.sandbox.probe import probe
     for p in HOST_MARKS:
         p.unlink(missing_ok=True)
     yield
     assert wait_for_no_sandbox_processes() == [], "a sandbox process outlived its grading"
-    assert [str(p) for p in HOST_MARKS if p.exists()] == [], "a notebook wrote outside its sandbox"
+    if probe().mode == "namespaces":
+        assert [str(p) for p in HOST_MARKS if p.exists()] == [], "a notebook wrote outside its sandbox"
+    for p in HOST_MARKS:
+        p.unlink(missing_ok=True)
 
 
 # --- the module made from a notebook (no grading) ---------------------------------------------
