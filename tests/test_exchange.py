@@ -122,8 +122,9 @@ def test_submit_writes_a_complete_record(course, perceptron_ex, tmp_path):
     assert record["student"] == "alice" and record["exercise"] == "perceptron" and record["entry"] == "perceptron.py"
     # the same hash a grading records for the submission
     assert record["sha256"] == hash_files(list(submission_files(perceptron_ex, folder).items()))
-    assert set(record["not_submitted"]) == {"README.md (only .py files are graded)", "__pycache__/ (folder)",
-                                            "notes.ipynb (only .py files are graded)"}
+    assert set(record["not_submitted"]) == {"README.md (only .py files and perceptron.ipynb are graded)",
+                                            "__pycache__/ (folder)",
+                                            "notes.ipynb (only .py files and perceptron.ipynb are graded)"}
     on_disk = json.loads((where / "submission.json").read_text())
     assert on_disk == {k: v for k, v in record.items() if k not in ("id", "path")}
     assert status(course.exchange_path) == [record]
@@ -241,7 +242,9 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[Path, str]]:
     cases["an oversize file"] = (big, "limit")
     heavy = work(tmp_path, "heavy", extra={f"log{i}.txt": "a" * 900_000 for i in range(6)})
     cases["more than 5 MiB in all"] = (heavy, "MiB")
-    cases["a notebook"] = (work(tmp_path, "nb", extra={"hw.ipynb": "{}"}) / "hw.ipynb", "not a Python file")
+    cases["a .ipynb that is not a notebook"] = (work(tmp_path, "nb", extra={"hw.ipynb": "{}"}) / "hw.ipynb",
+                                               "not a Jupyter notebook")
+    cases["a text file"] = (work(tmp_path, "txt", extra={"hw.txt": "x = 1"}) / "hw.txt", "not a Python file")
     no_entry = work(tmp_path, "no-entry")
     (no_entry / "perceptron.py").rename(no_entry / "percepton.py")
     cases["no entry file"] = (no_entry, "has no perceptron.py")
