@@ -6,7 +6,7 @@ pytest session, teardown), median of N: `--profile` names the exercises (default
 conv-arithmetic and keras-mlp where they exist; the first Keras grading of the process includes
 the trusted side's Keras import, so it is shown apart as the one-off figure).
 
-    python bench/grading_overhead.py [--runs 5] [--exercise ID ...] [--profile ID ...] [--no-overhead]
+    python bench/grading_overhead.py [--runs 5] [--exercise ID ...] [--profile ID ...] [--no-overhead] [--batch]
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.grading import engine
+from grader.grading import suite as trusted_suites
 from grader.grading.engine import _forget_modules, grade
 from grader.grading.suite import pytest_args as _pytest_args
 from grader.grading.plugin import SandboxSession
@@ -137,20 +137,24 @@ class _Profile:
                     self.t["request"] += time.perf_counter() - t0
             return wrapped
 
-        def main_marks(real):
+        def mark(real, name):  # the trusted pytest session: from borrowing it to the end of its run
             def wrapped(*args, **kwargs):
-                self.marks["pytest_start"] = time.perf_counter()
+                if name == "pytest_start":
+                    self.marks[name] = time.perf_counter()
                 try:
                     return real(*args, **kwargs)
                 finally:
-                    self.marks["pytest_end"] = time.perf_counter()
+                    if name == "pytest_end":
+                        self.marks[name] = time.perf_counter()
             return wrapped
         saved = [(SandboxSession, "_start", self._wrap(SandboxSession, "_start", lambda dt: self.t.update(start=dt))),
                  (SandboxSession, "_ensure", self._wrap(SandboxSession, "_ensure", ensure))]
         saved.append((SandboxSession, "_request", SandboxSession._request))
         SandboxSession._request = request_enter(SandboxSession._request)
-        saved.append((engine.pytest, "main", engine.pytest.main))
-        engine.pytest.main = main_marks(engine.pytest.main)
+        saved.append((trusted_suites, "borrow", trusted_suites.borrow))
+        trusted_suites.borrow = mark(trusted_suites.borrow, "pytest_start")
+        saved.append((trusted_suites.TrustedSuite, "run", trusted_suites.TrustedSuite.run))
+        trusted_suites.TrustedSuite.run = mark(trusted_suites.TrustedSuite.run, "pytest_end")
         try:
             yield self
         finally:
@@ -168,24 +172,35 @@ class _Profile:
                 "teardown": t1 - self.marks["pytest_end"]}
 
 
-def profile(exercise) -> tuple[dict[str, float], float]:
-    """The stages of one grading of the reference (hidden tests), and its wall time."""
+def profile(exercise, batch: bool = False) -> tuple[dict[str, float], float]:
+    """The stages of one grading of the reference (hidden tests), and its wall time; `batch`: forked
+    from this process's zygote, as a batch worker grades (batch/worker.py)."""
     prof = _Profile()
+    factory = retry = None
+    if batch:
+        from grader.batch.worker import _zygote_factories, process_slot
+        factory, retry = _zygote_factories(exercise, "cpu", process_slot())
     with prof.installed():
         t0 = time.perf_counter()
-        result = grade(exercise, exercise.solution, "hidden")
+        result = grade(exercise, exercise.solution, "hidden", device="cpu", sandbox_factory=factory,
+                       retry_factory=retry, slot=process_slot() if batch else 0)
         t1 = time.perf_counter()
     assert result.full_marks, f"{exercise.id}: the reference lost points"
     return prof.stages(t0, t1), t1 - t0
 
 
-def print_profiles(exercises, runs: int) -> None:
-    print(f"\nprofile of one grading, ms (median of {runs}; staging includes the trusted Keras import "
-          "only in the one-off row)")
+def print_profiles(exercises, runs: int, batch: bool = False) -> None:
+    if batch:
+        from grader.batch.worker import prepare_grading_process
+        prepare_grading_process()
+    print(f"\nprofile of one grading{' in a batch worker (forked from its zygote)' if batch else ''}, ms "
+          f"(median of {runs}; staging includes the trusted Keras import only in the one-off row)")
     print(f"{'exercise':24} " + " ".join(f"{s:>17}" for s in STAGES) + f" {'wall':>8}")
     for ex in exercises:
-        rows = [profile(ex) for _ in range(runs + ("keras" in ex.preload))]
-        if "keras" in ex.preload:  # the first one paid the trusted side's Keras import
+        if batch:
+            profile(ex, batch)  # the zygote starts and the pytest session is collected: not a batch's figure
+        rows = [profile(ex, batch) for _ in range(runs + ("keras" in ex.preload and not batch))]
+        if "keras" in ex.preload and not batch:  # the first one paid the trusted side's Keras import
             first, wall = rows.pop(0)
             print(f"{ex.id + ' (one-off)':24} " + " ".join(f"{1000 * first[s]:17.1f}" for s in STAGES)
                   + f" {1000 * wall:8.1f}")
@@ -200,6 +215,7 @@ def main() -> None:
     parser.add_argument("--exercise", action="append")
     parser.add_argument("--profile", action="append", help="exercises to profile by stage")
     parser.add_argument("--no-overhead", action="store_true", help="only the profile")
+    parser.add_argument("--batch", action="store_true", help="profile gradings forked from a zygote, as a batch worker")
     args = parser.parse_args()
     everything = all_exercises()
     exercises = [e for e in everything if not args.exercise or e.id in args.exercise]
@@ -207,7 +223,7 @@ def main() -> None:
     if not args.no_overhead:
         overhead_table(exercises, args.runs)
     wanted = args.profile or ["perceptron", "conv-arithmetic", "keras-mlp"]
-    print_profiles([e for e in everything if e.id in wanted], args.runs)
+    print_profiles([e for e in everything if e.id in wanted], args.runs, args.batch)
 
 
 def overhead_table(exercises, runs: int) -> None:
