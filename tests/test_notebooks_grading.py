@@ -250,6 +250,16 @@ def test_a_notebook_with_magics_and_pip_is_graded_and_the_notes_reach_check_and_
     assert data["extra_data"]["notebook"]["cells"][0] == 2
 
 
+@pytest.mark.parametrize("future", [False, True])
+def test_jupyter_display_and_a_future_import_in_the_first_cell_work_as_in_a_kernel(perceptron, tmp_path, future):
+    cells = code_cells(submission_source(perceptron, "correct"))
+    if future:
+        cells[0] = cells[0].replace("import numpy as np", "from __future__ import annotations\nimport numpy as np")
+    cells.append("display(step(np.array([1.0, -1.0])))\nprint('shown')")
+    result = grade(perceptron, write_notebook(tmp_path, "perceptron.ipynb", cells), "public")
+    assert result.full_marks and "shown" in result.output
+
+
 def test_a_broken_cell_is_named_by_cell_and_line_never_by_the_generated_module(perceptron, tmp_path):
     cells = code_cells(submission_source(perceptron, "correct"))
     step = next(i for i, c in enumerate(cells) if c.startswith("def step"))

@@ -7,7 +7,9 @@ module holds, in order, every code cell except nbgrader's autograder test cells 
 are not solution cells: their tests run on the trusted side, or not at all) and dlgrade's check
 cell (it grades the saved notebook; inside a grading it would grade it again). IPython syntax that
 is not Python (line magics `%x`, cell magics `%%x`, shell escapes `!x` and `y = !x`, help `x?`,
-explicit `get_ipython()` calls) is left out, each with a note the feedback shows. The public face
+explicit `get_ipython()` calls) is left out, each with a note the feedback shows; Jupyter's
+`display()` is defined as doing nothing (there is nothing to show in a grading; after the first
+cell when that cell holds a `from __future__` import, which must come first). The public face
 for the notebook package is `grader.notebooks.convert`; the code lives here because the grading
 (files, engine) needs it and `grader.notebooks` also holds code above the grading (the check cell).
 Light: nbformat is imported on first use, never numpy or pytest."""
@@ -32,6 +34,9 @@ _SHOWN = 60                             # characters of a dropped line quoted in
 # Cell magics whose body is Python: the magic line is left out and the body runs (once).
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
 _ASSIGNED_ESCAPE = re.compile(r"^[A-Za-z_][\w.]*(\s*,\s*[A-Za-z_][\w.]*)*\s*=\s*[!%]")
+_FUTURE = re.compile(r"^\s*from\s+__future__\s+import\b", re.MULTILINE)
+# Jupyter's display() is a builtin of the kernel; in a grading there is nothing to show.
+DISPLAY_SHIM = "display = lambda *objects, **kwargs: None  # Jupyter's display(): nothing to show in a grading"
 _CHECK_CELL = re.compile(r"^\s*from\s+grader\.notebooks\.check\s+import\b", re.MULTILINE)
 
 
@@ -307,18 +312,25 @@ def notebook_to_module(data: bytes, name: str = "notebook.ipynb") -> ConvertedNo
 
 
 def _convert(nb: "nbformat.NotebookNode", name: str) -> ConvertedNotebook:
-    builder = _Builder()
-    header = "# made by dlgrade from the code cells of a notebook; '# cell N' starts the code of cell N"
-    builder.add(header, None)
-    cells: list[int] = []
+    selected = []
     for number, cell in enumerate(nb.cells, start=1):
         if cell.get("cell_type") != "code":
             continue
         src = _source(cell, number, name)
-        if _is_test_cell(cell) or is_check_cell(src):
-            continue
+        if not (_is_test_cell(cell) or is_check_cell(src)):
+            selected.append((number, src))
+    builder = _Builder()
+    builder.add("# made by dlgrade from the code cells of a notebook; '# cell N' starts the code of cell N", None)
+    future = bool(selected) and bool(_FUTURE.search(selected[0][1]))  # a __future__ import must come first
+    if not future:
+        builder.add(DISPLAY_SHIM, None)
+    cells = []
+    for number, src in selected:
         if builder.cell(number, src):
             cells.append(number)
+        if future and len(builder.out) > 1:
+            builder.add(DISPLAY_SHIM, None)
+            future = False
     if not cells:
         raise NotebookError(f"{name} has no code cells; write your functions in code cells of the notebook and "
                             "save it")
