@@ -150,6 +150,8 @@ BAD = {
                   b'"source": "x = \'\\ud800\'", "metadata": {}, "outputs": [], "execution_count": null}]}',
                   "holds text that is not UTF-8"),
     "deep": (b"[" * 100_000 + b"]" * 100_000, "nests its JSON too deeply"),
+    "many-cells": (nbformat.writes(new_notebook(cells=[new_code_cell("x = 1") for _ in range(10_001)])).encode(),
+                   "has 10001 cells, over the limit of 10000"),
 }
 
 

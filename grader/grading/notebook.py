@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 from grader.grading.files import MAX_FILE_BYTES as MAX_MODULE_BYTES  # the module obeys the source-file limit
 from grader.grading.files import MAX_NOTEBOOK_BYTES  # a notebook with its outputs (plots) is far bigger than its code
 
+MAX_CELLS = 10_000                      # a course notebook has tens; validating 100k cells takes seconds
 MAX_NOTES = 20                          # notes shown; more dropped lines are counted in the last note
 _SHOWN = 60                             # characters of a dropped line quoted in its note
 
@@ -120,6 +121,10 @@ def read_notebook(data: bytes, name: str = "notebook.ipynb") -> "nbformat.Notebo
     if not isinstance(raw, dict) or "cells" not in raw and "worksheets" not in raw or "nbformat" not in raw:
         raise NotebookError(f"{name} is JSON but not a Jupyter notebook (no `nbformat` and `cells`); submit the "
                             ".ipynb file Jupyter saves")
+    cells = raw.get("cells")
+    if isinstance(cells, list) and len(cells) > MAX_CELLS:
+        raise NotebookError(f"{name} has {len(cells)} cells, over the limit of {MAX_CELLS}; keep your work in "
+                            "fewer cells")
     version = raw.get("nbformat")
     if version != 4 or isinstance(version, bool):
         shown = _one_line(json.dumps(version), 20)
