@@ -96,6 +96,10 @@ def test_learner_notebooks_score_as_in_nbgrader_and_cheats_gain_nothing(courses)
     kinds = list(nbc.ANSWERS)
     paths = nbc.submit_all(root, kinds)
     dlgrade("release", cwd=course)
+    released = course / "release" / "exercises" / "squares" / "squares.ipynb"
+    assert released.read_bytes() == (course / "exercises" / "squares" / "squares.ipynb").read_bytes()
+    checked = json.loads(dlgrade("check", "squares", paths["correct"], "--json", cwd=course / "release").stdout)
+    assert checked["score"] == checked["max_score"] == sum(v for k, v in nbc.POINTS.items() if k != "test_squares_hidden")
     for kind, path in paths.items():  # the very notebooks nbgrader grades, handed in to dlgrade
         out = dlgrade("submit", "squares", path, cwd=course / "release", env={"DLGRADE_STUDENT": kind}).stdout
         assert "Submitted squares" in out, out
@@ -151,9 +155,10 @@ def test_names_are_looked_up_on_the_learners_notebook_with_pythons_scoping():
     ("assert f.__doc__", "attribute of the learner's function"),
     ("assert nowhere == 1", "no cell of the notebook defines"),
     ("import some_module_nobody_has", "cannot import"),
+    ("assert _cache == 1", "private name"),
 ])
 def test_a_cell_that_needs_the_learners_kernel_is_named_with_the_reason(cell, why):
-    _, refused = _translate("def f(x):\n    return x\nclass Box:\n    pass\n", ["assert f(1) == 1", cell])
+    _, refused = _translate("def f(x):\n    return x\nclass Box:\n    pass\n_cache = 1\n", ["assert f(1) == 1", cell])
     assert [u.grade_id for u in refused] == ["t1"] and why in refused[0].reason, refused
     assert str(refused[0]).startswith("cell 3 (`t1`): ")
 
@@ -229,3 +234,16 @@ def test_a_cell_the_reference_cannot_pass_in_dlgrade_is_refused(tmp_path):
     assert refused.returncode == 2, refused.stdout
     assert "cell 3 (`as_set`): the notebook's own solution fails it" in refused.stderr, refused.stderr
     assert "cell 4 (`as_sorted`)" in refused.stderr
+
+
+def test_a_value_the_notebook_lacks_or_hides_is_named(courses):
+    """`submission["total"]` reads a top-level value through the sandbox's `value` request: a
+    missing one and a function under that name are both "not defined"."""
+    _, course = courses
+    base = "def squares(n):\n    return [i * i for i in range(1, n + 1)]\n"
+    for extra in ("", "def total():\n    return 30\n"):
+        work = course.parent / "lacks.py"
+        work.write_text(base + extra)
+        result = json.loads(dlgrade("grade", "squares", work, "--json", cwd=course, check=False).stdout)
+        test = next(t for t in result["tests"] if t["name"] == "test_total")
+        assert test["score"] == 0 and "does not define `total`" in test["output"], test

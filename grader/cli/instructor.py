@@ -113,6 +113,9 @@ def release(course_dir, out, force, fmt):
         from grader.notebooks.build import exercise_notebook, notebook_text
 
         def notebook(ex, template):
+            own = ex.directory / f"{ex.id}.ipynb"  # an exercise's own (an imported nbgrader assignment's)
+            if own.is_file():
+                return own.read_text(encoding="utf-8")
             return notebook_text(exercise_notebook(ex, template))
     course = load_course(course_dir)
     try:

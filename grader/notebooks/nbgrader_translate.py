@@ -355,6 +355,9 @@ class Translator:
                                "function, which lives only in the learner's kernel")
             return _learner_call(name)
         if name in names.values:
+            if name.startswith("_"):
+                raise _Refused(f"line {node.lineno} reads `{name}`, a private name of the learner's notebook, "
+                               "which the grader does not read (give it a public name)")
             return _learner_value(name)
         if name in names.imports:
             stmt = ast.parse(names.imports[name]).body[0]
