@@ -135,6 +135,29 @@ def test_nbgrader_test_cells_and_the_check_cell_are_not_part_of_the_module():
     assert "import math" in conv.source  # a read-only setup cell runs, as in nbgrader
 
 
+def test_every_mention_of_a_module_line_names_the_cell_instead():
+    from grader.grading.notebook_grading import NotebookSubmission, name_cells_in_text
+    conv = notebook_to_module(notebook_of(["import warnings", "def f():\n    return 1 / 0"]))
+    at = {str(o): n for n, o in enumerate(conv.lines, 1) if o is not None}
+    nb = NotebookSubmission("perceptron.ipynb", "perceptron.py", conv)
+    text = (f'  File "/work/g-0123/perceptron.py", line {at["cell 4, line 2"]}, in f\n'
+            f'  File "/work/helpers.py", line 3, in g\n'
+            f"SyntaxError: expected an indented block after function definition on line {at['cell 4, line 1']} "
+            f"(perceptron.py, line {at['cell 4, line 2']})\n"
+            f"/work/perceptron.py:{at['cell 2, line 1']}: UserWarning: careful\n"
+            f"Your file perceptron.py could not be imported: ZeroDivisionError")
+    assert name_cells_in_text(text, nb).splitlines() == [
+        '  File "perceptron.ipynb", cell 4, line 2, in f',
+        '  File "/work/helpers.py", line 3, in g',
+        "SyntaxError: expected an indented block after function definition on cell 4, line 1 "
+        "(perceptron.ipynb, cell 4, line 2)",
+        "perceptron.ipynb, cell 2, line 1: UserWarning: careful",
+        "Your notebook perceptron.ipynb could not be imported: ZeroDivisionError"]
+    odd = NotebookSubmission("perceptron.ipynb", "perceptron.py", conv, "my work.ipynb")
+    assert name_cells_in_text(f'File "/work/perceptron.py", line {at["cell 4, line 2"]}', odd) == \
+        'File "my work.ipynb", cell 4, line 2'
+
+
 V3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"cells": [
     {"cell_type": "code", "input": "x = 1", "language": "python", "outputs": [], "metadata": {}}]}]}
 BAD = {
@@ -214,7 +237,7 @@ def test_a_correct_notebook_grades_exactly_like_the_same_code_in_a_py_file(exerc
     as_py = grade(ex, tmp_path / "py" / ex.entry, "hidden")
     assert as_notebook.full_marks and as_notebook.score == as_py.score == ex.points["hidden"]
     assert _statuses(as_notebook) == _statuses(as_py)
-    assert as_notebook.extra_data["notebook"]["file"] == Path(ex.entry).stem + ".ipynb"
+    assert as_notebook.extra_data["notebook"]["file"] == "my work.ipynb"  # the learner's own name
     assert as_notebook.extra_data["notebook"]["notes"] == []
 
 

@@ -22,14 +22,23 @@ from grader.grading.notebook import ConvertedNotebook, NotebookError, notebook_t
 from grader.grading.result import Result
 
 
+_PLAIN_NAME = re.compile(r"[\w .+-]{1,120}\.ipynb")
+
+
 @dataclass(frozen=True)
 class NotebookSubmission:
     """A submission whose entry is a notebook: its name in the submission (perceptron.ipynb), the
-    entry module it stands for (perceptron.py) and the module made from it."""
+    entry module it stands for (perceptron.py), the module made from it, and the name feedback
+    calls it (the learner's own file name when it is a plain one: `dlgrade check EX "my work.ipynb"`)."""
 
     name: str
     entry: str
     converted: ConvertedNotebook
+    shown: str = ""
+
+    @property
+    def display(self) -> str:
+        return self.shown or self.name
 
 
 def convert_submission(exercise: Exercise, files: dict[str, Path]) -> NotebookSubmission | None:
@@ -47,7 +56,8 @@ def convert_submission(exercise: Exercise, files: dict[str, Path]) -> NotebookSu
         raise SubmissionError(str(err)) from None
     except OSError as err:
         raise SubmissionError(f"cannot read {path}: {err.strerror}; check the file") from None
-    return NotebookSubmission(name, exercise.entry, converted)
+    own = Path(path).name
+    return NotebookSubmission(name, exercise.entry, converted, own if _PLAIN_NAME.fullmatch(own) else name)
 
 
 @contextlib.contextmanager
@@ -77,7 +87,7 @@ def name_cells_in_text(text: str, notebook: NotebookSubmission) -> str:
     notebook's cell and line instead ("perceptron.ipynb", cell 4, line 3)."""
     if not text:
         return text
-    entry, name, conv = re.escape(notebook.entry), notebook.name, notebook.converted
+    entry, name, conv = re.escape(notebook.entry), notebook.display, notebook.converted
 
     def frame(m: re.Match) -> str:
         return f'File "{name}", {conv.where(int(m.group(1)))}'
@@ -110,7 +120,7 @@ def name_cells(result: Result, notebook: NotebookSubmission | None) -> Result:
     for test in result.tests:
         test.output = name_cells_in_text(test.output, notebook)
     result.output = name_cells_in_text(result.output, notebook)
-    result.extra_data["notebook"] = {"file": notebook.name, "cells": list(notebook.converted.cells),
+    result.extra_data["notebook"] = {"file": notebook.display, "cells": list(notebook.converted.cells),
                                      "notes": list(notebook.converted.notes)}
     return result
 
