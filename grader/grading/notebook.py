@@ -22,11 +22,11 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    import nbformat
-
 from grader.grading.files import MAX_FILE_BYTES as MAX_MODULE_BYTES  # the module obeys the source-file limit
 from grader.grading.files import MAX_NOTEBOOK_BYTES  # a notebook with its outputs (plots) is far bigger than its code
+
+if TYPE_CHECKING:
+    import nbformat
 
 MAX_CELLS = 10_000                      # a course notebook has tens; validating 100k cells takes seconds
 MAX_NOTES = 20                          # notes shown; more dropped lines are counted in the last note
