@@ -67,6 +67,11 @@ def test_the_import_writes_a_dlgrade_exercise(courses):
     assert "submission.squares(3) == [1, 4, 9]" in hidden and "check_close(submission['total'], 30)" in hidden
     assert "cells.out = submission.normalize([1, 1, 2])" in hidden and "assert cells.out.shape == (3,)" in hidden
     assert "def check_close(got, want):" in hidden
+    lines = hidden.splitlines()  # each cell's first line, as the feedback counts lines, is where it says
+    for node in ast.walk(ast.parse(hidden)):
+        if isinstance(node, ast.With):
+            call = node.items[0].context_expr
+            assert call.args[1].value == node.body[0].lineno, (lines[node.lineno - 1], node.body[0].lineno)
     # the reference keeps the markers; the template has none of the answers
     solution = (sol / "solution.py").read_text()
     assert solution.count("### BEGIN SOLUTION") == 4 and "x / x.sum()" in solution
@@ -236,14 +241,38 @@ def test_a_cell_the_reference_cannot_pass_in_dlgrade_is_refused(tmp_path):
     assert "cell 4 (`as_sorted`)" in refused.stderr
 
 
-def test_a_value_the_notebook_lacks_or_hides_is_named(courses):
-    """`submission["total"]` reads a top-level value through the sandbox's `value` request: a
-    missing one and a function under that name are both "not defined"."""
+def test_values_names_and_messages_of_a_grading(courses):
+    """In one process, one grading after another (the trusted session is kept): `submission["total"]`
+    reads a top-level value through the sandbox's `value` request, and a missing one or a function
+    under that name is "not defined"; a name shared between cells never carries over from the
+    learner graded before; a hidden cell's failure names the cell and line, never the values."""
+    from grader.course.config import load_course
+    from grader.grading.engine import grade
     _, course = courses
+    exercise = load_course(course).exercise("squares")
+    first = grade(exercise, _module_of(course, "correct"), "hidden")
+    assert first.score == nbc.TOTAL_POINTS, [(t.name, t.output) for t in first.tests if t.score < t.max_score]
     base = "def squares(n):\n    return [i * i for i in range(1, n + 1)]\n"
-    for extra in ("", "def total():\n    return 30\n"):
+    for extra in ("def normalize(x):\n    return [0.0, 0.0, 1.0]\n",
+                  "def total():\n    return 30\ndef normalize(x):\n    raise ValueError('no')\n"):
         work = course.parent / "lacks.py"
         work.write_text(base + extra)
-        result = json.loads(dlgrade("grade", "squares", work, "--json", cwd=course, check=False).stdout)
-        test = next(t for t in result["tests"] if t["name"] == "test_total")
-        assert test["score"] == 0 and "does not define `total`" in test["output"], test
+        result = {t.name: t for t in grade(exercise, work, "hidden").tests}
+        assert result["test_total"].score == 0 and "does not define `total`" in result["test_total"].output
+        assert result["test_normalize"].score == 0 and "0.25" not in result["test_normalize"].output
+        assert "test cell `test_normalize`, line 2, failed" in result["test_normalize"].output or \
+            "raised ValueError" in result["test_normalize"].output
+        shape = result["test_normalize_shape"]
+        if "raise" in extra:  # `out` was never bound in this grading, whatever the one before bound
+            assert shape.score == 0 and "failed (NameError)" in shape.output, shape.output
+        else:  # a plain list has no .shape
+            assert shape.score == 0 and "AttributeError" in shape.output
+
+
+def _module_of(course: Path, kind: str) -> Path:
+    """A learner's answers as a .py file (the code cells of their notebook, as dlgrade makes it)."""
+    from grader.notebooks.convert import notebook_to_module
+    released = nbformat.read(str(course / "exercises" / "squares" / "squares.ipynb"), as_version=4)
+    path = course.parent / f"{kind}.py"
+    path.write_text(notebook_to_module(nbformat.writes(nbc.learner_notebook(released, kind)).encode()).source)
+    return path

@@ -387,9 +387,9 @@ class Translator:
                'function in the sandbox; `submission["NAME"]` reads a top-level value of theirs as data."""',
                "", "import pytest", "",
                f"import {RUNTIME} as _nb", "from grader.testing import points as _points"]
-        out += list(imports.values())
+        out += [line for text in imports.values() for line in text.split("\n")]
         for text in prelude:
-            out += ["", "", text]
+            out += ["", "", *text.split("\n")]
         out += ["", "", "@pytest.fixture", "def submission(submission):",
                 '    """The learner\'s notebook as the test cells see it."""',
                 "    return _nb.NotebookSubmission(submission)", ""]
