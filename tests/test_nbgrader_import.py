@@ -276,3 +276,15 @@ def _module_of(course: Path, kind: str) -> Path:
     path = course.parent / f"{kind}.py"
     path.write_text(notebook_to_module(nbformat.writes(nbc.learner_notebook(released, kind)).encode()).source)
     return path
+
+
+def test_a_keras_notebook_preloads_keras():
+    from grader.exercise.spec import ExerciseFile
+    from grader.notebooks.nbgrader_cells import exercise_toml
+    from grader.notebooks.nbgrader_import import uses_keras
+    import tomllib
+    assert uses_keras("from tensorflow import keras\n") and uses_keras("import keras.layers as L\n")
+    assert not uses_keras("import numpy as np\n# import keras\n")
+    spec = ExerciseFile.model_validate(tomllib.loads(exercise_toml("cnn", "cnn.py", "A CNN", ["build"], 2, 5, "cnn.ipynb",
+                                                                   [], keras=True)))
+    assert spec.preload == ["keras"] and spec.limits.processes == 256 and spec.points == {"public": 2, "hidden": 5}

@@ -238,8 +238,9 @@ def notebook_title(nb, fallback: str) -> str:
 
 
 def exercise_toml(ex_id: str, entry: str, title: str, functions: list[str], public: float, hidden: float, source: str,
-                  skipped: list[Untranslatable]) -> str:
-    """exercise.toml of an imported exercise ([nbgrader] says where it came from)."""
+                  skipped: list[Untranslatable], keras: bool = False) -> str:
+    """exercise.toml of an imported exercise ([nbgrader] says where it came from); with `keras`
+    (the notebook imports Keras or TensorFlow), the Keras exercises' preload and limits."""
     import tomlkit
     doc = tomlkit.document()
     doc.add(tomlkit.comment("Imported from an nbgrader source notebook by `dlgrade import-nbgrader`."))
@@ -250,7 +251,12 @@ def exercise_toml(ex_id: str, entry: str, title: str, functions: list[str], publ
     points = {k: int(v) for k, v in (("public", public), ("hidden", hidden)) if float(v).is_integer()}
     if points:
         doc.add("points", points)
-    doc.add("limits", {"wall_seconds": 120, "test_seconds": 10, "memory_mb": 1024, "gpu": "no"})
+    if keras:
+        doc.add("preload", ["keras"])
+        doc.add("limits", {"wall_seconds": 300, "test_seconds": 60, "memory_mb": 4096, "processes": 256,
+                           "gpu": "optional"})
+    else:
+        doc.add("limits", {"wall_seconds": 120, "test_seconds": 10, "memory_mb": 1024, "gpu": "no"})
     origin = {"source": source}
     if skipped:
         origin["skipped"] = [str(u) for u in skipped]

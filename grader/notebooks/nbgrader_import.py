@@ -91,7 +91,8 @@ def _write(folder: Path, ex_id: str, nb, title: str, parts: _Parts, functions: l
     (ex_dir / "README.md").write_text(readme(nb, title, ex_id, []), encoding="utf-8")
     (ex_dir / "exercise.toml").write_text(exercise_toml(ex_id, entry_name(ex_id) + ".py", title, functions,
                                                         sum(t.points for t in parts.public),
-                                                        sum(t.points for t in parts.hidden), source_name, skipped),
+                                                        sum(t.points for t in parts.hidden), source_name, skipped,
+                                                        keras=uses_keras(parts.solution)),
                                           encoding="utf-8")
     released = learner_notebook(nb)
     nbformat.validate(released)
@@ -205,6 +206,17 @@ def import_nbgrader(course, source: Path, ex_id: str, *, skip_untranslatable: bo
     return ImportResult(ex_id, parts.hidden, parts.public, skipped, notes, ex_final, sol_final)
 
 
+def uses_keras(solution: str) -> bool:
+    """Whether the solution imports Keras or TensorFlow (then the exercise preloads Keras)."""
+    import ast
+    for node in ast.walk(ast.parse(solution)):
+        modules = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+            [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+        if any(m.split(".")[0] in ("keras", "tensorflow") for m in modules):
+            return True
+    return False
+
+
 def _solution_cell_functions(nb) -> set[str]:
     """The functions defined in solution cells (what learners write), by a light parse of each cell."""
     import ast
@@ -229,4 +241,4 @@ def _where(solution: str, lineno: int | None) -> str:
     return f"cell {cell}, line {(lineno or 0) - start}" if cell else f"line {lineno}"
 
 
-__all__ = ["ImportResult", "NbgraderImportError", "import_nbgrader", "check_reference", "entry_name"]
+__all__ = ["ImportResult", "NbgraderImportError", "import_nbgrader", "check_reference", "entry_name", "uses_keras"]
