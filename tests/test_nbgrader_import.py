@@ -267,6 +267,14 @@ def test_values_names_and_messages_of_a_grading(courses):
             assert shape.score == 0 and "failed (NameError)" in shape.output, shape.output
         else:  # a plain list has no .shape
             assert shape.score == 0 and "AttributeError" in shape.output
+    # a module __getattr__ of the learner's answers the value request with its own exception, or
+    # with a value that is not data: the test fails, the grading goes on
+    for getattr_body, said in (("raise RuntimeError('boom')", "raised RuntimeError: boom"),
+                               ("return {1, 2}", "cannot be graded")):
+        work.write_text(base + f"def __getattr__(name):\n    {getattr_body}\n")
+        result = {t.name: t for t in grade(exercise, work, "hidden").tests}
+        assert result["test_total"].score == 0 and said in result["test_total"].output, result["test_total"].output
+        assert result["test_squares"].score == 2
 
 
 def _module_of(course: Path, kind: str) -> Path:
