@@ -137,7 +137,8 @@ def test_names_are_looked_up_on_the_learners_notebook_with_pythons_scoping():
         "from nose.tools import assert_equal, assert_raises\nassert_equal(f(2), 2)\nassert_raises(ValueError, f, -1)",
         "def check(f):\n    return f(1)\nassert [f(i) for i in range(LIMIT)] == [0, 1, 2]\nlam = lambda LIMIT: LIMIT\n"
         "keep = check(len)",
-        "assert keep == 1\nnp.testing.assert_allclose(f(np.ones(2)), 1)\nf(3)",
+        "import math\nassert keep == 1\nnp.testing.assert_allclose(f(np.ones(2)), 1)\nf(3)",
+        "assert math.sqrt(f(4)) == 2",
     ])
     assert not refused, refused
     assert "from grader.notebooks.nbgrader_runtime import assert_equal, assert_raises" in source
@@ -147,6 +148,7 @@ def test_names_are_looked_up_on_the_learners_notebook_with_pythons_scoping():
     assert "lambda LIMIT: LIMIT" in source
     assert "cells.keep = check(len)" in source and "assert cells.keep == 1" in source
     assert "import numpy as np" in source and "_nb.result(submission.f(3), 1.0)" in source
+    assert "\nimport math\n" in source and "assert math.sqrt(submission.f(4)) == 2" in source  # hoisted, not shared
     compile(source, "test_hidden.py", "exec")
 
 

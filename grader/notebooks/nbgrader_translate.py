@@ -238,11 +238,13 @@ class Translator:
                 except _Refused as why:
                     refused.append(Untranslatable(c.index, c.grade_id, str(why)))
                     del parsed[c.index]
+        hoisted = {a.asname or a.name.split(".")[0] for text in imported for node in ast.parse(text).body
+                   for a in node.names}
         shared = set()
         order = [c.index for c in cells if c.index in parsed]
         for pos, i in enumerate(order):
             later_loads = {n.id for j in order[pos + 1:] for n in cell_names(parsed[j]).loads}
-            shared |= (binds[i] - {k for k in imported}) & later_loads
+            shared |= (binds[i] - hoisted) & later_loads
         header_imports: dict[str, str] = dict(imported)
         tests, bodies, taken = [], [], set()
         for c in cells:
