@@ -163,6 +163,7 @@ def test_names_are_looked_up_on_the_learners_notebook_with_pythons_scoping():
     ("assert nowhere == 1", "no cell of the notebook defines"),
     ("import some_module_nobody_has", "cannot import"),
     ("assert _cache == 1", "private name"),
+    ("def g():\n    global seen\n    seen = f(1)", "declares `seen` global"),
 ])
 def test_a_cell_that_needs_the_learners_kernel_is_named_with_the_reason(cell, why):
     _, refused = _translate("def f(x):\n    return x\nclass Box:\n    pass\n_cache = 1\n", ["assert f(1) == 1", cell])
@@ -271,6 +272,9 @@ def test_values_names_and_messages_of_a_grading(courses):
             assert shape.score == 0 and "AttributeError" in shape.output
     # a module __getattr__ of the learner's answers the value request with its own exception, or
     # with a value that is not data: the test fails, the grading goes on
+    work.write_text("def normalize(x):\n    return x\n")  # no squares: not defined, even for `callable(squares)`
+    result = {t.name: t for t in grade(exercise, work, "hidden").tests}
+    assert result["test_squares"].score == 0 and "does not define a function `squares`" in result["test_squares"].output
     for getattr_body, said in (("raise RuntimeError('boom')", "raised RuntimeError: boom"),
                                ("return {1, 2}", "cannot be graded")):
         work.write_text(base + f"def __getattr__(name):\n    {getattr_body}\n")

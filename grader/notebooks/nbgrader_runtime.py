@@ -61,6 +61,9 @@ class NotebookSubmission:
     def __getattr__(self, name: str):
         if name.startswith("__"):
             raise AttributeError(name)
+        if not name.startswith("_") and not self._proxy.defines(name):  # as the notebook's NameError
+            raise SubmissionUnavailable(f"your notebook does not define a function `{name}`; keep the names of "
+                                        "the assignment", Status.ERROR, Kind.MISSING_FUNCTION)
         session = self._session
 
         def call(*args, **kwargs):

@@ -299,6 +299,12 @@ class Translator:
                                "cannot change the learner's names (use another name)")
             if node.id in RESERVED:
                 raise _Refused(f"binds `{node.id}`, a name the translated test needs; rename it in the cell")
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Global, ast.Nonlocal)):
+                raise _Refused(f"line {node.lineno} declares `{node.names[0]}` {type(node).__name__.lower()}: "
+                               "write the value to a name of the cell instead")
+            if isinstance(node, ast.NamedExpr) and node.target.id in shared:
+                raise _Refused(f"line {node.lineno} binds `{node.target.id}` with `:=` for a later cell; use `=`")
         plan: dict[int, ast.expr] = {}
         for node in info.stores:
             if node.id in shared:
