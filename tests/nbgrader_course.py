@@ -96,6 +96,11 @@ ANSWERS = {
         "normalize": "return np.asarray(x, dtype=float) / 2",
         "total": "total = sum(squares(4))",
     },
+    "unfinished": {  # all but the top-level `total` cell, whose stub raises: the cells after it still run
+        "squares": "return [i * i for i in range(1, n + 1)]",
+        "normalize": "x = np.asarray(x, dtype=float)\nreturn x / x.sum()",
+        "safe_divide": "if b == 0:\n    raise ValueError('no')\nreturn a / b",
+    },
     "broken": {  # a learner whose code raises everywhere, and a wrong total
         "squares": "return squares(n - 1) + [n * n] if n > 0 else undefined_name",
         "normalize": "return x.sum() / 0",
@@ -131,7 +136,7 @@ ANSWERS = {
         "total": "import os\nos._exit(0)",
     },
 }
-HONEST = ("correct", "partial", "broken")
+HONEST = ("correct", "partial", "unfinished", "broken")
 CHEATS = ("patches-numpy", "always-equal", "patches-checker", "exits-early")
 
 

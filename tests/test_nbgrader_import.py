@@ -23,7 +23,7 @@ from grader.notebooks.nbgrader_names import solution_names
 from grader.notebooks.nbgrader_translate import AutograderCell, Translator
 
 # What each learner honestly earns (what dlgrade must give): the cheats' tricks earn nothing.
-EARNED = {"correct": 11, "partial": 6, "broken": 0, "patches-numpy": 8, "always-equal": 6, "patches-checker": 1,
+EARNED = {"correct": 11, "partial": 6, "unfinished": 10, "broken": 0, "patches-numpy": 8, "always-equal": 6, "patches-checker": 1,
           "exits-early": 0}
 GAINED_IN_NBGRADER = ("patches-numpy", "always-equal", "patches-checker")  # nbgrader gave them more
 
@@ -302,3 +302,24 @@ def test_a_keras_notebook_preloads_keras():
     spec = ExerciseFile.model_validate(tomllib.loads(exercise_toml("cnn", "cnn.py", "A CNN", ["build"], 2, 5, "cnn.ipynb",
                                                                    [], keras=True)))
     assert spec.preload == ["keras"] and spec.limits.processes == 256 and spec.points == {"public": 2, "hidden": 5}
+
+
+def test_an_imported_assignments_notebook_runs_cell_by_cell():
+    """With `cells_apart` (exercises imported from nbgrader), a cell that raises is reported and the
+    cells after it still run, as in nbgrader's autograde; a multi-line string keeps its text; an
+    exit still ends the import."""
+    from grader.grading.notebook import notebook_to_module
+    cells = [v4.new_code_cell('TEXT = """first\n  second\n"""\ndef f():\n    return 1'),
+             v4.new_code_cell("# YOUR CODE HERE\nraise NotImplementedError()"),
+             v4.new_code_cell("def g():\n    return f() + 1"),
+             _test_cell("t", "assert g() == 2")]
+    data = nbformat.writes(_notebook(cells)).encode()
+    apart = notebook_to_module(data, "n.ipynb", cells_apart=True)
+    namespace: dict = {}
+    exec(compile(apart.source, "n.py", "exec"), namespace)  # prints cell 3's NotImplementedError
+    assert namespace["g"]() == 2 and namespace["TEXT"] == "first\n  second\n"
+    assert "assert g() == 2" not in apart.source  # the test cell runs on the trusted side
+    raising = next(i for i, line in enumerate(apart.source.splitlines(), start=1) if "raise NotImplementedError" in line)
+    assert str(apart.where(raising)) == "cell 3, line 2"
+    with pytest.raises(NotImplementedError):  # an ordinary notebook is a module: the first error stops it
+        exec(compile(notebook_to_module(data, "n.ipynb").source, "n.py", "exec"), {})

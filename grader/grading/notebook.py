@@ -252,6 +252,20 @@ class _Builder:
         self.out.append(text)
         self.lines.append(origin)
 
+    def apart(self, start: int) -> None:
+        """Make the cell added from `start` on (its `# cell N` line) run on its own: inside `try:`, an
+        exception it raises printed (the learner's output shows it) and the next cell run. A line
+        that begins inside a string keeps its indentation (the string's text stays the same)."""
+        body, origins = self.out[start + 1:], self.lines[start + 1:]
+        scan, indented = _Scanner(), []
+        for line in body:
+            inside = scan.quote is not None
+            scan.feed(line)
+            indented.append(line if inside or not line else "    " + line)
+        self.out[start + 1:] = ["try:", *indented, "    pass", "except Exception:",
+                                "    __import__('traceback').print_exc()"]
+        self.lines[start + 1:] = [None, *origins, None, None, None]
+
     def note(self, text: str) -> None:
         self.dropped += 1
         if len(self.notes) < MAX_NOTES:
@@ -308,15 +322,17 @@ class _Builder:
         return True
 
 
-def notebook_to_module(data: bytes, name: str = "notebook.ipynb") -> ConvertedNotebook:
+def notebook_to_module(data: bytes, name: str = "notebook.ipynb", cells_apart: bool = False) -> ConvertedNotebook:
     """The module the sandbox imports, made from the notebook in `data` (the bytes of `name`):
     its code cells in order (not nbgrader's autograder test cells, not dlgrade's check cell), IPython
     escapes left out with a note each, outputs ignored. NotebookError when the notebook cannot be
-    read or holds no code, or the module would be over the source-file limit."""
-    return _convert(read_notebook(data, name), name)
+    read or holds no code, or the module would be over the source-file limit.
+    With `cells_apart` (an imported nbgrader assignment), each cell runs as nbgrader's autograde runs
+    it: an exception it raises is printed and the next cell runs."""
+    return _convert(read_notebook(data, name), name, cells_apart)
 
 
-def _convert(nb: "nbformat.NotebookNode", name: str) -> ConvertedNotebook:
+def _convert(nb: "nbformat.NotebookNode", name: str, cells_apart: bool = False) -> ConvertedNotebook:
     selected = []
     for number, cell in enumerate(nb.cells, start=1):
         if cell.get("cell_type") != "code":
@@ -331,8 +347,11 @@ def _convert(nb: "nbformat.NotebookNode", name: str) -> ConvertedNotebook:
         builder.add(DISPLAY_SHIM, None)
     cells = []
     for number, src in selected:
+        start = len(builder.out)
         if builder.cell(number, src):
             cells.append(number)
+            if cells_apart and not _FUTURE.search(src):
+                builder.apart(start)
         if future and len(builder.out) > 1:
             builder.add(DISPLAY_SHIM, None)
             future = False

@@ -51,7 +51,7 @@ def convert_submission(exercise: Exercise, files: dict[str, Path]) -> NotebookSu
     try:
         with open(path, "rb") as fh:
             data = fh.read()
-        converted = notebook_to_module(data, name)
+        converted = notebook_to_module(data, name, cells_apart="nbgrader" in exercise.extra)  # nbgrader's way
     except NotebookError as err:
         raise SubmissionError(str(err)) from None
     except OSError as err:
