@@ -323,3 +323,19 @@ def test_an_imported_assignments_notebook_runs_cell_by_cell():
     assert str(apart.where(raising)) == "cell 3, line 2"
     with pytest.raises(NotImplementedError):  # an ordinary notebook is a module: the first error stops it
         exec(compile(notebook_to_module(data, "n.ipynb").source, "n.py", "exec"), {})
+
+
+@pytest.mark.parametrize("content, said", [
+    (b"not json at all", "is not a valid Jupyter notebook"),
+    (nbformat.writes(v4.new_notebook(cells=[v4.new_code_cell("x = 1")])).encode(), "has no autograder test cells"),
+    (nbformat.writes(v4.new_notebook(cells=[v4.new_code_cell("def f(:\n    pass",
+                                                             metadata=nbc._meta("f", solution=True))])).encode(),
+     "cell 1, line 1"),
+])
+def test_a_source_that_cannot_be_imported_gets_one_line(courses, content, said):
+    _, course = courses
+    source = course.parent / "bad.ipynb"
+    source.write_bytes(content)
+    out = dlgrade("import-nbgrader", source, "--id", "bad", cwd=course, check=False)
+    assert out.returncode == 2 and said in out.stderr and "Traceback" not in out.stderr, out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and not (course / "exercises" / "bad").exists()

@@ -30,6 +30,7 @@ BEGIN_HIDDEN, END_HIDDEN = "BEGIN HIDDEN TESTS", "END HIDDEN TESTS"
 CODE_STUB = "# YOUR CODE HERE\nraise NotImplementedError()"
 TEXT_STUB = "YOUR ANSWER HERE"
 MAX_SOURCE_BYTES = 20 << 20
+WHOLE_CELL = ": all of it is the answer"  # after `# cell N` in solution.py: a marker line was added
 
 
 class NbgraderImportError(ValueError):
@@ -54,7 +55,8 @@ def read_source(path: Path):
     except OSError as err:
         raise NbgraderImportError(f"cannot read {path}: {err.strerror}; give the source notebook's path") from None
     if len(data) > MAX_SOURCE_BYTES:
-        raise NbgraderImportError(f"{path} is larger than {MAX_SOURCE_BYTES >> 20} MiB; clear its outputs and try again")
+        raise NbgraderImportError(f"{path} is larger than {MAX_SOURCE_BYTES >> 20} MiB; clear its outputs and try "
+                                  "again")
     try:
         nb = nbformat.reads(data.decode("utf-8"), as_version=4)
         nbformat.validate(nb)
@@ -118,12 +120,14 @@ def solution_source(nb, title: str, notes: list[str]) -> str:
         for begin, end in regions:
             for i, marker in ((begin, "### BEGIN SOLUTION"), (end, "### END SOLUTION")):
                 lines[i] = re.match(r"\s*", lines[i]).group(0) + marker
+        header = f"# cell {index}"
         if _meta(cell).get("solution") and not regions:
             lines = ["### BEGIN SOLUTION", *lines, "### END SOLUTION"]
+            header += WHOLE_CELL
         if _meta(cell).get("solution") and _meta(cell).get("grade"):
             notes.append(f"{where} (`{_meta(cell).get('grade_id')}`) is graded by hand in nbgrader "
                          f"({_meta(cell).get('points', 0)} points): its code is in the solution, its points are not")
-        parts.append(f"# cell {index}\n" + "\n".join(lines).rstrip() + "\n")
+        parts.append(header + "\n" + "\n".join(lines).rstrip() + "\n")
     return "\n\n".join(parts)
 
 
@@ -264,5 +268,5 @@ def exercise_toml(ex_id: str, entry: str, title: str, functions: list[str], publ
     return tomlkit.dumps(doc)
 
 
-__all__ = ["NbgraderImportError", "is_test_cell", "helper_cells", "read_source", "solution_source", "test_cells", "learner_notebook",
-           "readme", "notebook_title", "exercise_toml"]
+__all__ = ["NbgraderImportError", "WHOLE_CELL", "is_test_cell", "helper_cells", "read_source", "solution_source",
+           "test_cells", "learner_notebook", "readme", "notebook_title", "exercise_toml"]

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from grader.notebooks.nbgrader_cells import (NbgraderImportError, exercise_toml, helper_cells, learner_notebook,
-                                             notebook_title, read_source, readme, solution_source, test_cells)
+from grader.notebooks.nbgrader_cells import (WHOLE_CELL, NbgraderImportError, exercise_toml, helper_cells,
+                                             learner_notebook, notebook_title, read_source, readme, solution_source,
+                                             test_cells)
 from grader.notebooks.nbgrader_names import solution_names
 from grader.notebooks.nbgrader_translate import TranslatedTest, Translator, Untranslatable
 
@@ -225,7 +226,8 @@ def _solution_cell_functions(nb) -> set[str]:
         meta = cell.get("metadata", {}).get("nbgrader", {}) or {}
         if cell.cell_type == "code" and meta.get("solution"):
             try:
-                tree = ast.parse("\n".join(ln for ln in cell.source.split("\n") if not ln.lstrip().startswith(("%", "!"))))
+                code = [ln for ln in cell.source.split("\n") if not ln.lstrip().startswith(("%", "!"))]
+                tree = ast.parse("\n".join(code))
             except SyntaxError:
                 continue
             out |= {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
@@ -236,8 +238,9 @@ def _where(solution: str, lineno: int | None) -> str:
     """"cell N, line M" for a line of the joined solution source."""
     cell, start = None, 0
     for n, line in enumerate(solution.splitlines()[: (lineno or 1)], start=1):
-        if re.fullmatch(r"# cell \d+", line):
-            cell, start = line.split()[-1], n
+        header = re.fullmatch(r"# cell (\d+)(.*)", line)
+        if header and header.group(2) in ("", WHOLE_CELL):
+            cell, start = header.group(1), n + (header.group(2) == WHOLE_CELL)
     return f"cell {cell}, line {(lineno or 0) - start}" if cell else f"line {lineno}"
 
 
