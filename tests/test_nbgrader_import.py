@@ -77,12 +77,14 @@ def test_the_import_writes_a_dlgrade_exercise(courses):
     assert solution.count("### BEGIN SOLUTION") == 4 and "x / x.sum()" in solution
     template = (ex / "template.py").read_text()
     assert "x / x.sum()" not in template and "sum(squares(4))" not in template
-    # the learner notebook is the one nbgrader releases: same cells, same sources, same grade ids
+    # the learner notebook is the one nbgrader releases (same cells, same sources, same grade ids),
+    # then dlgrade's check cell
     mine = nbformat.read(str(ex / "squares.ipynb"), as_version=4)
     theirs = nbc.released_notebook(root)
     nbformat.validate(mine)
-    assert [(c.cell_type, c.source, c.metadata.get("nbgrader", {}).get("grade_id")) for c in mine.cells] == \
+    assert [(c.cell_type, c.source, c.metadata.get("nbgrader", {}).get("grade_id")) for c in mine.cells[:-2]] == \
         [(c.cell_type, c.source, c.metadata.get("nbgrader", {}).get("grade_id")) for c in theirs.cells]
+    assert 'check_notebook("squares")' in mine.cells[-1].source
     assert "BEGIN HIDDEN" not in (ex / "squares.ipynb").read_text()
     assert "Squares and friends" in (ex / "README.md").read_text()
 
@@ -339,3 +341,23 @@ def test_a_source_that_cannot_be_imported_gets_one_line(courses, content, said):
     out = dlgrade("import-nbgrader", source, "--id", "bad", cwd=course, check=False)
     assert out.returncode == 2 and said in out.stderr and "Traceback" not in out.stderr, out.stderr
     assert len(out.stderr.strip().splitlines()) == 1 and not (course / "exercises" / "bad").exists()
+
+
+def test_the_released_notebooks_check_cell_runs_the_public_tests_in_a_real_kernel(courses):
+    """The learner's notebook of an imported assignment ends with dlgrade's check cell: run in a
+    real Jupyter kernel, it grades the saved notebook with the translated public tests."""
+    import nbclient
+    _, course = courses
+    bundle = course.parent / "bundle-for-check"
+    dlgrade("release", "--out", bundle, cwd=course)
+    released = nbformat.read(str(bundle / "exercises" / "squares" / "squares.ipynb"), as_version=4)
+    nb = nbc.learner_notebook(released, "partial")
+    work = bundle / "learner"
+    work.mkdir()
+    nbformat.write(nb, str(work / "squares.ipynb"))
+    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(work)}}).execute()
+    shown = "".join(str(o.get("text") or o.get("data", {}).get("text/plain", "")) for o in nb.cells[-1].outputs)
+    public = sum(v for k, v in nbc.POINTS.items() if k != "test_squares_hidden")
+    assert f"4 / {public} points" in shown, shown
+    assert "test cell `test_normalize`, line 2, failed" in shown and "cell 12, line 4" in shown, shown

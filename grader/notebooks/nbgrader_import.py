@@ -95,10 +95,25 @@ def _write(folder: Path, ex_id: str, nb, title: str, parts: _Parts, functions: l
                                                         sum(t.points for t in parts.hidden), source_name, skipped,
                                                         keras=uses_keras(parts.solution)),
                                           encoding="utf-8")
-    released = learner_notebook(nb)
+    released = with_check_cell(learner_notebook(nb), ex_id, entry_name(ex_id) + ".py")
     nbformat.validate(released)
     nbformat.write(released, str(ex_dir / f"{ex_id}.ipynb"))
     return ex_dir, sol_dir
+
+
+def with_check_cell(nb, ex_id: str, entry: str):
+    """`nb` (nbgrader's released notebook) with dlgrade's check cell at the end, as every dlgrade
+    notebook has (grader.notebooks.build): it runs the public tests on the saved notebook. The
+    grading leaves it out of the learner's module, and nbgrader's cells are unchanged."""
+    import nbformat.v4 as v4
+    from grader.notebooks.build import _CHECK_CODE, _CHECK_HEADING, CHECK_ID
+    heading = v4.new_markdown_cell(_CHECK_HEADING)
+    check = v4.new_code_cell(_CHECK_CODE.format(id=ex_id))
+    heading.metadata.update({"editable": False, "deletable": False})
+    check.metadata.update({"editable": False, "deletable": False})
+    nb.cells += [heading, check]
+    nb.metadata["dlgrade"] = {"exercise": ex_id, "entry": entry, "check_cell": CHECK_ID}
+    return nb
 
 
 def check_reference(folder: Path, ex_id: str, parts: _Parts,
@@ -244,4 +259,5 @@ def _where(solution: str, lineno: int | None) -> str:
     return f"cell {cell}, line {(lineno or 0) - start}" if cell else f"line {lineno}"
 
 
-__all__ = ["ImportResult", "NbgraderImportError", "import_nbgrader", "check_reference", "entry_name", "uses_keras"]
+__all__ = ["ImportResult", "NbgraderImportError", "import_nbgrader", "check_reference", "entry_name", "uses_keras",
+           "with_check_cell"]
