@@ -165,6 +165,7 @@ def test_names_are_looked_up_on_the_learners_notebook_with_pythons_scoping():
     ("assert nowhere == 1", "no cell of the notebook defines"),
     ("import some_module_nobody_has", "cannot import"),
     ("assert _cache == 1", "private name"),
+    ("### AUTOTEST f(1)", "AUTOTEST directive"),
     ("def g():\n    global seen\n    seen = f(1)", "declares `seen` global"),
 ])
 def test_a_cell_that_needs_the_learners_kernel_is_named_with_the_reason(cell, why):

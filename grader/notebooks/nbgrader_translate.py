@@ -268,6 +268,9 @@ class Translator:
 
     def _parse(self, c: AutograderCell) -> ast.Module:
         for n, line in enumerate(c.source.splitlines(), start=1):
+            if "AUTOTEST" in line and line.lstrip().startswith("#"):
+                raise _Refused(f"line {n} is an nbgrader AUTOTEST directive (tests nbgrader generates in a kernel); "
+                               "write the asserts in the cell")
             if line.lstrip().startswith(("%", "!")):
                 raise _Refused(f"line {n} is an IPython magic or shell command (`{line.strip()[:60]}`)")
         try:
