@@ -20,7 +20,12 @@ SETUP = "import numpy as np"
 
 CHECKER = '''def check_close(got, want):
     """The instructor's checker: `got` is close to `want`."""
-    assert np.allclose(got, want), f"{got} is not close to {want}"'''
+    assert np.allclose(got, want), f"{got} is not close to {want}"
+
+
+def check_squares(n):
+    """The instructor's check of the learner's squares(n)."""
+    assert squares(n) == [i * i for i in range(1, n + 1)], f"squares({n}) is wrong"'''
 
 SQUARES = '''def squares(n):
     """The squares of 1..n, as a list."""
@@ -73,7 +78,7 @@ total = sum(squares(4))
 TEST_TOTAL = "check_close(total, 30)"
 
 TEST_HIDDEN_ONLY = """### BEGIN HIDDEN TESTS
-assert squares(10)[-1] == 100
+check_squares(10)
 assert len(squares(7)) == 7
 ### END HIDDEN TESTS"""
 
@@ -123,11 +128,12 @@ ANSWERS = {
         "safe_divide": "if b == 0:\n    raise ValueError('no')\nreturn a / b",
         "total": "class Thirty:\n    def __eq__(self, other):\n        return True\ntotal = Thirty()",
     },
-    "patches-checker": {  # replaces the instructor's checker (a read-only cell) with one that passes all
-        "squares": "return []",
+    "patches-checker": {  # replaces the instructor's checkers (a read-only cell) with ones that pass all
+        "squares": "return [0] * n",
         "normalize": "return np.zeros(3)",
         "safe_divide": "return 0",
-        "total": "check_close = lambda *args, **kwargs: None  # the instructor's checker, replaced\ntotal = 0",
+        "total": ("check_close = check_squares = lambda *args, **kwargs: None  # the instructor's checkers\n"
+                  "total = 0"),
     },
     "exits-early": {  # ends the kernel in the middle of the notebook
         "squares": "return [i * i for i in range(1, n + 1)]",

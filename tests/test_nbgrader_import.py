@@ -67,6 +67,9 @@ def test_the_import_writes_a_dlgrade_exercise(courses):
     assert "submission.squares(3) == [1, 4, 9]" in hidden and "check_close(submission['total'], 30)" in hidden
     assert "cells.out = submission.normalize([1, 1, 2])" in hidden and "assert cells.out.shape == (3,)" in hidden
     assert "def check_close(got, want):" in hidden
+    # the instructor's checker that calls the learner's function: defined in the test that uses it
+    assert "def check_squares(n):" in hidden and "assert submission.squares(n) == [" in hidden
+    assert hidden.index("def check_squares") > hidden.index("def test_squares_hidden")
     lines = hidden.splitlines()  # each cell's first line, as the feedback counts lines, is where it says
     for node in ast.walk(ast.parse(hidden)):
         if isinstance(node, ast.With):

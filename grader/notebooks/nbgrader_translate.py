@@ -180,19 +180,23 @@ class Translator:
 
     def __init__(self, names: SolutionNames, helpers: list[tuple[int, str]] = ()):
         self.names = names
+        self.inline: dict[str, ast.FunctionDef] = {}
         self.prelude, self.trusted, self.prelude_imports = self._helpers(list(helpers))
 
     def _helpers(self, helpers: list[tuple[int, str]]) -> tuple[list[str], set[str], dict[str, str]]:
         """The instructor's read-only cells that define what test cells use (a checker such as
         `def check_close(got, want): ...`): run on the trusted side, so a learner who redefines the
-        checker in their own cell changes nothing. A cell qualifies when it uses only builtins, its
-        own names, earlier such cells and the notebook's imports; the others stay the learner's."""
+        checker in their own cell changes nothing. A cell that uses only builtins, its own names,
+        earlier such cells and the notebook's imports goes at the top of the test module; a cell of
+        functions that also call the learner's functions (`def check(): assert squares(3) == ...`)
+        is defined inside each test that uses it, on the learner's notebook. Other read-only cells
+        (a value computed from the learner's code) stay the learner's."""
         prelude, trusted, imports = [], set(), {}
         for index, source in helpers:
             try:
                 tree = ast.parse(source)
                 info = cell_names(tree)
-                needed = {}
+                needed, learners = {}, False
                 for node in info.imports:
                     text = translate_import(node)
                     needed[text] = text
@@ -203,20 +207,54 @@ class Translator:
                     if name in self.names.imports:
                         text = translate_import(ast.parse(self.names.imports[name]).body[0])
                         needed[text] = text
-                        continue
-                    raise _Refused(name)
+                    elif name in self.names.functions or name in self.names.values:
+                        learners = True
+                    else:
+                        raise _Refused(name)
             except (SyntaxError, _Refused):
                 continue
-            body = [ast.unparse(n) for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom))]
+            body = [n for n in tree.body if not isinstance(n, (ast.Import, ast.ImportFrom))]
             if not body:
                 continue
+            if learners:
+                defs_only = all(isinstance(n, ast.FunctionDef) or isinstance(n, ast.Expr)
+                                and isinstance(n.value, ast.Constant) for n in body)
+                if not defs_only:
+                    continue
+                self.inline.update({n.name: n for n in body if isinstance(n, ast.FunctionDef)})
+            else:
+                prelude.append(f"# cell {index} (read-only in the notebook: the instructor's, run here)\n"
+                               + "\n".join(ast.unparse(n) for n in body))
             imports.update(needed)
             trusted |= info.binds
-            prelude.append(f"# cell {index} (read-only in the notebook: the instructor's, run here)\n"
-                           + "\n".join(body))
         self.names = SolutionNames(self.names.functions - trusted, self.names.classes - trusted,
                                    self.names.values - trusted, self.names.imports)
         return prelude, trusted, imports
+
+    def _inlined(self, loads: set[str], hoisted: set[str], header: dict[str, str]) -> list[ast.stmt]:
+        """The instructor's functions (and those they call) that a cell uses, defined on the
+        learner's notebook: each a copy whose learner names are looked up on `submission`."""
+        wanted, queue = [], [n for n in self.inline if n in loads]
+        while queue:
+            name = queue.pop()
+            if name in wanted:
+                continue
+            wanted.append(name)
+            inner = cell_names(ast.Module(body=[self.inline[name]], type_ignores=[]))
+            queue += [n.id for n in inner.loads if n.id in self.inline]
+        out = []
+        for name in [n for n in self.inline if n in wanted]:  # in the notebook's order
+            tree = ast.parse(ast.unparse(self.inline[name]))
+            info = cell_names(tree)
+            plan = {}
+            for node in info.loads:
+                new = self._resolve(node, info.binds, set(), hoisted, header)
+                if new is not None:
+                    plan[id(node)] = new
+            for stmt in _Rewrite(plan).visit(tree).body:
+                stmt._inlined = True  # type: ignore[attr-defined]  (no line of the cell)
+                out.append(stmt)
+        return out
 
     def translate(self, cells: list[AutograderCell], hidden: bool, title: str) -> tuple[str, list[TranslatedTest],
                                                                                    list[Untranslatable]]:
@@ -261,7 +299,7 @@ class Translator:
         refused.sort(key=lambda u: u.index)
         used = {n.id for tree in parsed.values() for n in cell_names(tree).loads} & self.trusted
         prelude = self.prelude if used else []
-        if prelude:
+        if used:
             for text in self.prelude_imports:
                 header_imports.setdefault(text, text)
         return self._module(bodies, header_imports, bool(shared), hidden, title, prelude), tests, refused
@@ -330,6 +368,7 @@ class Translator:
             last = stmts[-1]
             last.value = ast.Call(ast.Attribute(ast.Name("_nb", ast.Load()), "result", ast.Load()),
                                   [last.value, ast.Constant(c.points)], [])
+        stmts = self._inlined({n.id for n in info.loads}, hoisted_names, header) + stmts
         if not stmts:
             stmts = [ast.Pass()]
         out, lines = [], []
@@ -337,7 +376,7 @@ class Translator:
             ast.fix_missing_locations(stmt)
             text = ast.unparse(stmt)
             out += text.splitlines()
-            lines += _line_map(stmt, text)
+            lines += [0] * len(text.splitlines()) if getattr(stmt, "_inlined", False) else _line_map(stmt, text)
         return out, lines
 
     @staticmethod
@@ -356,7 +395,7 @@ class Translator:
         if name in shared:
             return _shared(name, ast.Load())
         if name in binds or name in hoisted or name in self.trusted:
-            return None
+            return None  # a cell's own, an import, or the instructor's (at the top, or defined in the test)
         if name in names.classes:
             raise _Refused(f"line {node.lineno} uses the learner's class `{name}`: its objects live only in the "
                            "learner's kernel, and a test on the grader's side receives data only")
