@@ -365,3 +365,34 @@ def test_the_released_notebooks_check_cell_runs_the_public_tests_in_a_real_kerne
     public = sum(v for k, v in nbc.POINTS.items() if k != "test_squares_hidden")
     assert f"4 / {public} points" in shown, shown
     assert "test cell `test_normalize`, line 2, failed" in shown and "cell 12, line 4" in shown, shown
+
+
+def test_the_learner_notebook_is_what_nbgrader_releases(tmp_path):
+    """Whole-cell solutions, written answers, tasks, read-only cells, hidden regions: the learner
+    notebook of the import has nbgrader's own released cells (real generate_assignment)."""
+    from grader.notebooks.nbgrader_cells import learner_notebook
+    nb = _notebook([
+        v4.new_code_cell("answer = 42", metadata=nbc._meta("whole", solution=True)),
+        v4.new_markdown_cell("The answer is 42 because **reasons**.",
+                             metadata=nbc._meta("written", solution=True, grade=True, points=2)),
+        v4.new_markdown_cell("Draw the network.", metadata={"nbgrader": {"grade_id": "task", "task": True,
+                                                                         "points": 1, "solution": False,
+                                                                         "grade": False, "locked": True,
+                                                                         "schema_version": 3}}),
+        v4.new_code_cell("LIMIT = 3", metadata=nbc._meta("consts", locked=True)),
+        v4.new_code_cell("def f(x):\n    # a comment kept\n    ### BEGIN SOLUTION\n    return x\n    ### END SOLUTION\n"
+                         "    # after", metadata=nbc._meta("f", solution=True)),
+        _test_cell("t", "assert f(1) == 1\n### BEGIN HIDDEN TESTS\nassert f(2) == 2\n### END HIDDEN TESTS\n"
+                        "assert answer == 42"),
+    ])
+    root = tmp_path / "nbgrader"
+    (root / "source" / "other").mkdir(parents=True)
+    (root / "nbgrader_config.py").write_text('c = get_config()\nc.CourseDirectory.course_id = "other"\n')
+    nbformat.write(nb, str(root / "source" / "other" / "other.ipynb"))
+    nbc.nbgrader(root, "generate_assignment", "other", "--force")
+    theirs = nbformat.read(str(root / "release" / "other" / "other.ipynb"), as_version=4)
+    mine = learner_notebook(nb)
+    assert [(c.cell_type, c.source) for c in mine.cells] == [(c.cell_type, c.source) for c in theirs.cells]
+    for a, b in zip(mine.cells, theirs.cells):
+        assert (a.metadata.get("editable", True), a.metadata.get("deletable", True)) == \
+            (b.metadata.get("editable", True), b.metadata.get("deletable", True)), a.source
