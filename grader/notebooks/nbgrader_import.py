@@ -76,7 +76,7 @@ def _translate(nb, title: str, names, leave_out: set[int]) -> tuple[_Parts, list
 
 
 def _write(folder: Path, ex_id: str, nb, title: str, parts: _Parts, functions: list[str], source_name: str,
-           skipped: list[Untranslatable], notes: list[str]) -> tuple[Path, Path]:
+           skipped: list[Untranslatable]) -> tuple[Path, Path]:
     """Both folders of the exercise under `folder` (exercises/ID, solutions/ID)."""
     import nbformat
     from grader.exercise.templates import make_template
@@ -129,6 +129,10 @@ def check_reference(folder: Path, ex_id: str, parts: _Parts,
         if not tests:
             continue
         result = grade(exercise, exercise.solution, suite)
+        if getattr(result, "grader_fault", None):
+            first = (str(result.grader_fault).strip().splitlines() or ["?"])[0][:300]
+            raise NbgraderImportError(f"grading the notebook's own solution failed in the grader, not in the "
+                                      f"notebook ({first}); nothing was imported: try again")
         by_name = {t.name: t for t in tests}
         for r in result.tests:
             if r.score < r.max_score and r.name in by_name and all(u.index != by_name[r.name].index for u in failed):
@@ -200,7 +204,7 @@ def import_nbgrader(course, source: Path, ex_id: str, *, skip_untranslatable: bo
             leave_out |= {u.index for u in refused}
             if not parts.hidden:
                 raise NbgraderImportError("no test cell could be translated:\n" + "\n".join(f"  {u}" for u in skipped))
-            _write(work, ex_id, nb, title, parts, functions, Path(source).name, skipped, notes)
+            _write(work, ex_id, nb, title, parts, functions, Path(source).name, skipped)
             failing = check_reference(work, ex_id, parts, grade) if check else []
             if not failing:
                 break
