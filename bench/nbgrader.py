@@ -5,6 +5,8 @@ compute in one process without a sandbox. Median of --repeat runs, the configura
 
     pip install -e '.[bench]'        # brings nbgrader (and ipykernel, the Jupyter kernel it runs)
     python bench/nbgrader.py --learners 40 --repeat 3 [--exercise perceptron ...] [--out DIR]
+    python bench/nbgrader.py --learners 40 --repeat 3 --notebooks   # the notebook mode alone
+    python bench/nbgrader.py --learners 40 --repeat 3 --both        # both modes, both ratios
 
 The nbgrader side is built from the exercises themselves: one notebook per learner and exercise,
 whose answer cell holds that learner's code (the file dlgrade grades, see bench/cohort.py), then a
@@ -14,6 +16,15 @@ call the learner's functions in the same kernel; an exception the learner's code
 tests as `SubmissionRaised`, as it does from dlgrade's sandbox, so both sides score the same way.
 nbgrader's kernel runs the learner's code with no sandbox: that is nbgrader's design, not a choice
 of this benchmark.
+
+That default (.py-file) mode grades different files on the two sides. With --notebooks, dlgrade
+grades the very notebooks nbgrader grades: an nbgrader assignment (tests/nbgrader_course.py's
+`squares` source notebook) is released by `nbgrader generate_assignment` and imported with `dlgrade
+import-nbgrader`, and each learner's notebook (correct, partial, broken, slow, every one distinct) is
+autograded by nbgrader and, submitted and collected, by dlgrade with 1 and 2 workers; the scores
+must agree (every kind is honest). No in-process floor in that mode. --both runs the two modes in
+one run, every configuration of both interleaved, and prints both ratios at the end. The notebook
+side is bench/nbgrader_notebooks.py (its docstring says why that assignment).
 """
 
 from __future__ import annotations
@@ -28,12 +39,14 @@ import subprocess
 import sys
 import time
 import types
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 from cohort import Learner, learners, make_cohort  # noqa: E402
+import nbgrader_notebooks as nbn  # noqa: E402
 
 # This file is named nbgrader.py: with its folder on the path, `import nbgrader` would find it
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
@@ -304,74 +317,147 @@ def disagreements(scores: dict[str, dict[tuple[str, str], float]]) -> list[str]:
     return lines
 
 
+@dataclass
+class Mode:
+    """One comparison of a run: its configurations (labels), how many gradings one of them makes,
+    and `run(label)` -> (seconds, scores); the figures gathered."""
+
+    prefix: str  # before its labels: "" for the .py-file mode (its lines as they always were)
+    gradings: int
+    labels: tuple[str, ...]
+    run: Callable[[str], tuple[float, dict]]
+    times: dict[str, list[float]] = field(default_factory=dict)
+    scores: dict[str, dict] = field(default_factory=dict)
+
+    def ratio(self, label: str) -> float:
+        """nbgrader's median wall time over `label`'s."""
+        return statistics.median(self.times[NBGRADER]) / statistics.median(self.times[label])
+
+
+def files_mode(out: Path, exercises: list[Exercise], cohort: list[Learner]) -> Mode:
+    """dlgrade grades the learners' .py files, nbgrader notebooks built around the same code."""
+    t0 = time.perf_counter()
+    dl_template = make_cohort(out / "dlgrade-template", len(cohort), [e.id for e in exercises])
+    nb_template = make_nbgrader_course(out / "nbgrader-template", exercises, cohort)
+    gradings = len(cohort) * len(exercises)
+    print(f"cohort: {len(cohort)} learners x {len(exercises)} exercises ({gradings} gradings), every file distinct; "
+          f"both courses made in {time.perf_counter() - t0:.1f} s", flush=True)
+
+    def run(label: str) -> tuple[float, dict]:
+        if label == NBGRADER:
+            root = fresh_copy(nb_template, out / "nbgrader-run")
+            t = time.perf_counter()
+            nbgrader_autograde(root, exercises)
+            return time.perf_counter() - t, nbgrader_scores(root, exercises, cohort)
+        if label == OWN:
+            t = time.perf_counter()
+            got = own_compute(exercises, cohort)
+            return time.perf_counter() - t, got
+        root = fresh_copy(dl_template, out / "dlgrade-run")
+        t = time.perf_counter()
+        dlgrade_autograde(root, 1 if label == DLGRADE_1 else 2)
+        return time.perf_counter() - t, dlgrade_scores(root)
+
+    return Mode("", gradings, (NBGRADER, DLGRADE_1, DLGRADE_2, OWN), run)
+
+
+def notebooks_mode(out: Path, cohort: list[Learner]) -> Mode:
+    """dlgrade grades the very notebooks nbgrader grades (an imported nbgrader assignment; see
+    bench/nbgrader_notebooks.py)."""
+    t0 = time.perf_counter()
+    nb_template, dl_template = nbn.make_courses(out, cohort)
+    print(f"notebooks: cohort: {len(cohort)} learners x 1 notebook (the nbgrader assignment `{nbn.ASSIGNMENT}`, "
+          f"imported into dlgrade), {len(cohort)} gradings, every notebook distinct; both courses made in "
+          f"{time.perf_counter() - t0:.1f} s", flush=True)
+
+    def run(label: str) -> tuple[float, dict]:
+        if label == NBGRADER:
+            root = fresh_copy(nb_template, out / "nbgrader-run")
+            t = time.perf_counter()
+            nbn.nbgrader_autograde(root)
+            return time.perf_counter() - t, nbn.nbgrader_scores(root, cohort)
+        root = fresh_copy(dl_template, out / "dlgrade-run")
+        t = time.perf_counter()
+        dlgrade_autograde(root, 1 if label == DLGRADE_1 else 2)
+        return time.perf_counter() - t, dlgrade_scores(root)
+
+    return Mode("notebooks: ", len(cohort), (NBGRADER, DLGRADE_1, DLGRADE_2), run)
+
+
+def report(mode: Mode, cohort: list[Learner], repeat: int, what: str) -> list[str]:
+    """Print `mode`'s table, its runs and its scores by kind; returns its disagreements."""
+    print(f"\n| {mode.prefix}{len(cohort)} learners, {mode.gradings} gradings | wall (median of {repeat}) | gradings/s "
+          "| vs nbgrader |\n| --- | --- | --- | --- |")
+    for label, runs in mode.times.items():
+        med = statistics.median(runs)
+        rate = f"{mode.gradings / med:.2f}" if label != OWN else ""
+        ratio = f"{mode.ratio(label):.1f}x" if label != OWN else ""
+        print(f"| {label} | {med:.1f} s | {rate} | {ratio} |")
+    slow = sum(1 for l in cohort if l.kind == "slow") * (mode.gradings // max(len(cohort), 1))
+    print(f"({slow} of the gradings import a learner's {what} that sleeps 1 s; runs: "
+          + "; ".join(f"{k}: {' '.join(f'{t:.1f}' for t in v)}" for k, v in mode.times.items()) + ")")
+    by_kind: dict[tuple[str, str], set] = {}
+    kinds = {l.student: l.kind for l in cohort}
+    for (student, ex), score in mode.scores[NBGRADER].items():
+        by_kind.setdefault((ex, kinds[student]), set()).add(score)
+    sides = " = ".join(["nbgrader", "dlgrade"] + (["own compute"] if OWN in mode.times else []))
+    print(f"{mode.prefix}scores ({sides}): " + ", ".join(
+        f"{ex} {kind} {'/'.join(f'{v:g}' for v in sorted(v))}" for (ex, kind), v in sorted(by_kind.items())))
+    return disagreements(mode.scores)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=40)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--exercise", action="append", help=f"default: {' and '.join(EXERCISES)}")
+    which = parser.add_mutually_exclusive_group()
+    which.add_argument("--notebooks", action="store_true", help="dlgrade grades the very notebooks nbgrader grades "
+                       "(an imported nbgrader assignment) instead of the learners' .py files")
+    which.add_argument("--both", action="store_true", help="both modes in one run, interleaved; both ratios printed")
     parser.add_argument("--out", type=Path, default=Path("/tmp/dlgrade-nbgrader-bench"))
     parser.add_argument("--json", type=Path, default=None, help="also write the figures and scores here")
     args = parser.parse_args()
+    if args.notebooks and args.exercise:
+        parser.error(f"--exercise chooses the .py-file mode's exercises; --notebooks grades the nbgrader assignment "
+                     f"`{nbn.ASSIGNMENT}` (use --both for both modes)")
     require_nbgrader()
-    exercises = [find_exercise(e) for e in (args.exercise or EXERCISES)]
     cohort = learners(args.learners)
-    gradings = len(cohort) * len(exercises)
-    t0 = time.perf_counter()
-    dl_template = make_cohort(args.out / "dlgrade-template", len(cohort), [e.id for e in exercises])
-    nb_template = make_nbgrader_course(args.out / "nbgrader-template", exercises, cohort)
-    print(f"cohort: {len(cohort)} learners x {len(exercises)} exercises ({gradings} gradings), every file distinct; "
-          f"both courses made in {time.perf_counter() - t0:.1f} s", flush=True)
+    modes = []
+    if not args.notebooks:
+        modes.append(files_mode(args.out, [find_exercise(e) for e in (args.exercise or EXERCISES)], cohort))
+    if args.notebooks or args.both:
+        modes.append(notebooks_mode(args.out / "notebooks", cohort))
 
-    times: dict[str, list[float]] = {NBGRADER: [], DLGRADE_1: [], DLGRADE_2: [], OWN: []}
-    scores: dict[str, dict] = {}
     for run in range(args.repeat):
-        for label in times:
-            if label == NBGRADER:
-                root = fresh_copy(nb_template, args.out / "nbgrader-run")
-                t = time.perf_counter()
-                nbgrader_autograde(root, exercises)
-                times[label].append(time.perf_counter() - t)
-                got = nbgrader_scores(root, exercises, cohort)
-            elif label == OWN:
-                t = time.perf_counter()
-                got = own_compute(exercises, cohort)
-                times[label].append(time.perf_counter() - t)
-            else:
-                root = fresh_copy(dl_template, args.out / "dlgrade-run")
-                t = time.perf_counter()
-                dlgrade_autograde(root, 1 if label == DLGRADE_1 else 2)
-                times[label].append(time.perf_counter() - t)
-                got = dlgrade_scores(root)
-            if scores.setdefault(label, got) != got:
-                print(f"warning: {label} gave other scores in run {run + 1} than in run 1", flush=True)
-            print(f"run {run + 1}: {label}: {times[label][-1]:.1f} s", flush=True)
+        for mode in modes:
+            for label in mode.labels:
+                seconds, got = mode.run(label)
+                mode.times.setdefault(label, []).append(seconds)
+                if mode.scores.setdefault(label, got) != got:
+                    print(f"warning: {mode.prefix}{label} gave other scores in run {run + 1} than in run 1", flush=True)
+                print(f"run {run + 1}: {mode.prefix}{label}: {seconds:.1f} s", flush=True)
 
-    base = statistics.median(times[NBGRADER])
-    print(f"\n| {len(cohort)} learners, {gradings} gradings | wall (median of {args.repeat}) | gradings/s | vs nbgrader |"
-          "\n| --- | --- | --- | --- |")
-    for label, runs in times.items():
-        med = statistics.median(runs)
-        rate = f"{gradings / med:.2f}" if label != OWN else ""
-        ratio = f"{base / med:.1f}x" if label != OWN else ""
-        print(f"| {label} | {med:.1f} s | {rate} | {ratio} |")
-    slow = sum(1 for l in cohort if l.kind == "slow") * len(exercises)
-    print(f"({slow} of the gradings import a learner's file that sleeps 1 s; runs: "
-          + "; ".join(f"{k}: {' '.join(f'{t:.1f}' for t in v)}" for k, v in times.items()) + ")")
-
-    differ = disagreements(scores)
-    by_kind: dict[tuple[str, str], set] = {}
-    for l in cohort:
-        for ex in exercises:
-            by_kind.setdefault((ex.id, l.kind), set()).add(scores[NBGRADER][(l.student, ex.id)])
-    print("scores (nbgrader = dlgrade = own compute): " + ", ".join(
-        f"{ex} {kind} {'/'.join(f'{v:g}' for v in sorted(v))}" for (ex, kind), v in sorted(by_kind.items())))
+    differ = {mode.prefix: report(mode, cohort, args.repeat, "notebook" if mode.prefix else "file") for mode in modes}
+    if len(modes) == 2:
+        print("\nvs nbgrader (median wall time): " + "; ".join(
+            f"{'notebooks' if m.prefix else '.py files'}: {DLGRADE_1} {m.ratio(DLGRADE_1):.1f}x, "
+            f"{DLGRADE_2} {m.ratio(DLGRADE_2):.1f}x" for m in modes))
     if args.json:
-        args.json.write_text(json.dumps({"learners": len(cohort), "gradings": gradings, "seconds": times,
-                                         "disagreements": differ}, indent=1))
-    if differ:
-        print(f"\nthe scores DISAGREE on {len(differ)} grading(s):\n" + "\n".join(differ[:20]))
+        figures = {("notebooks" if m.prefix else "files"): {"learners": len(cohort), "gradings": m.gradings,
+                                                           "seconds": m.times, "disagreements": differ[m.prefix]}
+                   for m in modes}
+        args.json.write_text(json.dumps(figures["files"] if list(figures) == ["files"] else figures, indent=1))
+    failed = False
+    for mode in modes:
+        if differ[mode.prefix]:
+            print(f"\n{mode.prefix}the scores DISAGREE on {len(differ[mode.prefix])} grading(s):\n"
+                  + "\n".join(differ[mode.prefix][:20]))
+            failed = True
+        else:
+            print(f"{mode.prefix}the scores agree on all {mode.gradings} gradings")
+    if failed:
         sys.exit(1)
-    print(f"the scores agree on all {gradings} gradings")
 
 
 if __name__ == "__main__":
