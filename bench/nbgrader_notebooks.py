@@ -63,19 +63,8 @@ def _environment() -> dict[str, str]:
 
 
 def _answered(released, answers: dict[str, str]):
-    """`released` with `answers` (grade id -> code) in place of nbgrader's stubs, as
-    tests/nbgrader_course.learner_notebook writes them."""
-    import copy
-    nb = copy.deepcopy(released)
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.cell_type != "code" or grade_id not in answers:
-            continue
-        lines = cell.source.split("\n")
-        at = next(i for i, line in enumerate(lines) if line.strip() == "# YOUR CODE HERE")
-        indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
-        cell.source = "\n".join(lines[:at] + [indent + line for line in answers[grade_id].split("\n")] + lines[at + 2:])
-    return nb
+    """`released` with `answers` (grade id -> code) in place of nbgrader's stubs."""
+    return nbc.answered_notebook(released, answers)
 
 
 def learner_notebook(released, student: str, kind: str):

@@ -211,9 +211,13 @@ def released_notebook(root: Path):
 
 def learner_notebook(released, kind: str):
     """`released` with a learner's answers (ANSWERS[kind]) in place of nbgrader's stubs."""
+    return answered_notebook(released, ANSWERS[kind])
+
+
+def answered_notebook(released, answers: dict[str, str]):
+    """`released` with `answers` (grade id -> code) in place of nbgrader's stubs."""
     import copy
     nb = copy.deepcopy(released)
-    answers = ANSWERS[kind]
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if cell.cell_type != "code" or grade_id not in answers:
