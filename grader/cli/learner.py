@@ -1,7 +1,9 @@
-"""The learner's `dlgrade` commands: list, start, check, submit, status and feedback.
+"""The learner's `dlgrade` commands: list, start, check, submit, status, feedback, login and logout.
 
-Only click is imported at the top; `list`, `start`, `submit`, `status` and `feedback` never import
-numpy, pytest or Keras (tests/test_layout.py checks it), `check` loads the grading engine."""
+`submit`, `status` and `feedback` work on a course folder, or on a course server after `dlgrade
+login` (a saved login and no `--course`: their bodies are in grader/cli/remote.py). Only click is
+imported at the top; `list`, `start`, `submit`, `status` and `feedback` never import numpy, pytest
+or Keras (tests/test_layout.py checks it), `check` loads the grading engine."""
 
 from __future__ import annotations
 
@@ -183,10 +185,21 @@ def print_notebook_notes(result, console) -> None:
 @click.argument("exercise")
 @click.argument("path", required=False)
 @click.option("--student", default=None, help="Your student id (default: $DLGRADE_STUDENT, else your user name).")
+@click.option("--wait", is_flag=True, help="On a server: wait for the tests that run on submit and show the "
+              "public ones' results.")
+@click.option("--wait-timeout", type=click.FloatRange(1, 24 * 3600), default=600, show_default=True,
+              help="Seconds --wait waits at most.")
 @course_option
-def submit(exercise, path, student, course_dir):
+def submit(exercise, path, student, wait, wait_timeout, course_dir):
     """Submit your work on EXERCISE (PATH: your .py file, notebook (.ipynb) or folder; default
-    ./EXERCISE/). A notebook is stored without its outputs."""
+    ./EXERCISE/). A notebook is stored without its outputs. After `dlgrade login` (and without
+    --course) the work goes to the course server, which answers with a receipt."""
+    from grader.cli import remote
+    login = remote.active_login(course_dir)
+    if login is not None:
+        return remote.submit(login, exercise, path, student, wait, wait_timeout)
+    if wait:
+        fail("--wait is for a course server (after `dlgrade login`); a course folder grades at collect time")
     from grader.course.exchange import ExchangeError, submit as submit_work
     from grader.course.identity import resolve_student
     course = load_course(course_dir)
@@ -209,7 +222,14 @@ def submit(exercise, path, student, course_dir):
 @json_option
 @course_option
 def status(student, exercise, everyone, as_json, course_dir):
-    """Show what was submitted, and when."""
+    """Show what was submitted, and when (on a course server after `dlgrade login`: your receipts,
+    their gradings, and grades once released)."""
+    from grader.cli import remote
+    login = remote.active_login(course_dir)
+    if login is not None:
+        if everyone:
+            fail("--all is for a course folder; on a server the staff pages list every learner's submissions")
+        return remote.status(login, exercise, student, as_json)
     from grader.course.exchange import ExchangeError, status as list_status
     from grader.course.identity import is_instructor, resolve_student, roster_mode
     course = load_course(course_dir)
@@ -245,9 +265,17 @@ def status(student, exercise, everyone, as_json, course_dir):
 @click.argument("exercise")
 @click.option("--student", default=None, help="Your student id (default: $DLGRADE_STUDENT, else your user name).")
 @click.option("--raw", is_flag=True, help="Print the Markdown as it is (no terminal rendering).")
+@click.option("--lang", type=click.Choice(LANGS), default=None,
+              help="On a server: the page's language (default: your locale's).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("feedback"),
+              show_default=True, help="On a server: where the HTML page is saved (as EXERCISE.html).")
 @course_option
-def feedback(exercise, student, raw, course_dir):
+def feedback(exercise, student, raw, lang, out_dir, course_dir):
     """Read your feedback on EXERCISE (after your instructor released it)."""
+    from grader.cli import remote
+    login = remote.active_login(course_dir)
+    if login is not None:
+        return remote.feedback(login, exercise, student, lang or locale_lang(), raw, out_dir)
     from grader.course.exchange import ExchangeError
     from grader.course.identity import resolve_student
     from grader.report.errors import ReportError
@@ -270,4 +298,23 @@ def feedback(exercise, student, raw, course_dir):
     click.echo(f"The page with plots: {html_path}")
 
 
-COMMANDS = (list_cmd, start, check, submit, status, feedback)
+@click.command("login")
+@click.argument("url")
+@click.option("--token", prompt="Token", hide_input=True, envvar="DLGRADE_TOKEN",
+              help="The token your instructor gave you (default: asked, or $DLGRADE_TOKEN).")
+@click.option("--allow-http", is_flag=True, help="Allow a plain http:// URL to another machine (the token "
+              "then crosses the network unencrypted).")
+def login(url, token, allow_http):
+    """Log in to a course server at URL: submit, status and feedback then talk to it."""
+    from grader.cli import remote
+    remote.login(url, token, allow_http)
+
+
+@click.command("logout")
+def logout():
+    """Forget the saved login: submit, status and feedback work on a course folder again."""
+    from grader.cli import remote
+    remote.logout()
+
+
+COMMANDS = (list_cmd, start, check, submit, status, feedback, login, logout)
