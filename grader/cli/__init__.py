@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import click
 
-from grader.cli import demo, instructor, learner, reports, roster
+from grader.cli import demo, instructor, learner, reports, roster, server
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,7 +15,7 @@ def main():
     """dlgrade: exercises and autograding for a first course in neural networks and CNNs."""
 
 
-for _module in (learner, instructor, demo, reports, roster):
+for _module in (learner, instructor, demo, reports, roster, server):
     for _command in _module.COMMANDS:
         main.add_command(_command)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from grader.cli.common import course_option, fail, json_option
+from grader.cli.common import course_option, db_option, fail, json_option
 from grader.cli.common import load_course as _course
 
 
@@ -42,17 +42,63 @@ def add(learner_id, user, name, email, section, course_dir):
 @roster.command("import")
 @click.argument("csv_file", type=click.Path(dir_okay=False, path_type=Path))
 @course_option
-def import_cmd(csv_file, course_dir):
-    """Add the learners of a CSV file (header row; columns id and user, optional name, email,
-    section). Every row is checked first: one bad row and nothing is imported."""
-    from grader.course.roster import RosterError, import_csv
+@db_option
+def import_cmd(csv_file, course_dir, db):
+    """Add the people of a CSV file (header row). With a `user` column (id,user[,name,email,section]):
+    learners and their OS users on this shared machine. Without one (id,name,email,section[,role]):
+    the people of a course served over HTTP (`dlgrade serve`), kept in the gradebook; importing again
+    updates them. Every row is checked first: one bad row and nothing is imported."""
+    from grader.server.roster import is_server_roster
     course = _course(course_dir)
+    if is_server_roster(csv_file):
+        from grader.cli.common import open_gradebook
+        from grader.server.identity import IdentityError
+        from grader.server.roster import import_roster
+        gradebook = open_gradebook(course, db)
+        try:
+            people = import_roster(gradebook, csv_file)
+        except IdentityError as err:
+            fail(str(err))
+        finally:
+            gradebook.close()
+        staff = sum(1 for p in people if p.role != "learner")
+        click.echo(f"Imported {len(people)} person(s) from {csv_file} into the server's roster ({staff} staff); "
+                   "`dlgrade tokens --out tokens.csv` gives each a token.")
+        return
+    from grader.course.roster import RosterError, import_csv
     try:
         learners = import_csv(course, csv_file)
     except RosterError as err:
         fail(str(err))
     click.echo(f"Imported {len(learners)} learner(s) from {csv_file}; each has inbound/<id>/ and feedback/<id>/ "
                f"in {course.exchange_path}, theirs only.")
+
+
+@roster.command("add-staff")
+@click.argument("person_id", metavar="ID")
+@click.option("--role", type=click.Choice(["ta", "instructor"]), required=True)
+@click.option("--name", default="", help="Their name.")
+@click.option("--email", default="")
+@course_option
+@db_option
+def add_staff(person_id, role, name, email, course_dir, db):
+    """Put a TA or an instructor on the server's roster (then `dlgrade tokens --id ID`)."""
+    from grader.cli.common import open_gradebook
+    from grader.server.identity import IdentityError, save_people
+    from grader.server.roster import check_person
+    person, why = check_person({"id": person_id, "name": name, "email": email, "role": role}, "roster add-staff")
+    if why:
+        fail(why + "; nothing was changed")
+    course = _course(course_dir)
+    gradebook = open_gradebook(course, db)
+    try:
+        save_people(gradebook, [person])
+    except IdentityError as err:
+        fail(str(err))
+    finally:
+        gradebook.close()
+    click.echo(f"{person.id} is a{'n' if role == 'instructor' else ''} {role} of the course; "
+               f"`dlgrade tokens --id {person.id}` gives them a token.")
 
 
 @roster.command("list")

@@ -239,6 +239,7 @@ class CourseFile(_Table):
     exchange: ExchangeTable = Field(default_factory=ExchangeTable)
     gradebook: GradebookTable = Field(default_factory=GradebookTable)
     data: DataTable = Field(default_factory=DataTable)
+    server: dict[str, Any] = Field(default_factory=dict)  # `dlgrade serve`'s table, checked by grader/server/settings.py
 
     @model_validator(mode="before")
     @classmethod

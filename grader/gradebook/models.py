@@ -114,4 +114,37 @@ class Override(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
-__all__ = ["Base", "UTCDateTime", "Student", "ExerciseRecord", "Submission", "Grading", "Override"]
+class PersonRecord(Base):
+    """Someone a course served over HTTP knows (revision 0004): a learner (who also has a `students`
+    row), a TA or an instructor; `id` is the learner or staff id."""
+    __tablename__ = "people"
+    __table_args__ = (CheckConstraint("role IN ('learner', 'ta', 'instructor')", name="role"),)
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(400), default="")
+    email: Mapped[str] = mapped_column(String(400), default="")
+    section: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(16), default="learner")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class TokenRecord(Base):
+    """A person's access token, stored only as the sha256 hex of the token; a revoked one keeps its
+    row (so a revoked token is told apart from an unknown one)."""
+    __tablename__ = "tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReleaseRecord(Base):
+    """An exercise whose hidden results and feedback were released to its learners over HTTP."""
+    __tablename__ = "releases"
+    exercise_id: Mapped[str] = mapped_column(ForeignKey("exercises.id"), primary_key=True)
+    released_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    released_by: Mapped[str] = mapped_column(String(200))
+
+
+__all__ = ["Base", "UTCDateTime", "Student", "ExerciseRecord", "Submission", "Grading", "Override", "PersonRecord",
+           "TokenRecord", "ReleaseRecord"]
