@@ -22,15 +22,25 @@ WAIT_MAX_S = 5.0
 DONE = ("graded", "failed")
 
 
+NOT_LOGGED_IN = ("not logged in to a course server, and no course folder (course.toml) here or above: run "
+                 "`dlgrade login URL --token TOKEN` with the address and token your instructor gave you, or work "
+                 "in your course folder (or give --course DIR)")
+
+
 def active_login(course_dir: Path | None):
-    """The saved login when the command should talk to a server (a login and no --course), else None."""
+    """The saved login when the command should talk to a server (a login and no --course), else None
+    (the course folder's command runs); exits with NOT_LOGGED_IN when there is neither."""
     if course_dir is not None:
         return None
+    from grader.course.paths import find_course_dir
     from grader.server.login import LoginError, load_login
     try:
-        return load_login()
+        login = load_login()
     except LoginError as err:
         fail(str(err))
+    if login is None and find_course_dir() is None:
+        fail(NOT_LOGGED_IN)
+    return login
 
 
 def _client(login):
@@ -230,20 +240,25 @@ def status(login, exercise: str | None, student: str | None, as_json: bool) -> N
     if as_json:
         click.echo(json.dumps(rows, indent=2, ensure_ascii=True))
         return
+    from rich import box
     from rich.console import Console
-    from rich.table import Table
-    table = Table("exercise", "id", "received (UTC)", "sha256", "late", "files", "grading")
+    from rich.table import Column, Table
+    table = Table(Column("exercise", no_wrap=True), Column("id", no_wrap=True, justify="right"),
+                  Column("received (UTC)", no_wrap=True), Column("sha256", no_wrap=True), "files",
+                  Column("grading", ratio=1), box=box.SIMPLE_HEAD)
     for r in rows:
         grading = r.get("grading") if isinstance(r.get("grading"), dict) else {}
         shown = safe(grading.get("state") or "-", 20)
         if "score" in grading:
             shown = f"{_num(grading.get('score'))}/{_num(grading.get('max_score'))}"
         elif isinstance(grading.get("public"), dict):
-            shown += f" (public {_num(grading['public'].get('score'))}/{_num(grading['public'].get('max_score'))})"
-        table.add_row(safe(r.get("exercise"), 200), safe(r.get("submission_id"), 20), safe(r.get("received_at"), 40),
-                      safe(str(r.get("sha256", ""))[:12], 12),
-                      "late {:.2f} d".format(float(r.get("late_days") or 0)) if r.get("late") else "",
-                      safe(", ".join(str(f) for f in r.get("files") or []), 2000), shown)
+            shown = f"public {_num(grading['public'].get('score'))}/{_num(grading['public'].get('max_score'))}"
+        received = safe(str(r.get("received_at") or "")[:19].replace("T", " "), 40)
+        if r.get("late"):
+            received += " late {:.1f} d".format(float(r.get("late_days") or 0))
+        table.add_row(safe(r.get("exercise"), 200), safe(r.get("submission_id"), 20), received,
+                      safe(str(r.get("sha256", ""))[:8], 8), safe(", ".join(str(f) for f in r.get("files") or []), 2000),
+                      shown)
     Console().print(table)
     click.echo(f"{len(rows)} submission(s) on {login.url} as {login.id}" if rows else
                f"no submissions yet on {login.url} as {login.id}")
