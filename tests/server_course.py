@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -128,3 +129,59 @@ class Server:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+# -- simulated learners ------------------------------------------------------------------------------
+
+@dataclass
+class Upload:
+    """One learner's upload: who (their token), what (exercise, {name: bytes}), and what came back:
+    the HTTP status (None when no answer came), the receipt, the error, the seconds it took."""
+
+    learner: str
+    token: str
+    exercise: str
+    files: dict[str, bytes]
+    status: int | None = None
+    receipt: dict | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def acknowledged(self) -> bool:
+        """Whether the server answered with a receipt (201 new, 200 the same content again)."""
+        return self.status in (200, 201) and self.receipt is not None
+
+
+async def upload_all(url: str, uploads: list[Upload], on_answer=None, timeout: float = 120.0) -> list[Upload]:
+    """Send every upload at once (one connection each, as separate learners would), fill in what
+    came back; `on_answer(upload)` is called as each one ends."""
+    import asyncio
+
+    limits = httpx.Limits(max_connections=len(uploads) + 10, max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=url + "/api/v1", timeout=timeout, limits=limits) as client:
+        async def one(u: Upload) -> None:
+            t0 = time.perf_counter()
+            try:
+                r = await client.post(f"/exercises/{u.exercise}/submissions",
+                                      headers={"Authorization": f"Bearer {u.token}"},
+                                      files=[("file", (name, data, "text/x-python")) for name, data in u.files.items()])
+                u.status = r.status_code
+                body = r.json()
+                if r.status_code in (200, 201):
+                    u.receipt = body
+                else:
+                    u.error = str(body.get("error"))
+            except (httpx.HTTPError, ValueError) as err:
+                u.error = f"{type(err).__name__}: {err}"
+            u.seconds = time.perf_counter() - t0
+            if on_answer is not None:
+                on_answer(u)
+        await asyncio.gather(*(one(u) for u in uploads))
+    return uploads
+
+
+def small_source(learner: str, version: int = 1) -> dict[str, bytes]:
+    """A small perceptron.py of its own (distinct content per learner and version)."""
+    return {"perceptron.py": (f"# {learner}, version {version}\nimport numpy as np\n\n\n"
+                              "def step(z):\n    return (np.asarray(z) >= 0).astype(int)\n").encode()}
