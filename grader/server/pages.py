@@ -85,14 +85,16 @@ async def _form(request) -> dict[str, str]:
     """The fields of a small urlencoded form (PageError for anything else)."""
     lang = choose_lang(request)
     gettext = gettext_for(lang)
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind != "application/x-www-form-urlencoded":
-        raise PageError(415, gettext("This address takes the page's own forms only; open the page and use its button."))
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_FORM_BYTES:
             raise PageError(413, gettext("The form is too large; reload the page and send it again."))
+    if not body:
+        return {}
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        raise PageError(415, gettext("This address takes the page's own forms only; open the page and use its button."))
     try:
         fields = parse_qs(bytes(body).decode("utf-8"), keep_blank_values=True, max_num_fields=20, strict_parsing=False)
     except (UnicodeDecodeError, ValueError):
@@ -109,11 +111,20 @@ async def _signed_in_post(request, *, staff: bool = False, instructor: bool = Fa
     form = await _form(request)
     try:
         sessions.check_csrf(request, session, form.get(sessions.CSRF_FIELD))
-    except sessions.CsrfError:
-        raise PageError(403, gettext("The form's security token is missing or wrong; reload the page and try again.")) \
-            from None
+    except sessions.CsrfError as err:
+        raise _csrf_refused(err, gettext) from None
     _allow(session, gettext, staff=staff, instructor=instructor)
     return session, form
+
+
+def _csrf_refused(err, gettext, login: bool = False) -> PageError:
+    """The page's refusal of a form that failed its CSRF check (sessions.CsrfError)."""
+    if err.kind == "origin":
+        return PageError(403, gettext("This form was sent from another site; open the page on this server and "
+                                      "send it again."))
+    if login:
+        return PageError(403, gettext("The sign-in form has expired or was not sent by this site; sign in again."))
+    return PageError(403, gettext("The form's security token is missing or wrong; reload the page and try again."))
 
 
 def _allow(session, gettext, *, staff: bool = False, instructor: bool = False) -> None:
@@ -175,9 +186,8 @@ def register(app) -> None:
         form = await _form(request)
         try:
             sessions.check_login_csrf(request, form.get(sessions.CSRF_FIELD))
-        except sessions.CsrfError:
-            return await run_in_threadpool(_login_page, request, gettext(
-                "The sign-in form has expired or was not sent by this site; sign in again."), 403)
+        except sessions.CsrfError as err:
+            return await run_in_threadpool(_login_page, request, _csrf_refused(err, gettext, login=True).message, 403)
         return await run_in_threadpool(_sign_in, request, form.get("token", "").strip())
 
     @router.post("/logout")
@@ -188,9 +198,8 @@ def register(app) -> None:
         if session is not None:
             try:
                 sessions.check_csrf(request, session, form.get(sessions.CSRF_FIELD))
-            except sessions.CsrfError:
-                raise PageError(403, gettext_for(choose_lang(request))(
-                    "The form's security token is missing or wrong; reload the page and try again.")) from None
+            except sessions.CsrfError as err:
+                raise _csrf_refused(err, gettext_for(choose_lang(request))) from None
         response = _redirect(request, "/login")
         sessions.end_session(request, response)
         return response

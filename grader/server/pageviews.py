@@ -16,7 +16,9 @@ from grader.clock import now_utc
 from grader.server.i18n import N_, gettext_for
 
 log = logging.getLogger("dlgrade.server")
-STATE_TEXT = {"queued": N_("queued"), "running": N_("running"), "graded": N_("graded"), "failed": N_("failed")}
+STATE_TEXT = {"queued": N_("queued"), "running": N_("running"), "graded": N_("graded"), "failed": N_("failed"),
+              "done": N_("done")}
+JOB_TEXT = {"autograde": N_("autograde"), "regrade": N_("grade again")}
 GRADE_TEXT = {"graded": N_("graded"), "pending": N_("not graded yet"), "failed": N_("failed"), "crashed": N_("failed")}
 ROLE_TEXT = {"learner": N_("learner"), "ta": N_("TA"), "instructor": N_("instructor")}
 STATE_KIND = {"queued": "", "running": "warn", "graded": "ok", "failed": "bad"}
@@ -160,7 +162,16 @@ def staff_page(app, person, lang: str) -> dict:
                           "kind": STATE_KIND.get("graded" if row.status is GradingState.GRADED else
                                                  ("queued" if row.status is GradingState.PENDING else "failed"), "")})
         matrix.append({"id": p.id, "name": p.name, "section": p.section, "cells": cells})
-    jobs = [j.as_dict() for j in getattr(app.state, "jobs", None).all()[:10]] if getattr(app.state, "jobs", None) else []
+    jobs = []
+    for job in (app.state.jobs.all()[:10] if getattr(app.state, "jobs", None) is not None else []):
+        data = job.as_dict()
+        summary = data.get("summary") if isinstance(data.get("summary"), dict) else None
+        jobs.append({"id": job.id, "kind": gettext(JOB_TEXT.get(job.kind, job.kind)),
+                     "student": data.get("student"), "exercise": data.get("exercise"),
+                     "state": gettext(STATE_TEXT.get(job.state, job.state)),
+                     "state_kind": {"done": "ok", "failed": "bad", "running": "warn"}.get(job.state, ""),
+                     "graded": summary.get("graded") if summary else None,
+                     "failed": summary.get("failed") if summary else None, "error": data.get("error") or ""})
     return {"exercises": exercises, "failed": failed, "matrix": matrix, "exercise_ids": course.exercise_ids,
             "roster": [{**p.row(), "token": p.id in tokens, "role_text": gettext(ROLE_TEXT.get(p.role, p.role))}
                        for p in everyone],

@@ -34,7 +34,12 @@ KEY_FILE = "session.key"
 
 
 class CsrfError(Exception):
-    """A POST without a valid CSRF token (or from another site); the message says what to do."""
+    """A POST without a valid CSRF token (`kind` "token") or from another site ("origin"); the
+    message says what to do."""
+
+    def __init__(self, message: str, kind: str = "token"):
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -223,7 +228,8 @@ def check_origin(request) -> None:
     if base:
         allowed.add(urlsplit(base).netloc.lower())
     if origin == "null" or urlsplit(origin).netloc.lower() not in allowed:
-        raise CsrfError("this form was sent from another site; open the page on this server and send it again")
+        raise CsrfError("this form was sent from another site; open the page on this server and send it again",
+                        "origin")
 
 
 def check_login_csrf(request, sent: object) -> None:
