@@ -48,10 +48,17 @@ def create_app(course, *, settings: ServerSettings | None = None, gradebook=None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        yield
-        app.state.jobs.close()
-        if own:
-            gradebook.close()
+        from grader.server.grading import resume_grading, stop_grading
+        resumed = resume_grading(app)  # on-submit gradings a stopped server left queued
+        if resumed:
+            log.info("re-queued %d grading(s) on submit left by a stopped server", resumed)
+        try:
+            yield
+        finally:
+            stop_grading(app)
+            app.state.jobs.close()
+            if own:
+                gradebook.close()
 
     app = FastAPI(title="dlgrade", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.course = course
@@ -61,7 +68,6 @@ def create_app(course, *, settings: ServerSettings | None = None, gradebook=None
     app.state.limiter = RateLimiter(settings.rate_per_hour)
     app.state.locks = SubmitLocks()
     app.state.jobs = Jobs()
-    app.state.running = set()  # submission ids being graded on submit (grader/server/grading.py)
 
     @app.middleware("http")
     async def _headers(request: Request, call_next):
