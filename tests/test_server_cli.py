@@ -21,6 +21,7 @@ import pytest
 from grader.exercise.cohort import submission_source
 from grader.exercise.spec import find_exercise
 from server_course import Server, dlgrade, free_port, make_course
+from test_layout import PROBE
 
 LEARNERS = ["ali", "sara", "reza", "mina", "omid"]
 
@@ -49,6 +50,16 @@ def learner(served, who: str) -> types.SimpleNamespace:
 def run(person, *args, check=False, timeout=300):
     """`dlgrade ARGS` as the learner (their home, their config folder)."""
     return dlgrade(*args, cwd=person.home, env=person.env, check=check, timeout=timeout)
+
+
+def heavy_modules(person, *args) -> tuple[int, list[str]]:
+    """(exit code, heavy modules loaded) of `dlgrade ARGS` run as the learner in a fresh interpreter."""
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-c", PROBE, *map(str, args)], capture_output=True, text=True,
+                          cwd=person.home, timeout=300, env=dict(os.environ, **person.env))
+    report = json.loads(proc.stderr.strip().splitlines()[-1])
+    return report["code"], report["heavy"]
 
 
 def login(served, who: str):
@@ -165,6 +176,8 @@ def test_feedback_only_after_release_then_rendered_and_saved(served):
     assert raw.lstrip().startswith("#")  # the Markdown as it is
     rows = json.loads(run(person, "status", "--json", check=True).stdout)
     assert rows[-1]["grading"]["score"] == rows[-1]["grading"]["max_score"] > 0  # released: the grade shows
+    for args in (("feedback", "perceptron"), ("status",), ("status", "--json"), ("submit", "perceptron")):
+        assert heavy_modules(person, *args) == (0, []), args  # a learner command stays light over HTTP too
 
 
 # -- refusals ---------------------------------------------------------------------------------------
