@@ -358,46 +358,6 @@ def stop_grading(app, timeout: float = 30.0) -> None:
         app.state.on_submit_grader = None
 
 
-def state_of(app, submission_id: int) -> str | None:
-    """The state of a submission's grading on submit that the gradebook's gradings do not hold:
-    "queued"/"running" while the background grader has it, else the stored public-tests run's
-    "graded"/"failed" (grade_on_submit = "public"), else None (grader/server/results.py's hook)."""
-    grader = _grader(app, create=False)
-    state = grader.state(int(submission_id)) if grader is not None else None
-    if state is None and _mode(app) == "public":
-        check = _check_of(app, submission_id)
-        state = check.get("state") if check else None
-    return state
-
-
-def public_view(app, submission_id: int) -> dict | None:
-    """The public tests' results of a submission (grade_on_submit = "public"), or None."""
-    check = _check_of(app, submission_id)
-    return _public(check) if check and check.get("state") == GRADED else None
-
-
-def view_extras(app, submission_id: int) -> dict:
-    """What a receipt's "grading" adds to state/public/score: "on_submit" (the course's
-    grade_on_submit: `dlgrade submit --wait` waits only when something runs on submit) and, for a
-    failed grading on submit, "problem" (a learner-facing line; a grader's own error stays with staff)."""
-    extras = {"on_submit": _mode(app)}
-    view = grading_view(app, submission_id, released=False)
-    if "problem" in view:
-        extras["problem"] = view["problem"]
-    return extras
-
-
-def _check_of(app, submission_id: int) -> dict | None:
-    sub = submissions_by_id(app.state.gradebook, [submission_id]).get(int(submission_id))
-    if sub is None:
-        return None
-    try:
-        ex_hash = app.state.course.exercise(sub.exercise_id).content_hash()
-    except Exception:  # noqa: BLE001 - an exercise the course no longer has
-        return None
-    return read_check(app.state.course, check_key(sub.sha256, ex_hash))
-
-
 def grading_view(app, submission_id: int, *, released: bool) -> dict:
     """The "grading" object of one receipt (see `grading_views`)."""
     views = grading_views(app, [submission_id], released=lambda _: released)
@@ -480,5 +440,4 @@ def _public(check: dict) -> dict | None:
 
 
 __all__ = ["OnSubmitGrader", "start_grading", "resume_grading", "stop_grading", "grading_view", "grading_views",
-           "state_of", "public_view", "view_extras",
            "checks_root", "check_key", "read_check", "write_check", "submissions_by_id"]
