@@ -156,7 +156,7 @@ def register(app: FastAPI) -> None:
         log.info("submission %d: %s for %s, sha256 %s, %d file(s), %s%s", receipt.submission_id, who.id, exercise,
                  receipt.sha256[:12], len(receipt.files), "late" if receipt.late else "on time",
                  " (duplicate)" if receipt.duplicate else "")
-        if not receipt.duplicate and settings.grade_on_submit != "none":
+        if settings.grade_on_submit != "none":  # a duplicate too: its failed grading on submit runs again
             from grader.server.grading import start_grading
             start_grading(request.app, receipt.submission_id)
         return JSONResponse(receipt.as_dict(), status_code=200 if receipt.duplicate else 201)
