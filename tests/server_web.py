@@ -34,6 +34,7 @@ class ThreadServer:
 
     @property
     def base(self) -> str:
+        """The server's URL."""
         return f"http://127.0.0.1:{self.port}"
 
     def __enter__(self) -> str:
@@ -78,6 +79,7 @@ class Visitor:
         return re.sub(r"^https?://[^/]+", "", self.page.url)
 
     def text(self, selector: str = "body") -> str:
+        """The visible text of the first element `selector` matches."""
         return self.page.inner_text(selector)
 
     def cookies(self) -> dict[str, dict]:
@@ -123,6 +125,7 @@ class Web:
         origin = base.rstrip("/")
 
         def route(r):
+            """Let requests to the server through; refuse and record any other."""
             url = r.request.url
             if url == origin or url.startswith(origin + "/"):
                 r.continue_()

@@ -159,11 +159,14 @@ def test_a_session_ends_when_its_token_is_revoked(site, web):
 def test_sign_out_ends_the_session(site, web):
     v = web.visitor(site["base"])
     assert v.sign_in(site["tokens"]["sara"]) == "/me"
+    copy = v.cookies()["dlgrade_session"]["value"]
     with v.page.expect_navigation(wait_until="load"):
         v.page.click("nav form button[type=submit]")
     assert v.path() == "/login" and "dlgrade_session" not in v.cookies()
     v.open("/me")
     assert v.path() == "/login"
+    r = httpx.get(f"{site['base']}/me", cookies={"dlgrade_session": copy})  # a copy of the old cookie
+    assert r.status_code == 303 and r.headers["location"] == "/login"
 
 
 # --- who may see what -------------------------------------------------------------------------

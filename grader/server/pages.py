@@ -146,6 +146,7 @@ def register(app) -> None:
 
         @functools.wraps(handler)
         async def run(request: Request, **kwargs):
+            """The handler, its PageError shown as a page."""
             try:
                 return await handler(request, **kwargs)
             except PageError as err:
@@ -156,6 +157,7 @@ def register(app) -> None:
         return run
 
     async def signed_in(request, *, staff: bool = False):
+        """The request's session (None: not signed in); PageError 403 for a learner on a staff page."""
         session = await run_in_threadpool(sessions.current_session, request)
         if session is not None:
             _allow(session, gettext_for(choose_lang(request)), staff=staff)
@@ -163,12 +165,14 @@ def register(app) -> None:
 
     @router.get("/assets/pages.css")
     async def stylesheet():
+        """The pages' stylesheet (same origin: no page loads anything from elsewhere)."""
         return FileResponse(TEMPLATES_DIR / "pages.css", media_type="text/css",
                             headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "max-age=3600"})
 
     @router.get("/")
     @guarded
     async def home(request: Request):
+        """Where a person starts: their page, or the login page."""
         session = await signed_in(request)
         if session is None:
             return _redirect(request, "/login")
@@ -176,11 +180,13 @@ def register(app) -> None:
 
     @router.get("/login")
     async def login_page(request: Request):
+        """The login form (a fresh CSRF token in its own cookie)."""
         return await run_in_threadpool(_login_page, request, None, 200)
 
     @router.post("/login")
     @guarded
     async def login(request: Request):
+        """Sign in with a token: the session cookie, then the person's page."""
         lang = choose_lang(request)
         gettext = gettext_for(lang)
         form = await _form(request)
@@ -193,6 +199,7 @@ def register(app) -> None:
     @router.post("/logout")
     @guarded
     async def logout(request: Request):
+        """Sign out (the form's CSRF token checked): the session cookie removed."""
         session = await run_in_threadpool(sessions.current_session, request)
         form = await _form(request)
         if session is not None:
@@ -207,6 +214,7 @@ def register(app) -> None:
     @router.get("/me")
     @guarded
     async def me(request: Request):
+        """A learner's page: their receipts, deadlines and released feedback."""
         session = await signed_in(request)
         if session is None:
             return _redirect(request, "/login")
@@ -219,6 +227,7 @@ def register(app) -> None:
     @router.get("/me/feedback/{exercise}")
     @guarded
     async def my_feedback(request: Request, exercise: str):
+        """The learner's own feedback report on an exercise, once released."""
         session = await signed_in(request)
         if session is None:
             return _redirect(request, "/login")
@@ -230,6 +239,7 @@ def register(app) -> None:
     @router.get("/staff")
     @guarded
     async def staff(request: Request):
+        """The staff page: exercises, failed gradings, who submitted what, roster."""
         session = await signed_in(request, staff=True)
         if session is None:
             return _redirect(request, "/login")
@@ -244,6 +254,7 @@ def register(app) -> None:
     @router.get("/staff/dashboard")
     @guarded
     async def dashboard(request: Request):
+        """The class dashboard of grader/report."""
         session = await signed_in(request, staff=True)
         if session is None:
             return _redirect(request, "/login")
@@ -253,6 +264,7 @@ def register(app) -> None:
     @router.get("/staff/reports/{student}/{exercise}")
     @guarded
     async def report(request: Request, student: str, exercise: str):
+        """A learner's report for the staff, released or not."""
         session = await signed_in(request, staff=True)
         if session is None:
             return _redirect(request, "/login")
@@ -263,6 +275,7 @@ def register(app) -> None:
     @router.post("/staff/gradings/{grading_id}/regrade")
     @guarded
     async def regrade(request: Request, grading_id: int):
+        """Grade a failed grading's submission again (a background job)."""
         session, _ = await _signed_in_post(request, staff=True)
         await run_in_threadpool(pageviews.regrade, request.app, session.person, grading_id, choose_lang(request))
         return _redirect(request, "/staff?done=regrade")
@@ -270,6 +283,7 @@ def register(app) -> None:
     @router.post("/staff/exercises/{exercise}/release")
     @guarded
     async def release(request: Request, exercise: str):
+        """Release an exercise's feedback to its learners (instructors)."""
         session, _ = await _signed_in_post(request, staff=True, instructor=True)
         await run_in_threadpool(pageviews.release, request.app, session.person, exercise, choose_lang(request))
         return _redirect(request, "/staff?done=release")
@@ -277,6 +291,7 @@ def register(app) -> None:
     @router.post("/staff/autograde")
     @guarded
     async def autograde(request: Request):
+        """Autograde the course in the background (instructors)."""
         session, _ = await _signed_in_post(request, staff=True, instructor=True)
         await run_in_threadpool(pageviews.autograde, request.app, session.person, choose_lang(request))
         return _redirect(request, "/staff?done=autograde")

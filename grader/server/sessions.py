@@ -6,7 +6,9 @@
   (`<course>/server/session.key`, 0600, made on first use) and is HttpOnly, SameSite=Lax, Path=/,
   and Secure when the course's base URL is https. The token itself is never put in the cookie.
 * Every request re-reads the token row: a session whose token was revoked or rotated since, or
-  whose person is gone, is no session (the page asks to sign in again). Sessions last `MAX_AGE`.
+  whose person is gone, is no session (the page asks to sign in again). Sessions last `MAX_AGE`;
+  one signed out (POST /logout) is refused from then on, even from a copy of its cookie (the
+  server remembers ended sessions in memory until they would have expired).
 * Every form carries a CSRF token and every POST is checked: the session's secret for signed-in
   forms; the login form, which has no session yet, gets its own short-lived signed cookie whose
   value the form must echo (double submit). A POST whose Origin is another site is refused too.
@@ -191,14 +193,30 @@ def current_session(request) -> WebSession | None:
     person_id, token_id, csrf = payload.get("p"), payload.get("k"), payload.get("c")
     if not isinstance(person_id, str) or not isinstance(token_id, int) or not isinstance(csrf, str):
         return None
+    if csrf in _ended(app):
+        return None
     person = person_of_token(app.state.gradebook, token_id)
     if person is None or person.id != person_id:
         return None
     return WebSession(person=person, token_id=token_id, csrf=csrf)
 
 
+def _ended(app) -> dict:
+    ended = getattr(app.state, "ended_sessions", None)
+    if ended is None:
+        ended = app.state.ended_sessions = {}
+    return ended
+
+
 def end_session(request, response) -> None:
-    """Sign out: the session cookie is removed."""
+    """Sign out: the session cookie is removed, and the session (its CSRF secret) is remembered as
+    ended until it would have expired, so a copy of the cookie is refused too (in this process)."""
+    payload = unsign(session_key(request.app), "session", request.cookies.get(SESSION_COOKIE), MAX_AGE)
+    if payload is not None and isinstance(payload.get("c"), str):
+        ended, now = _ended(request.app), time.time()
+        for secret in [k for k, until in ended.items() if until < now]:
+            del ended[secret]
+        ended[payload["c"]] = payload["t"] + MAX_AGE
     clear_cookie(response, request.app, SESSION_COOKIE)
 
 
