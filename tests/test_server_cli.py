@@ -136,7 +136,7 @@ def test_submit_wait_shows_the_public_results_and_status_lists_the_receipt(serve
     proc = run(person, "submit", "perceptron", "--wait", timeout=300)
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
-    assert "Submitted perceptron as ali: submission" in out and "on time" in out
+    assert f"Submitted perceptron to {served.url} as ali: submission" in out and "on time" in out
     assert "Public tests: 7 / 12 points" in out and "PASS" in out and "NotImplementedError" in out
     rows = json.loads(run(person, "status", "--json", check=True).stdout)
     assert len(rows) == 1
@@ -273,7 +273,7 @@ def _wait_idle(app, timeout: float = 240.0) -> None:
 
 
 def test_hidden_grading_on_submit_is_a_grade_held_until_release_and_a_fault_is_never_one(hidden_app):
-    from grader.server.grading import grading_view, start_grading
+    from grader.server.grading import grading_view, resume_grading, start_grading
     app = hidden_app
     seed_file = Path(app.state.course.solutions_dir) / ".heldout-seed"
     seed = seed_file.read_text()
@@ -287,16 +287,19 @@ def test_hidden_grading_on_submit_is_a_grade_held_until_release_and_a_fault_is_n
     (row,) = app.state.gradebook.grade_rows()
     assert row.score is None and row.fault == "grader_fault"  # failed: never a 0
 
-    seed_file.write_text(seed)  # fixed: the failed grading runs again
-    start_grading(app, ali)
+    seed_file.write_text(seed)  # fixed: a restart runs the failed grading again, and the one never started
+    reza = _stored_submission(app, "reza", "correct")
+    assert resume_grading(app) == 2
     _wait_idle(app)
+    assert grading_view(app, reza, released=True)["score"] == 22
     held = grading_view(app, ali, released=False)
     assert held["state"] == "graded" and "score" not in held and held["public"] is None
     shown = grading_view(app, ali, released=True)
     assert 0 < shown["score"] < shown["max_score"]
-    (row,) = app.state.gradebook.grade_rows()
-    assert row.score == shown["score"]  # the grade autograde would show (autograde finds it cached)
+    rows = {r.student: r for r in app.state.gradebook.grade_rows()}
+    assert rows["ali"].score == shown["score"]  # the grade autograde would show (autograde finds it cached)
 
     start_grading(app, ali)  # graded already: nothing runs again
     _wait_idle(app)
-    assert [g["attempts"] for g in app.state.gradebook.gradings()] == [2]
+    assert sorted(g["attempts"] for g in app.state.gradebook.gradings()) == [1, 2]
+    assert resume_grading(app) == 0

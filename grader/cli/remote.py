@@ -155,19 +155,19 @@ def submit(login, exercise_id: str, path: str | None, student: str | None, wait:
         fail(f"on a server you submit as yourself ({login.id}); --student is for a course folder (--course)")
     uploads = gather_files(exercise_id, path)
     receipt = _call(login, "submit", exercise_id, uploads)
-    print_receipt(receipt)
+    print_receipt(receipt, login.url)
     if wait:
         wait_for_grading(login, receipt, wait_timeout)
 
 
-def print_receipt(receipt: dict) -> None:
+def print_receipt(receipt: dict, url: str) -> None:
     """The receipt as a line a learner can keep."""
     late_days = receipt.get("late_days") or 0
     when = "LATE by {:.2f} day(s)".format(float(late_days)) if receipt.get("late") else "on time"
     files = ", ".join(str(f) for f in receipt.get("files") or [])
     again = (" The server already had this exact content: this is its receipt, no new submission was made."
              if receipt.get("duplicate") else "")
-    click.echo(clean(f"Submitted {receipt.get('exercise', '?')} as {receipt.get('student', '?')}: submission "
+    click.echo(clean(f"Submitted {receipt.get('exercise', '?')} to {url} as {receipt.get('student', '?')}: submission "
                      f"{receipt['submission_id']}, received {receipt['received_at']} (server time, {when}); "
                      f"sha256 {receipt['sha256']}; files: {files or '?'}.{again} Keep this receipt.", 4000))
 

@@ -123,6 +123,11 @@ class ServerClient:
                                  "; try again")) from None
         if response.status_code >= 400:
             raise self._refusal(response, upload)
+        if 300 <= response.status_code < 400:  # never followed: the token would go wherever it points
+            where = one_line(response.headers.get("Location", "?"), 200)
+            raise ServerError(f"the server at {self.url} sends dlgrade elsewhere ({where}); log in again with the "
+                              f"address your instructor gave (dlgrade login URL --token TOKEN)"
+                              + ("; your files are unchanged" if upload else ""), status=response.status_code)
         try:
             return response.json()
         except ValueError:

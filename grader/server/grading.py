@@ -338,16 +338,53 @@ def start_grading(app, submission_id: int) -> None:
 
 
 def resume_grading(app) -> int:
-    """At start-up: queue the counting submissions whose grading on submit is neither graded nor
-    failed (a server stopped while they waited). Returns how many were queued."""
+    """At start-up: queue the counting submissions whose grading on submit never ran (a server
+    stopped while they waited) or failed for the grader (tried again; a submission that cannot be
+    graded is not). Returns how many were queued."""
     mode = _mode(app)
     if mode == "none":
         return 0
-    views = grading_views(app, [s.id for s in app.state.gradebook.counting_submissions()], released=lambda _: False)
-    waiting = [i for i, v in views.items() if v["state"] == QUEUED]
+    ids = [s.id for s in app.state.gradebook.counting_submissions()]
+    views = grading_views(app, ids, released=lambda _: False)
+    waiting = sorted({i for i, v in views.items() if v["state"] == QUEUED} | set(_grader_faults(app, ids)))
     for i in waiting:
         start_grading(app, i)
     return len(waiting)
+
+
+def _grader_faults(app, submission_ids: Iterable[int]) -> list[int]:
+    """The submissions whose stored grading on submit failed for the grader (not for their files)."""
+    from grader import __version__
+    from grader.gradebook.store import Gradebook
+    course, mode = app.state.course, _mode(app)
+    subs = submissions_by_id(app.state.gradebook, submission_ids)
+    hashes = _exercise_hashes(course, subs.values())
+    found, keys = [], {}
+    for i, sub in subs.items():
+        ex_hash = hashes.get(sub.exercise_id)
+        if ex_hash is None:
+            continue
+        if mode == "public":
+            check = read_check(course, check_key(sub.sha256, ex_hash))
+            if check and check.get("state") == FAILED and check.get("fault") != "submission":
+                found.append(i)
+        else:
+            keys[i] = Gradebook.grading_key(sub.sha256, ex_hash, __version__)
+    rows = _gradings_by_key(app.state.gradebook, keys.values())
+    found += [i for i, key in keys.items() if key in rows and rows[key].status != GRADED
+              and rows[key].fault != "submission"]
+    return found
+
+
+def _exercise_hashes(course, subs: Iterable) -> dict[str, str | None]:
+    """{exercise id: its content hash now} of the submissions' exercises (None: the course lost it)."""
+    hashes: dict[str, str | None] = {}
+    for ex_id in {s.exercise_id for s in subs}:
+        try:
+            hashes[ex_id] = course.exercise(ex_id).content_hash()
+        except Exception:  # noqa: BLE001 - an exercise the course no longer has: nothing to grade or show
+            hashes[ex_id] = None
+    return hashes
 
 
 def stop_grading(app, timeout: float = 30.0) -> None:
@@ -376,12 +413,7 @@ def grading_views(app, submission_ids: Iterable[int], *, released: Callable[[str
     course, gradebook, mode = app.state.course, app.state.gradebook, _mode(app)
     grader = _grader(app, create=False)
     subs = submissions_by_id(gradebook, submission_ids)
-    hashes: dict[str, str | None] = {}
-    for ex_id in {s.exercise_id for s in subs.values()}:
-        try:
-            hashes[ex_id] = course.exercise(ex_id).content_hash()
-        except Exception:  # noqa: BLE001 - an exercise the course no longer has: nothing to show
-            hashes[ex_id] = None
+    hashes = _exercise_hashes(course, subs.values())
     keys = {i: Gradebook.grading_key(s.sha256, hashes[s.exercise_id], __version__)
             for i, s in subs.items() if hashes[s.exercise_id]}
     hidden = _gradings_by_key(gradebook, keys.values())
@@ -396,7 +428,8 @@ def grading_views(app, submission_ids: Iterable[int], *, released: Callable[[str
             stored = check.get("state") if check else None
         else:
             stored = None if row is None else (GRADED if row.status == GradingState.GRADED.value else FAILED)
-        view["state"] = (grader.state(i) if grader is not None else None) or stored or QUEUED
+        in_hand = grader.state(i) if grader is not None else None  # queued again: a graded one stays graded
+        view["state"] = GRADED if stored == GRADED else (in_hand or stored or QUEUED)
         if view["state"] == FAILED:
             fault, error = (check.get("fault"), check.get("error")) if mode == "public" and check else \
                 ((row.fault, row.error) if row is not None else (None, None))
