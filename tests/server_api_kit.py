@@ -93,9 +93,10 @@ class ThreadServer:
 
     def __init__(self, app):
         import uvicorn
+
+        from grader.server.app import uvicorn_config
         self.port = free_port()
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="on"))
+        self.server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", self.port, log_level="warning"))
         self.thread = threading.Thread(target=self.server.run, name="uvicorn-s-test", daemon=True)
 
     def __enter__(self) -> str:

@@ -245,6 +245,32 @@ def test_a_slow_client_is_cut_off(lite):
     assert lite.stored() == (0, [])
 
 
+def test_slow_request_headers_are_cut_off(lite):
+    """A client that sends its headers a little at a time is disconnected after the deadline
+    (uvicorn alone would wait for ever)."""
+    port = int(lite.base.rsplit(":", 1)[1])
+    t0 = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        sock.sendall(b"GET /api/v1/whoami HTTP/1.1\r\nHost: x\r\n")
+        closed = False
+        for _ in range(20):
+            try:
+                sock.sendall(b"X-Slow: 1\r\n")
+            except OSError:
+                closed = True
+                break
+            sock.settimeout(0.5)
+            try:
+                if sock.recv(1024) == b"":
+                    closed = True
+                    break
+            except socket.timeout:
+                pass
+    assert closed and 1.4 < time.monotonic() - t0 < 8
+    with lite.client("alice") as c:  # the server goes on serving others
+        assert c.get("/api/v1/whoami").status_code == 200
+
+
 # --- idempotency, lateness, rate -----------------------------------------------------------------
 
 def test_same_content_twice_is_one_submission_with_the_same_receipt(served):
@@ -298,3 +324,33 @@ def test_rate_limit_per_learner_and_exercise(served):
     assert len(served.gradebook.submission_rows(student="alice")) == 6
     assert served.submit("bob").status_code == 201  # another learner
     assert served.submit("alice", exercise="backprop", files=[(b"b.py", b"x = 2\n")]).status_code == 201
+
+
+def test_autograde_release_and_feedback_over_http(served):
+    """The instructor's autograde runs today's batch in the background; the score and the feedback
+    page reach the learner only once the exercise is released."""
+    sub = served.submit("alice").json()
+    with served.client("prof") as c:
+        job = c.post("/api/v1/staff/autograde").json()
+        assert job["state"] in ("queued", "running") and job["kind"] == "autograde"
+        done = served.app.state.jobs.wait(job["job"], 300)
+        assert done.state == "done" and done.summary["graded"] == 1, done.as_dict()
+        assert c.get(f"/api/v1/staff/jobs/{job['job']}").json()["state"] == "done"
+        staff_view = c.get(f"/api/v1/submissions/{sub['submission_id']}").json()["grading"]
+    assert staff_view["state"] == "graded" and staff_view["max_score"] > 0
+    with served.client("alice") as c:
+        held = c.get(f"/api/v1/submissions/{sub['submission_id']}").json()["grading"]
+        assert held["state"] == "graded" and "score" not in held  # hidden until released
+        assert c.get("/api/v1/feedback/perceptron").status_code == 404
+    with served.client("prof") as c:
+        assert c.post("/api/v1/staff/exercises/perceptron/release").json()["released_by"] == "prof"
+        assert "perceptron" in c.get("/api/v1/staff/releases").json()
+    with served.client("alice") as c:
+        shown_now = c.get(f"/api/v1/submissions/{sub['submission_id']}").json()["grading"]
+        assert shown_now["score"] == staff_view["score"]
+        page = c.get("/api/v1/feedback/perceptron").json()
+        assert page["exercise"] == "perceptron" and "Feedback for alice" in page["markdown"]
+        assert page["html"].lstrip().lower().startswith("<!doctype html") and "perceptron" in page["html"]
+        fa = c.get("/api/v1/feedback/perceptron?lang=fa").json()
+        assert 'dir="rtl"' in fa["html"]
+        assert "unknown language" in _error(c.get("/api/v1/feedback/perceptron?lang=de"))

@@ -6,6 +6,7 @@ token and no file content."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import signal
 import stat
@@ -80,6 +81,9 @@ def test_roster_import_and_update(course):
     assert sorted(found) == ["alice", "bob", "prof", "ta1"]
     assert found["alice"].name == "Alice Liddell" and found["prof"].role == "instructor" and found["ta1"].role == "ta"
     assert students == {"alice": "Alice Liddell", "bob": "Bob"}  # learners only get a students row
+    listed = dlgrade("roster", "list", "--server", "--json", cwd=course).stdout
+    assert [(r["id"], r["role"], r["token"]) for r in json.loads(listed)] == \
+        [("alice", "learner", False), ("bob", "learner", False), ("prof", "instructor", False), ("ta1", "ta", False)]
 
 
 def test_tokens_shown_once_stored_hashed_rotated_and_revoked(course, tmp_path):

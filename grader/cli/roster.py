@@ -101,13 +101,47 @@ def add_staff(person_id, role, name, email, course_dir, db):
                f"`dlgrade tokens --id {person.id}` gives them a token.")
 
 
+def _list_server(course, db, as_json) -> None:
+    """The server's roster: people, roles and whether each holds an active token."""
+    from grader.cli.common import open_gradebook
+    from grader.server.identity import has_active_token, people
+    gradebook = open_gradebook(course, db)
+    try:
+        holders = has_active_token(gradebook)
+        rows = [{**p.row(), "token": p.id in holders} for p in people(gradebook)]
+    finally:
+        gradebook.close()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=True))
+        return
+    if not rows:
+        click.echo("no one on the server's roster; import people with `dlgrade roster import roster.csv` "
+                   "(columns id,name,email,section[,role])")
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+    table = Table("id", "name", "email", "section", "role", "token")
+    for r in rows:
+        table.add_row(*(escape(str(r[k])) for k in ("id", "name", "email", "section", "role")),
+                      "active" if r["token"] else "none")
+    Console().print(table)
+
+
 @roster.command("list")
 @json_option
+@click.option("--server", "server_roster", is_flag=True, help="The server's roster (dlgrade serve): people, roles, "
+              "tokens.")
 @course_option
-def list_cmd(as_json, course_dir):
-    """The roster, with the state of each learner's inbound folder."""
+@db_option
+def list_cmd(as_json, server_roster, course_dir, db):
+    """The roster, with the state of each learner's inbound folder (--server: the people of the
+    course served over HTTP)."""
     from grader.course.roster import RosterError, folder_state, load_roster
     course = _course(course_dir)
+    if server_roster:
+        _list_server(course, db, as_json)
+        return
     try:
         learners = load_roster(course)
     except RosterError as err:

@@ -158,7 +158,11 @@ def register(app: FastAPI) -> None:
                  " (duplicate)" if receipt.duplicate else "")
         if settings.grade_on_submit != "none":  # a duplicate too: its failed grading on submit runs again
             from grader.server.grading import start_grading
-            start_grading(request.app, receipt.submission_id)
+            try:
+                start_grading(request.app, receipt.submission_id)
+            except Exception as err:  # the submission is committed: its receipt is owed whatever the grader does
+                log.error("grading on submit of submission %d did not start: %s", receipt.submission_id,
+                          type(err).__name__)
         return JSONResponse(receipt.as_dict(), status_code=200 if receipt.duplicate else 201)
 
     @app.get(PREFIX + "/submissions")
@@ -191,6 +195,8 @@ def register(app: FastAPI) -> None:
             raise ApiError(404, f"no feedback released for {exercise} yet; your instructor releases it after grading")
         from grader.server.feedback import render_feedback
         page = render_feedback(request.app, target, exercise, lang)
+        if page is None and who.is_staff:
+            raise ApiError(404, f"no graded work of {shown(target)} on {exercise} yet; autograde first")
         if page is None:
             raise ApiError(404, f"no feedback released for {exercise} yet; your instructor releases it after grading")
         html, markdown = page

@@ -107,10 +107,21 @@ def create_app(course, *, settings: ServerSettings | None = None, gradebook=None
     return app
 
 
+def uvicorn_config(app: FastAPI, host: str = "127.0.0.1", port: int = 8000, **options):
+    """uvicorn's Config for the application: the h11 protocol with a deadline for request headers
+    (the settings' upload_idle_s, grader/server/protocol.py), a short keep-alive, no server header."""
+    import uvicorn
+
+    from grader.server.protocol import header_deadline_protocol
+    values = {"log_level": "info", "timeout_keep_alive": 5, "server_header": False, "lifespan": "on",
+              "http": header_deadline_protocol(max(1.0, app.state.settings.upload_idle_s)), **options}
+    return uvicorn.Config(app, host=host, port=port, **values)
+
+
 def serve(app: FastAPI, host: str = "127.0.0.1", port: int = 8000) -> None:
     """Run the application with uvicorn in this process until it is stopped."""
     import uvicorn
-    uvicorn.run(app, host=host, port=port, log_level="info", timeout_keep_alive=5, server_header=False)
+    uvicorn.Server(uvicorn_config(app, host, port)).run()
 
 
-__all__ = ["create_app", "serve", "SECURITY_HEADERS"]
+__all__ = ["create_app", "serve", "uvicorn_config", "SECURITY_HEADERS"]

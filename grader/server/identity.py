@@ -178,7 +178,7 @@ def revoke_tokens(gradebook, person_id: str) -> int:
     unknown id."""
     with _session(gradebook) as s:
         if s.get(PersonRecord, person_id) is None:
-            raise IdentityError(f"no person {person_id!r} on the server's roster; `dlgrade roster list` shows it")
+            raise IdentityError(f"no person {person_id!r} on the server's roster; `dlgrade roster list --server` shows it")
         now, count = now_utc(), 0
         for tok in s.scalars(select(TokenRecord).where(TokenRecord.person_id == person_id,
                                                        TokenRecord.revoked_at.is_(None))):
