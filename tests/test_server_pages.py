@@ -25,6 +25,13 @@ from server_web import ThreadServer, Web, form_csrf
 
 ALI_NAME = 'Ali <img src="/x.png" onerror="document.title=\'pwned\'"> & co'
 LOCALE_DIR = REPO / "grader" / "server" / "locale"
+ARTIFACTS = REPO / "tests" / "artifacts"
+
+
+def _shot(visitor, name: str) -> None:
+    """A screenshot of the visitor's page under tests/artifacts/ (for a person to look at)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    visitor.page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 def _submit(base: str, token: str, exercise: str, name: str, source: str) -> dict:
@@ -122,6 +129,7 @@ def test_learner_signs_in_and_sees_their_own_work(site, web):
     assert ali.page.locator("a.feedback").count() == 0  # nothing released yet
     assert ALI_NAME in ali.text("nav")  # the name is text, never markup
     assert ali.page.title() != "pwned"
+    _shot(ali, "server-me-en.png")
     assert ali.problems() == []
 
 
@@ -227,6 +235,7 @@ def test_staff_page_roster_submissions_failed_gradings_regrade_and_release(site,
     assert prof.sign_in(site["tokens"]["prof"]) == "/staff"
     page = prof.page
     assert page.locator("tr.person").count() >= 4
+    _shot(prof, "server-staff-en.png")
     assert page.locator("tr.person[data-person='ali'] td").nth(1).inner_text() == ALI_NAME
     assert page.title() != "pwned"
     assert page.locator("tr.learner").count() >= 2
@@ -297,6 +306,7 @@ def test_persian_pages_are_right_to_left_with_persian_digits(site, web):
     assert sara.page.evaluate("document.documentElement.dir") == "rtl"
     text = sara.text("main")
     assert "کارهای من" in text and "۲۰۲۷/۰۱/۲۱ ۲۳:۵۹ UTC" in text
+    _shot(sara, "server-me-fa.png")
     sara.open("/me/feedback/perceptron")
     assert sara.page.evaluate("document.documentElement.dir") == "rtl"
     sara.open("/me?lang=en")
@@ -305,6 +315,7 @@ def test_persian_pages_are_right_to_left_with_persian_digits(site, web):
     prof = web.visitor(site["base"], locale="fa-IR")  # a Persian browser gets Persian pages
     prof.sign_in(site["tokens"]["prof"])
     assert prof.page.evaluate("document.documentElement.dir") == "rtl" and "فهرست افراد" in prof.text()
+    _shot(prof, "server-staff-fa.png")
     assert prof.problems() == []
 
 
