@@ -35,13 +35,16 @@ def free_port() -> int:
 
 def make_course(root: Path, learners: list[str], staff: tuple[tuple[str, str], ...] = (),
                 server: dict | None = None, late_policy: str | None = None,
-                deadlines: dict[str, str] | None = None) -> tuple[Path, dict[str, str]]:
+                deadlines: dict[str, str] | None = None, gradebook: str | None = None) -> tuple[Path, dict[str, str]]:
     """`dlgrade init` a course in root/course, import the people (learners, then (id, role) staff),
-    issue their tokens, and write `server` as its [server] table; `late_policy` and `deadlines`
-    ({exercise: TOML date-time}) change course.toml. Returns (course folder, {id: token})."""
+    issue their tokens, and write `server` as its [server] table; `late_policy`, `deadlines`
+    ({exercise: TOML date-time}) and `gradebook` (a URL, e.g. PostgreSQL's) change course.toml.
+    Returns (course folder, {id: token})."""
     dlgrade("init", "course", cwd=root)
     course = root / "course"
     toml = (course / "course.toml").read_text(encoding="utf-8")
+    if gradebook:
+        toml = toml.replace('url = "gradebook.sqlite"', f"url = {_toml(gradebook)}", 1)
     if late_policy:
         toml = re.sub(r'(?m)^policy = "\w+"', f'policy = "{late_policy}"', toml)
     for ex, when in (deadlines or {}).items():

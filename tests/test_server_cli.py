@@ -20,6 +20,8 @@ import pytest
 
 from grader.exercise.cohort import submission_source
 from grader.exercise.spec import find_exercise
+from pg import fresh_database
+from pg import postgres_url  # noqa: F401
 from server_course import Server, dlgrade, free_port, make_course
 from test_layout import PROBE
 
@@ -235,14 +237,18 @@ def test_server_unreachable_nothing_sent_and_the_files_unchanged(served, tmp_pat
 
 # -- grading on submit, directly ---------------------------------------------------------------------
 
-@pytest.fixture
-def hidden_app(tmp_path):
-    """grade_on_submit = "hidden" on a course made by `dlgrade init`: an app's state as the server has it."""
+@pytest.fixture(params=["sqlite", "postgresql"])
+def hidden_app(request, tmp_path):
+    """grade_on_submit = "hidden" on a course made by `dlgrade init` (its gradebook on SQLite or on
+    PostgreSQL): an app's state as the server has it."""
     from grader.course.config import load_course
     from grader.gradebook.store import Gradebook
     dlgrade("init", "course", cwd=tmp_path)
     course = load_course(tmp_path / "course")
-    gradebook = Gradebook.open(course.gradebook_url)
+    url = course.gradebook_url
+    if request.param == "postgresql":
+        url = fresh_database(request.getfixturevalue("postgres_url"), "hidden")
+    gradebook = Gradebook.open(url)
     app = types.SimpleNamespace(state=types.SimpleNamespace(
         course=course, gradebook=gradebook, settings=types.SimpleNamespace(grade_on_submit="hidden")))
     yield app
