@@ -87,6 +87,7 @@ def _matrix_requests(served, bob_sub: int, grading_id: int) -> list[tuple[str, s
         ("GET", "/api/v1/staff/gradings?state=failed", {}),
         ("GET", "/api/v1/staff/releases", {}),
         ("POST", f"/api/v1/staff/gradings/{grading_id}/regrade", {}),
+        ("GET", "/api/v1/staff/jobs/1", {}),
         ("POST", "/api/v1/staff/exercises/perceptron/release", {}),
         ("POST", "/api/v1/staff/autograde?exercise=perceptron", {}),
     ]
@@ -106,6 +107,7 @@ EXPECTED = {
     "/api/v1/staff/gradings?state=failed": (401, 401, 403, 403, 403, 200, 200),
     "/api/v1/staff/releases": (401, 401, 403, 403, 403, 200, 200),
     "REGRADE": (401, 401, 403, 403, 403, 202, 202),
+    "/api/v1/staff/jobs/1": (401, 401, 403, 403, 403, 200, 200),
     "/api/v1/staff/exercises/perceptron/release": (401, 401, 403, 403, 403, 403, 200),
     "/api/v1/staff/autograde?exercise=perceptron": (401, 401, 403, 403, 403, 403, 202),
 }
@@ -136,6 +138,13 @@ def test_authorization_matrix(served):
     assert not wrong, "\n".join(wrong)
     # what learners were refused left nothing behind: only alice's and bob's own uploads exist
     assert {r.student_id for r in served.gradebook.submission_rows()} == {"alice", "bob"}
+    # an upload names no learner: whatever the request says, it is the caller's
+    body, headers = multipart([(b"perceptron.py", STEP + b"# as bob?\n")])
+    with served.client("alice") as c:
+        r = c.post("/api/v1/exercises/perceptron/submissions?student=bob", content=body,
+                   headers={**headers, "x-student": "bob"})
+    assert r.status_code == 201 and r.json()["student"] == "alice"
+    assert len(served.gradebook.submission_rows(student="bob")) == 2
     assert served.app.state.jobs.wait(2, 120).state == "done"  # the instructor's regrade and autograde ran
 
 
