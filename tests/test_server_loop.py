@@ -1,7 +1,8 @@
-"""The whole course loop over HTTP on loopback, as its people run it: the instructor makes a course,
-imports the roster, issues tokens and starts `dlgrade serve` (a subprocess); learners log in and
-submit with the CLI from their own folders; the instructor runs `dlgrade autograde` on the server's
-course; the learners see their submissions graded but no score; the instructor releases the
+"""The whole course loop over HTTP on loopback, as its people run it: the instructor makes a course
+(public tests run on submit), imports the roster, issues tokens and starts `dlgrade serve` (a
+subprocess); learners log in and submit with the CLI from their own folders (`--wait`: the public
+tests' results); the instructor runs `dlgrade autograde` on the server's course; the learners see
+no score yet; the instructor releases the
 feedback on the staff page in Chromium; the learners read it with `dlgrade feedback` and on their
 page in Chromium. Nothing the pages load comes from off the server, no console error, and no
 token reaches the server's log."""
@@ -37,14 +38,16 @@ def _status(person) -> list[dict]:
 
 def test_roster_tokens_login_submit_autograde_release_feedback_pages(tmp_path):
     t0 = time.monotonic()
-    course, tokens = make_course(tmp_path, ["ali", "sara"], staff=(("prof", "instructor"),))
+    course, tokens = make_course(tmp_path, ["ali", "sara"], staff=(("prof", "instructor"),),
+                                 server={"grade_on_submit": "public"})
     log = tmp_path / "serve.log"
     with Server(course, log) as server, Web() as web:
         people = {"ali": _learner(tmp_path, "ali", server.url, tokens["ali"], "partial"),
                   "sara": _learner(tmp_path, "sara", server.url, tokens["sara"], "correct")}
         receipts = {}
         for who, person in people.items():
-            proc = dlgrade("submit", "perceptron", cwd=person["home"], env=person["env"])
+            proc = dlgrade("submit", "perceptron", "--wait", cwd=person["home"], env=person["env"])
+            assert "Public tests" in proc.stdout and ("FAIL" in proc.stdout) == (who == "ali"), proc.stdout
             found = re.search(r"submission (\d+), received (\S+) \(server time, on time\); sha256 ([0-9a-f]{64})",
                               proc.stdout)
             assert found, proc.stdout
@@ -54,7 +57,8 @@ def test_roster_tokens_login_submit_autograde_release_feedback_pages(tmp_path):
         for who, person in people.items():
             rows = _status(person)
             assert [r["submission_id"] for r in rows] == [receipts[who]["id"]]
-            assert rows[0]["student"] == who and rows[0]["grading"]["state"] == "queued"
+            assert rows[0]["student"] == who and rows[0]["grading"]["state"] == "graded"
+            assert rows[0]["grading"]["public"]["tests"] and "score" not in rows[0]["grading"]
 
         # the instructor grades the server's course as any other (the server keeps serving)
         proc = dlgrade("autograde", "--workers", "1", cwd=course, timeout=300)
@@ -90,6 +94,10 @@ def test_roster_tokens_login_submit_autograde_release_feedback_pages(tmp_path):
             assert page.sign_in(tokens[who]) == "/me"
             row = page.page.locator(f"tr.receipt[data-submission='{receipts[who]['id']}']")
             assert row.count() == 1 and receipts[who]["sha256"][:16] in row.inner_text()
+            assert re.search(r"public tests: \d+ of \d+ passed", row.inner_text())
+            row.locator("details.public summary").click()
+            failing = row.locator("ul.tests li .badge.bad").count()
+            assert (failing > 0) == (who == "ali") and row.locator("ul.tests li").count() > failing
             assert page.page.locator("tr.receipt").count() == 1
             with page.page.expect_navigation(wait_until="load"):
                 page.page.click("tr.exercise[data-exercise='perceptron'] a.feedback")

@@ -72,16 +72,23 @@ def _state(grading: dict, lang: str) -> dict:
             "state_kind": STATE_KIND.get(state, "")}
 
 
+def _number(value) -> float | None:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def _public(public) -> dict | None:
-    """Passed/total of public results (grading on submit), when the grading module gave them."""
+    """The public tests' results of a receipt (grading on submit) as the page lists them: passed of
+    total, points, and each test's name, status, points and its own output (the learner's)."""
     if not isinstance(public, dict):
         return None
-    tests = public.get("tests") if isinstance(public.get("tests"), list) else []
-    passed = sum(1 for t in tests if isinstance(t, dict) and t.get("status") == "passed")
-    score, max_score = public.get("score"), public.get("max_score")
-    return {"passed": passed, "total": len(tests),
-            "score": score if isinstance(score, (int, float)) and not isinstance(score, bool) else None,
-            "max_score": max_score if isinstance(max_score, (int, float)) and not isinstance(max_score, bool) else None}
+    tests = []
+    for t in public.get("tests") if isinstance(public.get("tests"), list) else []:
+        if isinstance(t, dict):
+            tests.append({"name": str(t.get("name", ""))[:200], "passed": t.get("status") == "passed",
+                          "score": _number(t.get("score")), "max_score": _number(t.get("max_score")),
+                          "output": str(t.get("output") or "")[:4000]})
+    return {"passed": sum(t["passed"] for t in tests), "total": len(tests), "tests": tests,
+            "score": _number(public.get("score")), "max_score": _number(public.get("max_score"))}
 
 
 def learner_page(app, person, lang: str) -> dict:
@@ -99,6 +106,7 @@ def learner_page(app, person, lang: str) -> dict:
     for receipt in reversed(mine):  # newest first
         view = {**receipt, **_state(receipt["grading"], lang), "title": titles.get(receipt["exercise"], receipt["exercise"]),
                 "public": _public(receipt["grading"].get("public")),
+                "problem": str(receipt["grading"].get("problem") or "")[:2000],
                 "score": receipt["grading"].get("score"), "max_score": receipt["grading"].get("max_score")}
         submissions.append(view)
         latest.setdefault(receipt["exercise"], view)
