@@ -309,3 +309,32 @@ def test_hidden_grading_on_submit_is_a_grade_held_until_release_and_a_fault_is_n
     _wait_idle(app)
     assert sorted(g["attempts"] for g in app.state.gradebook.gradings()) == [1, 2]
     assert resume_grading(app) == 0
+
+
+def test_grading_workers_that_cannot_start_leave_a_failed_grading_not_a_lost_one(tmp_path, monkeypatch):
+    import sys
+
+    from grader.batch import run as batch_run
+    from grader.course.config import load_course
+    from grader.gradebook.store import Gradebook
+    from grader.server.grading import grading_view, start_grading, stop_grading
+    dlgrade("init", "course", cwd=tmp_path)
+    course = load_course(tmp_path / "course")
+    app = types.SimpleNamespace(state=types.SimpleNamespace(
+        course=course, gradebook=Gradebook.open(course.gradebook_url),
+        settings=types.SimpleNamespace(grade_on_submit="public")))
+    try:
+        sub = _stored_submission(app, "ali", "partial")
+        monkeypatch.setattr(batch_run._Worker, "command", (sys.executable, "-c", "raise SystemExit(3)"))
+        start_grading(app, sub)
+        _wait_idle(app)
+        view = grading_view(app, sub, released=False)
+        assert view["state"] == "failed" and view["public"] is None and "not of your work" in view["problem"]
+        monkeypatch.undo()  # the workers start again: the same upload once more runs it
+        start_grading(app, sub)
+        _wait_idle(app)
+        view = grading_view(app, sub, released=False)
+        assert view["state"] == "graded" and view["public"]["score"] == 7 and view["public"]["max_score"] == 12
+    finally:
+        stop_grading(app)
+        app.state.gradebook.close()

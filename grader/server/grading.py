@@ -157,21 +157,28 @@ class OnSubmitGrader:
         if not jobs:
             return
         from grader.batch.run import LocalPool
-        round_jobs = list(jobs.values())
-        while round_jobs:
-            retry = []
-            by_task = {job.task.task_id: job for job in round_jobs}
-            for task, answer in LocalPool(min(self.workers, len(round_jobs))).run([j.task for j in round_jobs]):
-                job = by_task[task.task_id]
-                job.attempts += 1
-                if "crashed" in answer and job.attempts < MAX_ATTEMPTS:
-                    retry.append(job)
-                    continue
-                self._store(job, answer)
-                with self._cv:
-                    if self._closed:
-                        return
-            round_jobs = retry
+        round_jobs, left = list(jobs.values()), dict(jobs)
+        try:
+            while round_jobs:
+                retry = []
+                by_task = {job.task.task_id: job for job in round_jobs}
+                for task, answer in LocalPool(min(self.workers, len(round_jobs))).run([j.task for j in round_jobs]):
+                    job = by_task[task.task_id]
+                    job.attempts += 1
+                    if "crashed" in answer and job.attempts < MAX_ATTEMPTS:
+                        retry.append(job)
+                        continue
+                    self._store(job, answer)
+                    left.pop(job.key, None)
+                    with self._cv:
+                        if self._closed:
+                            return
+                round_jobs = retry
+        except Exception as err:  # noqa: BLE001 - e.g. no worker could start: what is left failed, not lost
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0][:500]
+            why = f"the grading workers failed: {first}"
+            for job in left.values():
+                self._store_failure(job.key, job.submission_ids, why, exercise_hash=job.task.exercise_hash)
 
     def _plan(self, ids: list[int]) -> tuple[dict[str, _Job], dict[str, tuple[list[int], str, str | None]]]:
         """The jobs of a round (one per key: identical content is graded once), and the keys that
