@@ -363,3 +363,27 @@ def test_autograde_release_and_feedback_over_http(served):
         fa = c.get("/api/v1/feedback/perceptron?lang=fa").json()
         assert 'dir="rtl"' in fa["html"]
         assert "unknown language" in _error(c.get("/api/v1/feedback/perceptron?lang=de"))
+
+
+def test_a_notebook_and_several_files(lite):
+    import json
+
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook, new_output
+    nb = new_notebook(cells=[new_code_cell(STEP.decode(), execution_count=3,
+                                           outputs=[new_output("stream", name="stdout", text="a printed secret\n")])])
+    r = lite.submit("alice", files=[(b"My_Work-1.ipynb", nbformat.writes(nb).encode())])
+    assert r.status_code == 201, r.text
+    receipt = r.json()
+    assert receipt["files"] == ["perceptron.ipynb"]  # one notebook of any name is the entry notebook
+    stored = json.loads((lite.course.root / "server" / "uploads" / receipt["sha256"][:2] / receipt["sha256"] /
+                         "perceptron.ipynb").read_text(encoding="utf-8"))
+    assert stored["cells"][0]["outputs"] == [] and stored["cells"][0]["execution_count"] is None
+    r = lite.submit("bob", files=[(b"perceptron.py", b"from helpers import step\n"), (b"helpers.py", STEP)])
+    assert r.status_code == 201 and r.json()["files"] == ["helpers.py", "perceptron.py"]
+    r = lite.submit("bob", files=[(b"a.py", STEP), (b"b.py", STEP)])
+    assert r.status_code == 422 and "no perceptron.py (or perceptron.ipynb) among the files" in _error(r)
+    r = lite.submit("bob", files=[(b"perceptron.py", STEP), (b"perceptron.ipynb", nbformat.writes(nb).encode())])
+    assert r.status_code == 422 and "both perceptron.py and perceptron.ipynb" in _error(r)
+    r = lite.submit("bob", files=[(b"perceptron.py", STEP), (b"perceptron.py", STEP)])
+    assert r.status_code == 422 and "sent twice" in _error(r)
