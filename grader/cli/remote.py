@@ -217,7 +217,8 @@ def print_grading(grading: dict) -> None:
                 continue
             passed = t.get("status") == "passed"
             mark = "[green]PASS[/green]" if passed else f"[red]{safe(str(t.get('status', '?')).upper(), 20)}[/red]"
-            console.print(f"  {mark} {safe(t.get('name', '?'), 400)}  {_num(t.get('score'))}/{_num(t.get('max_score'))}")
+            points = f"{_num(t.get('score'))}/{_num(t.get('max_score'))}"
+            console.print(f"  {mark} {safe(t.get('name', '?'), 400)}  {points}")
             for line in str(t.get("output") or "").splitlines()[:40]:
                 console.print(learner_text("       " + line), highlight=False)
     if "score" in grading:
@@ -257,8 +258,8 @@ def status(login, exercise: str | None, student: str | None, as_json: bool) -> N
         if r.get("late"):
             received += " late {:.1f} d".format(float(r.get("late_days") or 0))
         table.add_row(safe(r.get("exercise"), 200), safe(r.get("submission_id"), 20), received,
-                      safe(str(r.get("sha256", ""))[:8], 8), safe(", ".join(str(f) for f in r.get("files") or []), 2000),
-                      shown)
+                      safe(str(r.get("sha256", ""))[:8], 8),
+                      safe(", ".join(str(f) for f in r.get("files") or []), 2000), shown)
     Console().print(table)
     click.echo(f"{len(rows)} submission(s) on {login.url} as {login.id}" if rows else
                f"no submissions yet on {login.url} as {login.id}")
