@@ -21,6 +21,8 @@ import httpx
 import pytest
 
 from conftest import REPO
+from pg import fresh_database
+from pg import postgres_url  # noqa: F401  (the PostgreSQL server of the "postgresql" runs)
 from server_web import ThreadServer, Web, form_csrf
 
 ALI_NAME = 'Ali <img src="/x.png" onerror="document.title=\'pwned\'"> & co'
@@ -52,9 +54,10 @@ def _wait_job(base: str, token: str, job: dict, timeout: float = 240) -> dict:
     raise AssertionError(f"job {job} did not finish in {timeout} s")
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    """(base URL, tokens by person, receipts, app) of a served course with graded work."""
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def site(request, tmp_path_factory):
+    """(base URL, tokens by person, receipts, app) of a served course with graded work, its gradebook
+    on SQLite (the course's own file) or on a real PostgreSQL server."""
     from grader.course.config import load_course
     from grader.exercise.cohort import submission_source
     from grader.exercise.spec import find_exercise
@@ -65,7 +68,10 @@ def site(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("pages")
     subprocess.run(["dlgrade", "init", "course"], cwd=tmp, check=True, capture_output=True, timeout=300)
     course = load_course(tmp / "course")
-    gradebook = Gradebook(course.gradebook_url)
+    url = course.gradebook_url
+    if request.param == "postgresql":
+        url = fresh_database(request.getfixturevalue("postgres_url"), f"pages{tmp.name.replace('-', '_')}")
+    gradebook = Gradebook(url)
     save_people(gradebook, [Person("ali", ALI_NAME, "ali@example.org", "A"), Person("sara", "سارا", "", "B"),
                             Person("tara", "Tara", role="ta"), Person("prof", "Prof", role="instructor")])
     tokens = {p.id: t for p, t in issue_tokens(gradebook)}
