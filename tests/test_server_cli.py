@@ -338,3 +338,49 @@ def test_grading_workers_that_cannot_start_leave_a_failed_grading_not_a_lost_one
     finally:
         stop_grading(app)
         app.state.gradebook.close()
+
+
+@pytest.mark.parametrize("mode", ["none", "hidden"])
+def test_submit_wait_under_each_mode_says_what_the_learner_can_expect(tmp_path, mode):
+    course, tokens = make_course(tmp_path, ["ali"], staff=(("prof", "instructor"),),
+                                 server={"grade_on_submit": mode})
+    with Server(course, tmp_path / "serve.log") as server:
+        served = types.SimpleNamespace(root=tmp_path, url=server.url, tokens=tokens)
+        person = login(served, "ali")
+        write_work(person, "perceptron", "partial")
+        out = run(person, "submit", "perceptron", "--wait", check=True, timeout=300).stdout
+        assert "Submitted perceptron" in out
+        if mode == "none":
+            assert "nothing to wait for" in out
+            (row,) = json.loads(run(person, "status", "--json", check=True).stdout)
+            assert row["grading"]["state"] == "queued" and row["grading"]["on_submit"] == "none"
+            return
+        assert "Graded. Your score is shown once your instructor releases the results" in out
+        (row,) = json.loads(run(person, "status", "--json", check=True).stdout)
+        assert row["grading"]["state"] == "graded" and "score" not in row["grading"]
+        released = httpx.post(server.url + "/api/v1/staff/exercises/perceptron/release", timeout=60,
+                              headers={"Authorization": f"Bearer {tokens['prof']}"})
+        assert released.status_code == 200, released.text
+        (row,) = json.loads(run(person, "status", "--json", check=True).stdout)
+        assert 0 < row["grading"]["score"] < row["grading"]["max_score"] == 22
+        assert "15/22" in run(person, "status", check=True).stdout
+
+
+def test_a_notebook_goes_to_the_server_without_its_outputs(served):
+    import nbformat
+    person = login(served, "omid")
+    run(person, "start", "perceptron", "--notebook", check=True)
+    path = person.home / "perceptron" / "perceptron.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    code = next(c for c in nb.cells if c.cell_type == "code")
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="secret output\n")]
+    code.execution_count = 3
+    nbformat.write(nb, path)
+    out = run(person, "submit", "perceptron", path, "--wait", check=True, timeout=300).stdout
+    assert "files: perceptron.ipynb" in out and "Public tests: 0 / 12 points" in out
+    (row,) = [r for r in json.loads(run(person, "status", "--json", check=True).stdout)
+              if r["files"] == ["perceptron.ipynb"]]
+    stored = next(Path(served.course, "server", "uploads").glob(f"*/{row['sha256']}/perceptron.ipynb"))
+    kept = nbformat.read(stored, as_version=4)
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in kept.cells if c.cell_type == "code")
+    run(person, "logout", check=True)
