@@ -13,8 +13,12 @@ import stat
 import subprocess
 import time
 
+import itertools
+
 import httpx
 import pytest
+from pg import fresh_database
+from pg import postgres_url  # noqa: F401
 from server_api_kit import STEP, free_port, multipart
 from sqlalchemy import text
 
@@ -33,33 +37,48 @@ def dlgrade(*args, cwd, check=True):
     return proc
 
 
+_names = itertools.count()
+
+
 @pytest.fixture
 def course(tmp_path):
     init_course(tmp_path / "course")
     return tmp_path / "course"
 
 
-def _gradebook(course_dir):
-    return Gradebook(load_course(course_dir).gradebook_url)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db(request):
+    """`--db` for the commands: none (the course's SQLite file) or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return None
+    return fresh_database(request.getfixturevalue("postgres_url"), f"ident{next(_names)}")
+
+
+def _gradebook(course_dir, db=None):
+    return Gradebook(db or load_course(course_dir).gradebook_url)
+
+
+def _db(db) -> list[str]:
+    return ["--db", db] if db else []
 
 
 ROSTER = "id,name,email,section,role\nalice,Alice,alice@example.org,1,\nbob,Bob,bob@example.org,2,learner\n" \
          "prof,Prof,prof@example.org,,instructor\n"
 
 
-def test_roster_import_bad_rows_are_named_and_nothing_is_imported(course):
+def test_roster_import_bad_rows_are_named_and_nothing_is_imported(course, db):
     bad = course / "bad.csv"
     bad.write_text("id,name,email,section,role\nalice,Alice,alice@example.org,1,\n../x,Evil,e@example.org,1,\n"
                    "bob,Bob,not-an-address,1,\ncarol,Carol,c@example.org,1,dean\nalice,Again,a@example.org,1,\n",
                    encoding="utf-8")
-    proc = dlgrade("roster", "import", bad, cwd=course, check=False)
+    proc = dlgrade("roster", "import", bad, *_db(db), cwd=course, check=False)
     assert proc.returncode == 2
     err = proc.stderr
     for row, words in ((3, "is not a valid id"), (4, "is not an e-mail address"), (5, "role 'dean'"),
                        (6, "duplicate id alice (also in row 2)")):
         assert f"bad.csv row {row}: " in err and words in err, err
     assert "nothing was imported" in err
-    with _gradebook(course) as gb:
+    with _gradebook(course, db) as gb:
         assert people(gb) == [] and gb.students() == []
     unknown = course / "cols.csv"
     unknown.write_text("id,name,phone\nalice,Alice,123\n", encoding="utf-8")
@@ -67,57 +86,57 @@ def test_roster_import_bad_rows_are_named_and_nothing_is_imported(course):
     assert proc.returncode == 2 and "row 1 (header): unknown column 'phone'" in proc.stderr
 
 
-def test_roster_import_and_update(course):
+def test_roster_import_and_update(course, db):
     roster = course / "roster.csv"
     roster.write_text(ROSTER, encoding="utf-8")
-    out = dlgrade("roster", "import", roster, cwd=course).stdout
+    out = dlgrade("roster", "import", roster, *_db(db), cwd=course).stdout
     assert "Imported 3 person(s)" in out and "(1 staff)" in out
     roster.write_text(ROSTER.replace("Alice,alice@", "Alice Liddell,alice@"), encoding="utf-8")
-    dlgrade("roster", "import", roster, cwd=course)
-    dlgrade("roster", "add-staff", "ta1", "--role", "ta", "--name", "Tess", cwd=course)
-    with _gradebook(course) as gb:
+    dlgrade("roster", "import", roster, *_db(db), cwd=course)
+    dlgrade("roster", "add-staff", "ta1", "--role", "ta", "--name", "Tess", *_db(db), cwd=course)
+    with _gradebook(course, db) as gb:
         found = {p.id: p for p in people(gb)}
         students = {s["id"]: s["name"] for s in gb.students()}
     assert sorted(found) == ["alice", "bob", "prof", "ta1"]
     assert found["alice"].name == "Alice Liddell" and found["prof"].role == "instructor" and found["ta1"].role == "ta"
     assert students == {"alice": "Alice Liddell", "bob": "Bob"}  # learners only get a students row
-    listed = dlgrade("roster", "list", "--server", "--json", cwd=course).stdout
+    listed = dlgrade("roster", "list", "--server", "--json", *_db(db), cwd=course).stdout
     assert [(r["id"], r["role"], r["token"]) for r in json.loads(listed)] == \
         [("alice", "learner", False), ("bob", "learner", False), ("prof", "instructor", False), ("ta1", "ta", False)]
 
 
-def test_tokens_shown_once_stored_hashed_rotated_and_revoked(course, tmp_path):
+def test_tokens_shown_once_stored_hashed_rotated_and_revoked(course, tmp_path, db):
     (course / "roster.csv").write_text(ROSTER, encoding="utf-8")
-    dlgrade("roster", "import", "roster.csv", cwd=course)
+    dlgrade("roster", "import", "roster.csv", *_db(db), cwd=course)
     out = tmp_path / "tokens.csv"
-    proc = dlgrade("tokens", "--out", out, cwd=course)
+    proc = dlgrade("tokens", "--out", out, *_db(db), cwd=course)
     assert stat.S_IMODE(out.stat().st_mode) == 0o600
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "id,name,email,role,token" and len(lines) == 4
     tokens = {line.split(",")[0]: line.split(",")[-1] for line in lines[1:]}
     assert all(t.startswith("dlg_") and len(t) >= 40 for t in tokens.values())
     assert not any(t in proc.stdout + proc.stderr for t in tokens.values())  # only in the file
-    with _gradebook(course) as gb:
+    with _gradebook(course, db) as gb:
         with gb.engine.connect() as conn:
             stored = [tuple(map(str, row)) for row in conn.execute(text("SELECT * FROM tokens"))]
         assert not any(t in cell for row in stored for cell in row for t in tokens.values())
         hashes = {row[2] for row in stored}
         assert hashes == {hashlib.sha256(t.encode()).hexdigest() for t in tokens.values()}
         assert lookup(gb, tokens["alice"])[0].id == "alice"
-    again = dlgrade("tokens", cwd=course)
+    again = dlgrade("tokens", *_db(db), cwd=course)
     assert "No token issued" in again.stderr and "dlg_" not in again.stdout  # shown once: never again
-    refused = dlgrade("tokens", "--out", out, "--rotate", cwd=course, check=False)
+    refused = dlgrade("tokens", "--out", out, "--rotate", *_db(db), cwd=course, check=False)
     assert refused.returncode == 2 and "exists" in refused.stderr
-    rotated = dlgrade("tokens", "--id", "alice", "--rotate", cwd=course).stdout.splitlines()
+    rotated = dlgrade("tokens", "--id", "alice", "--rotate", *_db(db), cwd=course).stdout.splitlines()
     assert rotated[0] == "id,name,email,role,token" and len(rotated) == 2
     new = rotated[1].split(",")[-1]
-    assert dlgrade("tokens", "--revoke", "bob", cwd=course).stdout.startswith("Revoked 1 token(s) of bob")
-    with _gradebook(course) as gb:
+    assert dlgrade("tokens", "--revoke", "bob", *_db(db), cwd=course).stdout.startswith("Revoked 1 token(s) of bob")
+    with _gradebook(course, db) as gb:
         assert lookup(gb, tokens["alice"]) == (None, "revoked")
         assert lookup(gb, new)[0].id == "alice"
         assert lookup(gb, tokens["bob"]) == (None, "revoked")
         assert lookup(gb, "dlg_not-a-token") == (None, "unknown")
-    missing = dlgrade("tokens", "--id", "nobody", cwd=course, check=False)
+    missing = dlgrade("tokens", "--id", "nobody", *_db(db), cwd=course, check=False)
     assert missing.returncode == 2 and "no person 'nobody'" in missing.stderr
 
 
