@@ -135,6 +135,7 @@ def staff_page(app, person, lang: str) -> dict:
     grade_rows = gradebook.grade_rows()
     counting = {(r.student, r.exercise): r for r in grade_rows}
     all_subs = gradebook.submission_rows()
+    subs_by_id = {sub.id: sub for sub in all_subs}
     opened = released(gradebook)
     per_pair: dict[tuple[str, str], int] = {}
     for sub in all_subs:
@@ -162,7 +163,7 @@ def staff_page(app, person, lang: str) -> dict:
             if row is None:
                 cells.append(None)
                 continue
-            sub = next((s for s in reversed(all_subs) if s.id == row.submission_id), None)
+            sub = subs_by_id.get(row.submission_id)
             cells.append({"exercise": ex_id, "status": row.status.value, "score": row.score, "max_score": row.max_score,
                           "late": row.late, "received_at": sub.submitted_at if sub else None,
                           "count": per_pair.get((p.id, ex_id), 0),
