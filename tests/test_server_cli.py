@@ -384,3 +384,86 @@ def test_a_notebook_goes_to_the_server_without_its_outputs(served):
     kept = nbformat.read(stored, as_version=4)
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in kept.cells if c.cell_type == "code")
     run(person, "logout", check=True)
+
+
+# -- the client against servers that misbehave --------------------------------------------------------
+
+@pytest.fixture
+def odd_server():
+    """A loopback HTTP server whose answer the test chooses: (status, headers, body) per request;
+    yields (url, seen) where `seen` collects each request's (method, path, Authorization)."""
+    import http.server
+    import threading
+    answer, seen = {}, []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def _reply(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            seen.append((self.command, self.path, self.headers.get("Authorization")))
+            status, headers, body = answer["value"]
+            self.send_response(status)
+            for k, v in headers.items():
+                self.send_header(k, v)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        do_GET = do_POST = _reply
+
+        def log_message(self, *args):
+            pass
+
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{httpd.server_address[1]}"
+    yield url, answer, seen
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_the_client_never_follows_a_redirect_with_the_token(odd_server):
+    from grader.server.client import ServerClient, ServerError, Upload
+    url, answer, seen = odd_server
+    answer["value"] = (307, {"Location": "http://elsewhere.example.org/api/v1/whoami"}, b"")
+    with ServerClient(url, "dlg_secret") as client, pytest.raises(ServerError) as err:
+        client.submit("perceptron", [Upload("perceptron.py", b"x = 1\n")])
+    assert "elsewhere.example.org" in str(err.value) and "your files are unchanged" in str(err.value)
+    assert len(seen) == 1  # asked once, never at the address it was sent to
+
+
+def test_the_client_turns_odd_answers_into_one_line(odd_server):
+    from grader.server.client import ServerClient, ServerError
+    url, answer, _ = odd_server
+    cases = [
+        ((502, {"Content-Type": "text/html"}, b"<html>Bad Gateway</html>"), "failed (HTTP 502); try again later"),
+        ((429, {"Retry-After": "300"}, b"{}"), "try again in 5 min"),
+        ((401, {"Content-Type": "application/json"}, b'{"error": "unknown token\\u001b[31m: log in again"}'),
+         "unknown token?[31m: log in again"),
+        ((200, {"Content-Type": "text/html"}, b"<html>a portal page</html>"), "not JSON"),
+        ((200, {"Content-Type": "application/json"}, b'{"unexpected": true}'), "update dlgrade"),
+    ]
+    for value, expected in cases:
+        answer["value"] = value
+        with ServerClient(url, "dlg_secret") as client, pytest.raises(ServerError) as err:
+            client.whoami()
+        message = str(err.value)
+        assert expected in message and "\n" not in message and "\x1b" not in message, message
+
+
+def test_a_server_that_never_answers_an_upload_is_a_timeout_that_says_what_to_check():
+    import socket
+
+    import httpx as _httpx
+
+    from grader.server.client import ServerClient, ServerError, Upload
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)  # accepts connections, never reads or answers
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        t0 = time.monotonic()
+        with ServerClient(url, "dlg_secret", timeout=_httpx.Timeout(1.0)) as client, pytest.raises(ServerError) as err:
+            client.submit("perceptron", [Upload("perceptron.py", b"x = 1\n")])
+    assert time.monotonic() - t0 < 10
+    assert "did not answer in time" in str(err.value) and "dlgrade status" in str(err.value)
+    assert err.value.status == 0
