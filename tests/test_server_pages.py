@@ -191,6 +191,7 @@ def test_a_learner_cannot_open_staff_pages_or_another_learners_report(site, web)
     for path in ("/staff", "/staff/dashboard", "/staff/reports/sara/perceptron", "/staff/reports/ali/perceptron"):
         assert "for the course's staff" in _refused(ali, path, 403), path
     assert "No feedback has been released" in _refused(ali, "/me/feedback/perceptron", 404)
+    assert "No feedback has been released" in _refused(ali, "/me/feedback/perceptron?student=sara", 404)
     assert "سارا" not in ali.page.content()
     assert ali.problems() == []
     with httpx.Client(base_url=site["base"], cookies={"dlgrade_session": ali.cookies()["dlgrade_session"]["value"]}) as c:
@@ -223,6 +224,11 @@ def test_forms_need_their_csrf_token(site, web):
         assert r.status_code == 403 and "another site" in r.text
         r = c.post("/logout", data={})
         assert r.status_code == 403
+    jobs = len(site["app"].state.jobs.all())
+    for path in ("/staff/autograde", "/staff/exercises/backprop/release"):  # no session at all
+        r = httpx.post(site["base"] + path, data={"csrf": csrf})
+        assert r.status_code == 401 and "sign in" in r.text.lower(), path
+    assert len(site["app"].state.jobs.all()) == jobs
     from grader.server.results import released
     assert "backprop" not in released(site["gradebook"])
     with httpx.Client(base_url=site["base"]) as c:  # the login form: its own token, bound to its cookie
@@ -299,8 +305,9 @@ def test_released_feedback_reaches_the_learner(site, web):
     assert ali.problems() == []
     sara = web.visitor(site["base"])
     sara.sign_in(site["tokens"]["sara"])
-    sara.open("/me/feedback/perceptron")
-    assert "Feedback for sara" in sara.text() and "ali" not in sara.text("main")
+    for path in ("/me/feedback/perceptron", "/me/feedback/perceptron?student=ali"):  # her own, whatever is asked
+        sara.open(path)
+        assert "Feedback for sara" in sara.text() and "ali" not in sara.text("main")
     assert sara.problems() == []
 
 
