@@ -8,7 +8,7 @@ perceptron.py of its own at the same moment (asyncio + httpx, one connection per
 separate machines would). Throughput is the wave's uploads over its wall time; latency is each
 upload's, from the request to the receipt. Every upload must be answered 201.
 
-    python bench/server.py [--crowds 50,200] [--rounds 3] [--grade-on-submit none|public]
+    python bench/server.py [--crowds 50,200] [--rounds 3] [--grade-on-submit none|public] [--gradebook URL]
 
 `--grade-on-submit public` runs the public tests of every upload in the background while the next
 waves arrive (the grading workers compete with the server for the CPUs).
@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--crowds", default="50,200", help="concurrent learners per wave, comma-separated")
     parser.add_argument("--rounds", type=int, default=3, help="waves per crowd size (at most 25: the rate limit)")
     parser.add_argument("--grade-on-submit", choices=("none", "public"), default="none")
+    parser.add_argument("--gradebook", default=None, metavar="URL", help="the gradebook (default: a SQLite file in "
+                        "the course), e.g. postgresql+psycopg://user@127.0.0.1:5432/db (an empty database)")
     parser.add_argument("--keep", action="store_true", help="keep the course folder (its path is printed)")
     args = parser.parse_args(argv)
     crowds = [int(c) for c in args.crowds.split(",") if c.strip()]
@@ -63,8 +65,9 @@ def main(argv: list[str] | None = None) -> None:
     work = Path(tempfile.mkdtemp(prefix="dlgrade-bench-server-"))
     try:
         course, tokens = make_course(work, learners, server={"grade_on_submit": args.grade_on_submit,
-                                                             "rate_per_hour": 1000})
-        print(f"dlgrade serve on loopback, SQLite gradebook, grade_on_submit = {args.grade_on_submit}, "
+                                                             "rate_per_hour": 1000}, gradebook=args.gradebook)
+        database = args.gradebook.split(":", 1)[0] if args.gradebook else "SQLite"
+        print(f"dlgrade serve on loopback, {database} gradebook, grade_on_submit = {args.grade_on_submit}, "
               f"{rounds} wave(s) per crowd, one small .py file per upload")
         version = 0
         with Server(course, work / "serve.log") as server:
