@@ -356,6 +356,63 @@ def test_pages_say_they_load_nothing_from_elsewhere(site):
     assert not re.search(r"(src|href)=\"(https?:)?//", r.text)
 
 
+# --- every route, every caller ---------------------------------------------------------------
+
+def _signed_in_client(base: str, token: str | None) -> httpx.Client:
+    """An httpx client that signed in through the login form with `token` (None: never signed in)."""
+    c = httpx.Client(base_url=base)
+    if token is not None:
+        r = c.post("/login", data={"token": token, "csrf": form_csrf(c.get("/login").text)})
+        assert r.status_code == 303, r.text
+    return c
+
+
+# route -> expected status for: no session, a forged cookie, a revoked session, ali, sara, tara (TA), prof
+PAGE_MATRIX = {
+    ("GET", "/me"): (303, 303, 303, 200, 200, 303, 303),
+    ("GET", "/staff"): (303, 303, 303, 403, 403, 200, 200),
+    ("GET", "/staff/dashboard"): (303, 303, 303, 403, 403, 200, 200),
+    ("GET", "/me/feedback/perceptron"): (303, 303, 303, 200, 200, 404, 404),  # released by now
+    ("GET", "/staff/reports/sara/perceptron"): (303, 303, 303, 403, 403, 200, 200),
+    ("GET", "/staff/reports/nobody/perceptron"): (303, 303, 303, 403, 403, 404, 404),
+    ("POST", "/staff/gradings/999999/regrade"): (401, 401, 401, 403, 403, 404, 404),
+    ("POST", "/staff/exercises/no-such-exercise/release"): (401, 401, 401, 403, 403, 403, 404),
+    ("POST", "/staff/autograde"): (401, 401, 401, 403, 403, 403, 303),
+}
+
+
+def test_every_page_route_checks_who_is_asking(site):
+    """Runs after the staff page test (perceptron is released; an instructor's autograde starts a job)."""
+    from grader.server import sessions
+    from grader.server.identity import Person, issue_tokens, revoke_tokens, save_people
+    base, tokens = site["base"], site["tokens"]
+    save_people(site["gradebook"], [Person("revoked1", "R")])
+    (_, token), = issue_tokens(site["gradebook"], ids=["revoked1"])
+    clients = [_signed_in_client(base, None), _signed_in_client(base, None), _signed_in_client(base, token)]
+    forged = sessions.sign(b"k" * 32, "session", {"p": "prof", "k": 1, "c": "x", "t": int(time.time())})
+    clients[1].cookies.set("dlgrade_session", forged)
+    revoke_tokens(site["gradebook"], "revoked1")
+    clients += [_signed_in_client(base, tokens[who]) for who in ("ali", "sara", "tara", "prof")]
+    try:
+        for (method, path), expected in PAGE_MATRIX.items():
+            got = []
+            for c in clients:
+                data = None
+                if method == "POST":  # the session's own CSRF token (the sign-out form's), where there is one
+                    page = next((p for p in (c.get("/staff"), c.get("/me")) if p.status_code == 200), None)
+                    data = {"csrf": form_csrf(page.text) if page is not None else "none"}
+                r = c.request(method, path, data=data)
+                got.append(r.status_code)
+                if r.status_code == 303 and method == "GET":
+                    assert r.headers["location"] in ("/login", "/me", "/staff"), (path, r.headers["location"])
+            assert tuple(got) == expected, (method, path, got)
+    finally:
+        for c in clients:
+            c.close()
+    job = site["app"].state.jobs.all()[0]
+    assert job.kind == "autograde" and site["app"].state.jobs.wait(job.id, 240).state == "done"
+
+
 # --- the catalog ------------------------------------------------------------------------------
 
 def test_page_catalog_is_complete_and_compiled():
