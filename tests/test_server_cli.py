@@ -108,6 +108,9 @@ def test_login_keeps_the_token_in_a_private_file_and_logout_removes_it(served):
     assert whoami == []  # talks to the server: omid has no submission yet
     proc = run(person, "logout", check=True)
     assert not person.login_file.exists() and "Logged out" in proc.stdout
+    proc = dlgrade("login", served.url, cwd=person.home, env={**person.env, "DLGRADE_TOKEN": served.tokens["omid"]})
+    assert json.loads(person.login_file.read_text())["id"] == "omid"  # the token from the environment
+    run(person, "logout", check=True)
 
 
 def test_a_wrong_token_is_refused_and_nothing_is_saved(served):
