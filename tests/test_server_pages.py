@@ -123,6 +123,8 @@ def test_learner_signs_in_and_sees_their_own_work(site, web):
     cookie = ali.cookies()["dlgrade_session"]
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and not cookie["secure"]  # http on loopback
     assert site["tokens"]["ali"] not in cookie["value"]  # the token itself is never in the cookie
+    key = site["app"].state.course.root / "server" / "session.key"
+    assert key.stat().st_mode & 0o777 == 0o600
     text = ali.text("main")
     receipt = site["receipts"]["ali"]
     row = ali.page.locator(f"tr.receipt[data-submission='{receipt['submission_id']}']")
@@ -318,7 +320,7 @@ def test_persian_pages_are_right_to_left_with_persian_digits(site, web):
     assert sara.page.evaluate("document.documentElement.lang") == "fa"
     assert sara.page.evaluate("document.documentElement.dir") == "rtl"
     text = sara.text("main")
-    assert "کارهای من" in text and "۲۰۲۷/۰۱/۲۱ ۲۳:۵۹ UTC" in text
+    assert "کارهای من" in text and "۲۰۲۷/۰۱/۲۱ ۲۳:۵۹ UTC" in text and "۱۰٪" in text  # the late policy too
     _shot(sara, "server-me-fa.png")
     sara.open("/me/feedback/perceptron")
     assert sara.page.evaluate("document.documentElement.dir") == "rtl"
