@@ -22,6 +22,7 @@ import hmac
 import json
 import os
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,7 @@ MAX_AGE = 8 * 3600          # a session's life, seconds
 LOGIN_MAX_AGE = 3600        # how long a login form stays usable
 CSRF_FIELD = "csrf"
 KEY_FILE = "session.key"
+_ENDED_LOCK = threading.Lock()  # the ended sessions are read and pruned from the server's threads
 
 
 class CsrfError(Exception):
@@ -193,8 +195,9 @@ def current_session(request) -> WebSession | None:
     person_id, token_id, csrf = payload.get("p"), payload.get("k"), payload.get("c")
     if not isinstance(person_id, str) or not isinstance(token_id, int) or not isinstance(csrf, str):
         return None
-    if csrf in _ended(app):
-        return None
+    with _ENDED_LOCK:
+        if csrf in _ended(app):
+            return None
     person = person_of_token(app.state.gradebook, token_id)
     if person is None or person.id != person_id:
         return None
@@ -213,10 +216,11 @@ def end_session(request, response) -> None:
     ended until it would have expired, so a copy of the cookie is refused too (in this process)."""
     payload = unsign(session_key(request.app), "session", request.cookies.get(SESSION_COOKIE), MAX_AGE)
     if payload is not None and isinstance(payload.get("c"), str):
-        ended, now = _ended(request.app), time.time()
-        for secret in [k for k, until in ended.items() if until < now]:
-            del ended[secret]
-        ended[payload["c"]] = payload["t"] + MAX_AGE
+        with _ENDED_LOCK:
+            ended, now = _ended(request.app), time.time()
+            for secret in [k for k, until in ended.items() if until < now]:
+                del ended[secret]
+            ended[payload["c"]] = payload["t"] + MAX_AGE
     clear_cookie(response, request.app, SESSION_COOKIE)
 
 
