@@ -200,26 +200,68 @@ def test_odd_compile_settings_are_the_learners_problem():
     assert loss_name(good) == "categorical_crossentropy" and metric_names(good) == ["accuracy"]
 
 
-def _predictor_children() -> list[int]:
-    out = subprocess.run(["pgrep", "-f", "grader.exercise.heldout --wait"], capture_output=True, text=True).stdout
+def _predictor_servers() -> list[int]:
+    out = subprocess.run(["pgrep", "-f", "grader.exercise.heldout --serve"], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
 
 
-def test_a_warmed_up_predictor_is_used_once_and_an_unused_one_is_ended(small_model):
+def test_the_predictor_server_is_kept_across_predictions_and_replaced_when_it_dies(small_model):
     import grader.exercise.heldout as heldout
     model, ref = small_model
     x = np.random.default_rng(1).random((20, 25), dtype=np.float32)
-    heldout.warm_up()
-    warm = heldout._warm.child
-    assert warm is not None and warm.proc.pid in _predictor_children()
-    got = predict(ref, x, Caps())  # takes the warm child: its folder and process are gone after
-    assert np.allclose(got, model.predict(x, verbose=0), atol=1e-6)
-    assert heldout._warm.child is None and not warm.folder.exists() and warm.proc.poll() is not None
-    heldout.warm_up()
-    unused = heldout._warm.child
-    heldout.discard_warm()  # the end of a grading whose training failed
-    assert unused.proc.poll() is not None and not unused.folder.exists()
-    assert unused.proc.pid not in _predictor_children()
+    heldout.close_server()
+    heldout.warm_up()  # spawned: this process has run Keras ops, so it is not forked from it
+    server = heldout._local.server
+    assert server is not None and server.pid in _predictor_servers()
+    for _ in range(2):
+        assert np.allclose(predict(ref, x, Caps()), model.predict(x, verbose=0), atol=1e-6)
+    heldout.discard_warm()  # the end of a grading: a working server stays for the next one
+    assert heldout._local.server is server and server.alive()
+    os.kill(server.pid, 9)
+    server.proc.wait()
+    assert np.allclose(predict(ref, x, Caps()), model.predict(x, verbose=0), atol=1e-6)  # a new server
+    assert heldout._local.server is not server and heldout._local.server.alive()
+    heldout.close_server()
+    assert server.pid not in _predictor_servers()
+
+
+FORKED_SERVER = """
+import os, sys, numpy as np
+from grader.exercise.frameworks import import_keras_quietly
+from grader.exercise import heldout
+from grader.exercise.modelsize import Caps
+from grader.sandbox.inside.wire import ModelRef
+assert import_keras_quietly()
+heldout.fork_server()  # right after the import, before any op
+server = heldout._local.server
+assert server is not None and server.proc is None, "not forked"
+import keras
+from keras import layers
+model = keras.Sequential([keras.Input(shape=(25,)), layers.Dense(8, activation="relu"),
+                          layers.Dense(10, activation="softmax")])
+ref = ModelRef(1, "m", model.to_json(), None, model.get_weights())
+x = np.random.default_rng(2).random((30, 25), dtype=np.float32)
+for _ in range(2):
+    assert np.allclose(heldout.predict(ref, x, Caps()), model.predict(x, verbose=0), atol=1e-6)
+try:
+    heldout.predict(ref, x, Caps(predict_memory_mb=200))
+except heldout.HeldOutPredictorFault as err:
+    assert "memory limit 200 MB" in str(err), err
+else:
+    raise AssertionError("no fault at 200 MB")
+assert heldout._local.server is server and server.alive()  # a child died, its server did not
+assert np.allclose(heldout.predict(ref, x, Caps()), model.predict(x, verbose=0), atol=1e-6)
+print("forked", server.pid, os.getpid())
+"""
+
+
+def test_a_server_forked_after_the_keras_import_predicts_and_outlives_a_child_that_dies(tmp_path):
+    done = subprocess.run([sys.executable, "-c", FORKED_SERVER], capture_output=True, text=True, timeout=300,
+                          cwd=tmp_path, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    server_pid = int(done.stdout.split()[-2])
+    time.sleep(0.5)  # the server ends with its process (its request pipe closes)
+    assert not Path(f"/proc/{server_pid}").exists() or "zombie" in Path(f"/proc/{server_pid}/status").read_text()
 
 
 def test_a_predictor_killed_at_its_memory_limit_is_a_grader_fault(small_model):
@@ -230,9 +272,22 @@ def test_a_predictor_killed_at_its_memory_limit_is_a_grader_fault(small_model):
 
 
 def test_a_predictor_past_its_time_is_killed_and_a_grader_fault(small_model):
-    _, ref = small_model
+    import keras
+    from keras import layers
+    import grader.exercise.heldout as heldout
+    model, ref = small_model
+    slow = keras.Sequential([keras.Input(shape=(64, 64, 8)), layers.Conv2D(64, 3, padding="same"),
+                             layers.Conv2D(64, 3, padding="same"), layers.GlobalAveragePooling2D(),
+                             layers.Dense(10, activation="softmax")])  # seconds for 400 images on a CPU
+    caps = Caps(max_activations=10**7, max_macs=10**12, predict_seconds=0.5)
+    t0 = time.monotonic()
     with pytest.raises(HeldOutPredictorFault, match="ran past its 0.5 s"):
-        predict(ref, np.zeros((4, 25), np.float32), Caps(predict_seconds=0.5))
+        predict(_ref(slow), np.zeros((400, 64, 64, 8), np.float32), caps, outputs=10)
+    assert time.monotonic() - t0 < 30
+    server = heldout._local.server  # its child was killed; the server serves the next prediction
+    x = np.random.default_rng(3).random((5, 25), dtype=np.float32)
+    assert np.allclose(predict(ref, x, Caps()), model.predict(x, verbose=0), atol=1e-6)
+    assert heldout._local.server is server
 
 
 def test_a_model_over_the_caps_or_without_weights_is_the_learners_problem(small_model):
@@ -404,3 +459,22 @@ def test_each_keras_reference_gets_full_marks_and_no_held_out_input_enters_the_s
         if a.ndim == held_out.ndim and a.shape[1:] == held_out.shape[1:]:
             seen |= {r.tobytes() for r in a.astype(np.float32)} & rows
     assert len(seen) <= 0.01 * len(rows), f"{len(seen)} of {len(rows)} held-out inputs were sent to the sandbox"
+
+
+def test_a_model_the_tests_share_is_built_once_per_grading_and_its_failure_is_the_same_for_each():
+    from grader.modelcheck import OnceEach
+    calls = []
+
+    def build(value):
+        calls.append(value)
+        if value == "broken":
+            raise Feedback("build_mlp() returned a model that is not built")
+        return value
+
+    once = OnceEach()
+    assert once(("a",), lambda: build("a")) == "a" and once(("a",), lambda: build("a")) == "a"
+    for _ in range(2):
+        with pytest.raises(Feedback, match="not built"):
+            once(("b",), lambda: build("broken"))
+    assert calls == ["a", "broken"]
+    assert OnceEach()(("a",), lambda: build("a")) == "a" and calls == ["a", "broken", "a"]  # a new grading builds again

@@ -3,16 +3,18 @@ on the trusted side, never in the sandbox.
 
 The sandbox trains on the training split and returns the trained model as data (JSON config +
 weights as .npy, `wire.ModelRef`). `predict(ref, x, caps)` checks the config against the
-exercise's caps (`grader.exercise.modelsize`, nothing allocated), then starts a fresh
-`python -m grader.exercise.heldout FOLDER` child with its own address-space, CPU and wall-clock limits,
-which rebuilds the model in Keras's safe mode, loads the weights and predicts `x`. Requests and
-answers travel through a private (0700) temporary folder as .npy and JSON, read with
-`allow_pickle=False`; nothing is pickled. A child, not the pytest process, so a model that makes
-Keras allocate or hang costs the child, and no fork of a process that ran TensorFlow is needed.
+exercise's caps (`grader.exercise.modelsize`, nothing allocated), then has a fresh child process
+with its own address-space, CPU and wall-clock limits rebuild the model in Keras's safe mode, load
+the weights and predict `x`. Requests and answers travel through a private (0700) temporary folder
+as .npy and JSON, read with `allow_pickle=False`; nothing is pickled. A child, not the pytest
+process, so a model that makes Keras allocate or hang costs the child.
 
-The child's start (Python, then TensorFlow and Keras: most of its cost) can be paid while the
-sandbox trains: `warm_up()` starts this thread's next child at once, waiting for its request;
-`predict` takes it (or starts one), and `discard_warm()` ends an unused one when the grading ends.
+The children are forked by a predictor server, one per grading thread, that has Keras imported
+and never runs a Keras op itself, so a prediction pays no Keras import (seconds on a small
+machine). The engine forks the server from the trusted process right after that process's own
+Keras import and before its first op (`fork_server`); otherwise `warm_up()` spawns one (`python -m
+grader.exercise.heldout --serve`) while the sandbox trains. The server outlives the grading and
+serves the thread's next ones; one that dies is replaced at the next prediction.
 
 Whose problem is what: a config over the caps, one Keras refuses, or weights that do not fit are
 the learner's (`Feedback`, with what to do); a child that dies, runs out of its memory or time, or
@@ -25,7 +27,9 @@ from __future__ import annotations
 import json
 import os
 import resource
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -59,77 +63,191 @@ def _package_parent() -> str:
     return str(Path(__file__).resolve().parents[2])
 
 
-class _Child:
-    """A predictor child started in its private folder, waiting for "go" on its stdin."""
+def _child_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "DLGRADE_"))}
+    env.update({"PYTHONPATH": _package_parent(), "PYTHONDONTWRITEBYTECODE": "1",
+                "CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu"})
+    return quiet_env(env)  # the predictor's log goes into a grader fault's message, never the terminal
 
-    def __init__(self):
-        self.folder = Path(tempfile.mkdtemp(prefix="dlgrade-heldout-"))  # 0700, private to the grader
-        os.chmod(self.folder, 0o700)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "DLGRADE_"))}
-        env.update({"PYTHONPATH": _package_parent(), "PYTHONDONTWRITEBYTECODE": "1",
-                    "CUDA_VISIBLE_DEVICES": "", "JAX_PLATFORMS": "cpu", "KERAS_HOME": str(self.folder / ".keras")})
-        env = quiet_env(env)  # the child's log goes into a grader fault's message, never the terminal
-        self.log = open(self.folder / "log.txt", "wb")
+
+class _Server:
+    """A predictor server: a process with Keras imported (and no TensorFlow op run) that forks one
+    fresh child per prediction. Requests and answers are lines on two private pipes: the trusted
+    side sends a request folder, the server answers "pid N" when the child starts and "rc N" when
+    it ends. Made by `_Server.fork()` (a fork of this process right after its Keras import) or
+    `_Server.spawn()` (a fresh `python -m grader.exercise.heldout --serve`)."""
+
+    def __init__(self, pid: int, req: int, ans: int, proc: subprocess.Popen | None = None):
+        self.pid, self.req, self.ans, self.proc = pid, req, ans, proc
+        self.owner = os.getpid()  # a forked copy of this process must not share the server
+        self._buffer = b""
+
+    @classmethod
+    def spawn(cls) -> "_Server":
+        """A fresh server process (it imports Keras first: seconds)."""
+        req_r, req_w = os.pipe()
+        ans_r, ans_w = os.pipe()
         try:
-            self.proc = subprocess.Popen([sys.executable, "-s", "-m", "grader.exercise.heldout", "--wait", str(self.folder)],
-                                         cwd=self.folder, env=env, stdin=subprocess.PIPE, stdout=self.log,
-                                         stderr=subprocess.STDOUT, start_new_session=True, close_fds=True)
+            proc = subprocess.Popen([sys.executable, "-s", "-m", "grader.exercise.heldout", "--serve", str(req_r),
+                                     str(ans_w)], env=_child_env(), stdin=subprocess.DEVNULL,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(req_r, ans_w),
+                                    cwd=tempfile.gettempdir(), start_new_session=True, close_fds=True)
         except OSError:
-            self.close()
+            for fd in (req_r, req_w, ans_r, ans_w):
+                os.close(fd)
             raise
+        os.close(req_r)
+        os.close(ans_w)
+        return cls(proc.pid, req_w, ans_r, proc)
 
-    def go(self) -> None:
-        """Tell the child its request is in the folder."""
+    @classmethod
+    def fork(cls) -> "_Server":
+        """A server forked from this process, which must have imported Keras and run no op yet."""
+        req_r, req_w = os.pipe()
+        ans_r, ans_w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the server: nothing of the trusted process's files, signals or terminal
+            code = 0
+            try:
+                os.setsid()
+                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE, signal.SIGCHLD):
+                    signal.signal(sig, signal.SIG_DFL)
+                null = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(null, fd)
+                keep = sorted({0, 1, 2, req_r, ans_w})
+                for low, high in zip(keep, keep[1:] + [_max_fd()]):
+                    os.closerange(low + 1, high)
+                os.environ.update(_child_env())
+                _serve(req_r, ans_w)
+            except BaseException:  # noqa: BLE001  (the trusted side sees the server gone)
+                code = 2
+            finally:
+                os._exit(code)
+        os.close(req_r)
+        os.close(ans_w)
+        return cls(pid, req_w, ans_r)
+
+    def alive(self) -> bool:
+        if self.owner != os.getpid():
+            return False
+        if self.proc is not None:
+            return self.proc.poll() is None
         try:
-            self.proc.stdin.write(b"go\n")
-            self.proc.stdin.close()
-        except OSError:
-            pass  # it died already: the missing answer says so
+            return os.waitpid(self.pid, os.WNOHANG) == (0, 0)
+        except ChildProcessError:
+            return False
+
+    def _line(self, deadline: float) -> str | None:
+        """The server's next answer line; None if it did not come by `deadline` (monotonic)."""
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.ans], [], [], left)[0]:
+                return None
+            chunk = os.read(self.ans, 4096)
+            if not chunk:
+                raise EOFError("the held-out predictor server ended")
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line.decode("ascii", "replace")
+
+    def run(self, folder: Path, seconds: float) -> tuple[int | None, float]:
+        """Predict the request in `folder` in a fresh child; (its exit code, or None if it ran past
+        `seconds` and was killed; the seconds it took). EOFError/OSError: the server is gone."""
+        os.write(self.req, str(folder).encode() + b"\n")
+        t0 = time.monotonic()
+        started = self._line(t0 + 60)
+        if started is None or not started.startswith("pid "):
+            raise EOFError(f"the held-out predictor server did not start a child ({started!r})")
+        child_pid = int(started[4:])
+        ended = self._line(t0 + seconds)
+        timed_out = ended is None
+        if timed_out:
+            try:
+                os.kill(child_pid, signal.SIGKILL)  # not yet reaped by the server: the pid is still its child's
+            except ProcessLookupError:
+                pass
+            ended = self._line(time.monotonic() + 30)
+        if ended is None or not ended.startswith("rc "):
+            raise EOFError(f"the held-out predictor server gave no exit code ({ended!r})")
+        return (None if timed_out else int(ended[3:])), time.monotonic() - t0
 
     def close(self) -> None:
-        proc = getattr(self, "proc", None)
-        if proc is not None and proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if proc is not None and proc.stdin is not None:
+        """End the server (it ends by itself when this process does: its request pipe closes)."""
+        for fd in (self.req, self.ans):
             try:
-                proc.stdin.close()
+                os.close(fd)
             except OSError:
                 pass
-        self.log.close()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.owner != os.getpid():
+            return
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        if self.proc is not None:
+            self.proc.wait()
+        else:
+            try:
+                os.waitpid(self.pid, 0)
+            except ChildProcessError:
+                pass
 
 
-_warm = threading.local()  # one grading runs in one thread (local pool worker or Dask thread)
+def _max_fd() -> int:
+    try:
+        return int(os.sysconf("SC_OPEN_MAX"))
+    except (ValueError, OSError):
+        return 65536
+
+
+_local = threading.local()  # one grading runs in one thread (local pool worker or Dask thread): one server each
+
+
+def _server(start: bool = True) -> _Server | None:
+    server = getattr(_local, "server", None)
+    if server is not None and not server.alive():
+        server.close()
+        server = _local.server = None
+    if server is None and start:
+        try:
+            server = _local.server = _Server.spawn()
+        except OSError as err:
+            raise HeldOutPredictorFault(f"the held-out predictor could not start: {err}") from None
+    return server
+
+
+def fork_server() -> None:
+    """Fork this thread's predictor server from this process now. Call it only right after this
+    process imported Keras and before it runs any Keras op (as the engine does on its first Keras
+    grading): the server then costs no import of its own. Without it, `warm_up` starts one."""
+    if _server(start=False) is None:
+        try:
+            _local.server = _Server.fork()
+        except OSError:
+            _local.server = None  # `warm_up` or `predict` spawns one and reports its failure
 
 
 def warm_up() -> None:
-    """Start this thread's next predictor child now, so that it imports Keras while the sandbox
-    trains; `predict` uses it. Harmless if it is never used: `discard_warm()` ends it."""
-    if getattr(_warm, "child", None) is None:
-        try:
-            _warm.child = _Child()
-        except OSError:
-            _warm.child = None  # `predict` starts one itself and reports its failure
+    """Make sure this thread's predictor server runs, so that a fresh one imports Keras while the
+    sandbox trains; `predict` uses it. It stays for the next gradings of this thread."""
+    try:
+        _server()
+    except HeldOutPredictorFault:
+        pass  # `predict` tries again and reports it
 
 
 def discard_warm() -> None:
-    """End this thread's warmed-up child if no prediction used it (the end of a grading)."""
-    child, _warm.child = getattr(_warm, "child", None), None
-    if child is not None:
-        child.close()
+    """The end of a grading: a predictor server that broke is ended (the next grading starts one);
+    a working one stays."""
+    _server(start=False)
 
 
-def _take_child() -> _Child:
-    child, _warm.child = getattr(_warm, "child", None), None
-    if child is not None and child.proc.poll() is None:
-        return child
-    if child is not None:
-        child.close()
-    try:
-        return _Child()
-    except OSError as err:
-        raise HeldOutPredictorFault(f"the held-out predictor could not start: {err}") from None
+def close_server() -> None:
+    """End this thread's predictor server (tests; a process ends its own at exit)."""
+    server, _local.server = getattr(_local, "server", None), None
+    if server is not None:
+        server.close()
 
 
 def predict(ref, x: np.ndarray, caps: Caps | None = None, what: str = "your trained model",
@@ -157,8 +275,8 @@ def predict(ref, x: np.ndarray, caps: Caps | None = None, what: str = "your trai
     count = sum(int(np.asarray(w).size) for w in ref.weights)
     if count != size.params:
         raise Feedback(f"{what}: its {count:,} weights do not match the {size.params:,} parameters of its layers")
-    child = _take_child()
-    folder = child.folder
+    server = _server()
+    folder = Path(tempfile.mkdtemp(prefix="dlgrade-heldout-"))  # 0700, private to the grader
     try:
         (folder / "config.json").write_text(ref.config, encoding="utf-8")
         for i, w in enumerate(ref.weights):
@@ -167,25 +285,20 @@ def predict(ref, x: np.ndarray, caps: Caps | None = None, what: str = "your trai
         (folder / "request.json").write_text(json.dumps({
             "weights": len(ref.weights), "caps": caps.as_dict(), "batch_size": int(batch_size), "what": what}),
             encoding="utf-8")
-        return _run_child(child, caps, len(x))
+        return _run_request(server, folder, caps, len(x))
     finally:
-        child.close()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run_child(child: _Child, caps: Caps, n: int) -> np.ndarray:
-    folder, proc = child.folder, child.proc
-    t0 = time.monotonic()
-    child.go()
+def _run_request(server: _Server, folder: Path, caps: Caps, n: int) -> np.ndarray:
     try:
-        rc = proc.wait(timeout=caps.predict_seconds)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-        child.log.flush()
+        rc, seconds = server.run(folder, caps.predict_seconds)
+    except (EOFError, OSError) as err:  # the server itself died: the next prediction starts a new one
+        close_server()
+        raise HeldOutPredictorFault(f"the held-out predictor failed: {err}; {_tail(folder)}") from None
+    if rc is None:
         raise HeldOutPredictorFault(f"the held-out predictor ran past its {caps.predict_seconds:g} s and was "
                                     f"stopped; {_tail(folder)}") from None
-    child.log.flush()
-    seconds = time.monotonic() - t0
     try:
         answer = json.loads((folder / "result.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -276,24 +389,38 @@ def _predict_eagerly(model, x: np.ndarray, batch_size: int) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros((0,), dtype=np.float32)
 
 
-def _wait_for_go() -> bool:
-    """Import what the prediction needs, then wait for the trusted side's "go" (EOF: not needed)."""
-    import keras  # noqa: F401  (the start-up that warm_up() pays ahead of time)
-    return sys.stdin.readline().strip() == "go"
+def _serve(req: int, ans: int) -> None:
+    """The predictor server's loop: for each request folder read from `req`, fork a fresh child
+    that predicts it, answer "pid N" then "rc N" on `ans`; return at the end of `req`."""
+    buffer = b""
+    while True:
+        while b"\n" not in buffer:
+            chunk = os.read(req, 4096)
+            if not chunk:
+                return
+            buffer += chunk
+        line, buffer = buffer.split(b"\n", 1)
+        folder = Path(line.decode("utf-8", "surrogateescape"))
+        pid = os.fork()
+        if pid == 0:
+            code = 2
+            try:
+                os.close(req)
+                os.close(ans)
+                log = os.open(folder / "log.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                os.dup2(log, 1)
+                os.dup2(log, 2)
+                os.chdir(folder)
+                code = _predict_request(folder)
+            finally:
+                os._exit(code)
+        os.write(ans, f"pid {pid}\n".encode())
+        _, status = os.waitpid(pid, 0)
+        os.write(ans, f"rc {os.waitstatus_to_exitcode(status)}\n".encode())
 
 
-def main(argv: list[str]) -> int:
-    if argv[1] == "--wait":
-        folder = Path(argv[2])
-        try:
-            if not _wait_for_go():
-                return 0
-        except BaseException as err:  # the import failed: a grader problem, reported after "go"
-            sys.stdin.readline()
-            _answer(folder, status="error", message=f"the predictor could not import Keras: {err!r}"[:4000])
-            return 2
-    else:
-        folder = Path(argv[1])
+def _predict_request(folder: Path) -> int:
+    """A child's work: predict the request in `folder`, every failure answered in result.json."""
     try:
         return child(folder)
     except MemoryError:
@@ -303,6 +430,17 @@ def main(argv: list[str]) -> int:
         import traceback
         _answer(folder, status="error", message="".join(traceback.format_exception(err))[-4000:])
         return 2
+
+
+def main(argv: list[str]) -> int:
+    """`--serve REQ_FD ANS_FD`: a spawned predictor server (Keras imported first); `FOLDER`: one
+    prediction in this process."""
+    if argv[1] == "--serve":
+        from grader.exercise.frameworks import import_keras_quietly
+        import_keras_quietly()
+        _serve(int(argv[2]), int(argv[3]))
+        return 0
+    return _predict_request(Path(argv[1]))
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ from grader.exercise.modelcheck import LayerRow, expect_history, layer_rows, sco
 from grader.exercise.testing import Feedback
 from grader.sandbox.inside.wire import ModelRef
 
-__all__ = ["Trained", "TrainOnce", "digit_task_fixture", "trained_fixture", "score_trained", "layer_table"]
+__all__ = ["Trained", "TrainOnce", "OnceEach", "digit_task_fixture", "trained_fixture", "builds_fixture", "score_trained",
+           "layer_table"]
 
 
 class Trained(NamedTuple):
@@ -64,6 +65,41 @@ class TrainOnce:
         if self._result is None:
             raise self._error
         return self._result
+
+
+class OnceEach:
+    """Calls made once per grading: the first call with a key gives its value (or its failure) to
+    every later call with the same key. The tests that look at the same model of the learner's
+    (`build_mlp(input_dim=25, num_classes=10)` for its layer table and for its activations) then
+    ask the sandbox once, and a failure is the same failure for each of them."""
+
+    def __init__(self) -> None:
+        self._done: dict[Any, tuple[bool, Any]] = {}
+
+    def __call__(self, key, make: Callable[[], Any]):
+        """`make()`'s value for `key`, made on the first call with that key."""
+        if key not in self._done:
+            try:
+                self._done[key] = (True, make())
+            except Exception as err:  # kept and raised again for every test that asks the same
+                self._done[key] = (False, err)
+        ok, value = self._done[key]
+        if not ok:
+            raise value
+        return value
+
+
+def builds_fixture():
+    """A module-scoped `builds` fixture holding a `OnceEach` for this grading (the last test of a
+    grading tears it down). Assign it in the test module: `builds = builds_fixture()`, then
+    `builds(("build_mlp", 25, 10), lambda: ...)`."""
+
+    @pytest.fixture(scope="module")
+    def builds() -> OnceEach:
+        """The learner's models built once per grading for the tests that share them."""
+        return OnceEach()
+
+    return builds
 
 
 def digit_task_fixture(preset: str):

@@ -143,7 +143,8 @@ def grade_once(exercise: Exercise, submission: Path, suite: Suite | str = Suite.
             # its tests and reference import Keras here (quietly: no framework lines on the terminal);
             # the sandbox, which preloads Keras too, starts first, so the two imports overlap
             session.start_early()
-            import_keras_quietly()
+            if import_keras_quietly():
+                heldout.fork_server()  # the held-out predictor's server, before this process runs a Keras op
             modules_before = dict(sys.modules)
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()), \
                 _without_outer_assertion_rewriting():

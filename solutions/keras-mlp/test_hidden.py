@@ -21,20 +21,23 @@ architecture that the README states."""
 
 import pytest
 
-from grader.modelcheck import (check_training_history, compare_layers, compile_settings, digit_task_fixture,
-                               layer_table, loss_name, metric_names, model_from, rebuild, score_trained,
-                               trained_fixture)
+from grader.modelcheck import (builds_fixture, check_training_history, compare_layers, compile_settings,
+                               digit_task_fixture, layer_table, loss_name, metric_names, model_from, rebuild,
+                               score_trained, trained_fixture)
 from grader.testing import Feedback, points
 
 TRAIN_SECONDS = 60  # the README promises the training this much time (on CPU)
 
 task = digit_task_fixture("mlp-5x5")  # the grading's digits: training split to the sandbox, held-out split never
 trained = trained_fixture()  # the learner's MLP, built and trained once for the tests that need it
+builds = builds_fixture()  # each of the learner's models the tests look at, built once per grading
 
 
-def _built(submission, exercise, what, *args, **kwargs):
-    ref = model_from(submission.build_mlp, what, *args, **kwargs)  # or a message saying why it is no model
-    return ref, rebuild(ref, what, exercise.caps)
+def _built(submission, exercise, builds, what, **kwargs):
+    def build():
+        ref = model_from(submission.build_mlp, what, **kwargs)  # or a message saying why it is no model
+        return ref, rebuild(ref, what, exercise.caps)
+    return builds(tuple(sorted(kwargs.items())), build)
 
 
 def _check_activations(model, what):
@@ -56,13 +59,14 @@ def _train(submission, task, trained):
 
 
 @points(1)
-def test_build_mlp_returns_a_built_keras_model(submission, exercise):
-    _built(submission, exercise, "build_mlp()")
+def test_build_mlp_returns_a_built_keras_model(submission, exercise, builds):
+    _built(submission, exercise, builds, "build_mlp()")
 
 
 @points(2)
-def test_layer_table_for_25_inputs(submission, reference, exercise):
-    _, model = _built(submission, exercise, "build_mlp(input_dim=25, num_classes=10)", input_dim=25, num_classes=10)
+def test_layer_table_for_25_inputs(submission, reference, exercise, builds):
+    what = "build_mlp(input_dim=25, num_classes=10)"
+    _, model = _built(submission, exercise, builds, what, input_dim=25, num_classes=10)
     compare_layers(layer_table(model), layer_table(reference.build_mlp(input_dim=25, num_classes=10)),
                    "build_mlp(input_dim=25, num_classes=10)")
     total = sum(r.params for r in layer_table(model))
@@ -70,23 +74,24 @@ def test_layer_table_for_25_inputs(submission, reference, exercise):
 
 
 @points(1)
-def test_activations_relu_then_softmax(submission, exercise):
-    _, model = _built(submission, exercise, "build_mlp(input_dim=25, num_classes=10)", input_dim=25, num_classes=10)
+def test_activations_relu_then_softmax(submission, exercise, builds):
+    what = "build_mlp(input_dim=25, num_classes=10)"
+    _, model = _built(submission, exercise, builds, what, input_dim=25, num_classes=10)
     _check_activations(model, "build_mlp(input_dim=25, num_classes=10)")
 
 
 @points(3)
-def test_layer_table_for_other_inputs_and_classes(submission, reference, exercise):
+def test_layer_table_for_other_inputs_and_classes(submission, reference, exercise, builds):
     for input_dim, num_classes in ((64, 10), (784, 10), (16, 3), (25, 2)):
         what = f"build_mlp(input_dim={input_dim}, num_classes={num_classes})"
-        _, model = _built(submission, exercise, what, input_dim=input_dim, num_classes=num_classes)
+        _, model = _built(submission, exercise, builds, what, input_dim=input_dim, num_classes=num_classes)
         compare_layers(layer_table(model), layer_table(reference.build_mlp(input_dim=input_dim,
                                                                              num_classes=num_classes)), what)
 
 
 @points(2)
-def test_compiled_with_categorical_crossentropy_and_accuracy(submission, exercise):
-    ref, _ = _built(submission, exercise, "build_mlp()")
+def test_compiled_with_categorical_crossentropy_and_accuracy(submission, exercise, builds):
+    ref, _ = _built(submission, exercise, builds, "build_mlp()")
     settings = compile_settings(ref, "build_mlp()")
     name = loss_name(settings)  # function losses included
     assert name == "categorical_crossentropy", (

@@ -23,29 +23,33 @@ architecture that the README states."""
 import numpy as np
 import pytest
 
-from grader.modelcheck import (check_training_history, compare_layers, compile_settings, digit_task_fixture,
-                               layer_table, loss_name, metric_names, model_from, rebuild, score_trained,
-                               trained_fixture)
+from grader.modelcheck import (builds_fixture, check_training_history, compare_layers, compile_settings,
+                               digit_task_fixture, layer_table, loss_name, metric_names, model_from, rebuild,
+                               score_trained, trained_fixture)
 from grader.testing import Feedback, points
 
 TRAIN_SECONDS = 90  # the README promises the training this much time (on CPU)
 
 task = digit_task_fixture("lenet-32")  # the grading's digits: training split to the sandbox, held-out split never
 trained = trained_fixture()  # the learner's LeNet, built and trained once for the tests that need it
+builds = builds_fixture()  # each of the learner's models the tests look at, built once per grading
 
 
 def _call(input_shape, num_classes):
     return f"build_lenet(input_shape={tuple(input_shape)}, num_classes={num_classes})"
 
 
-def _built(submission, exercise, input_shape=(32, 32, 3), num_classes=10):
+def _built(submission, exercise, builds, input_shape=(32, 32, 3), num_classes=10):
     what = _call(input_shape, num_classes)
-    ref = model_from(submission.build_lenet, what, input_shape=tuple(input_shape), num_classes=num_classes)
-    return ref, rebuild(ref, what, exercise.caps), what
+
+    def build():
+        ref = model_from(submission.build_lenet, what, input_shape=tuple(input_shape), num_classes=num_classes)
+        return ref, rebuild(ref, what, exercise.caps), what
+    return builds((tuple(input_shape), num_classes), build)
 
 
-def _check_layers(submission, reference, exercise, input_shape, num_classes):
-    _, model, what = _built(submission, exercise, input_shape, num_classes)
+def _check_layers(submission, reference, exercise, builds, input_shape, num_classes):
+    _, model, what = _built(submission, exercise, builds, input_shape, num_classes)
     compare_layers(layer_table(model),
                    layer_table(reference.build_lenet(input_shape=input_shape, num_classes=num_classes)), what)
     return model
@@ -79,38 +83,38 @@ def _train(submission, task, trained):
 
 
 @points(1)
-def test_build_lenet_returns_a_built_keras_model(submission, exercise):
-    _built(submission, exercise)
+def test_build_lenet_returns_a_built_keras_model(submission, exercise, builds):
+    _built(submission, exercise, builds)
 
 
 @points(2)
-def test_layer_table_of_the_notes(submission, reference, exercise):
-    model = _check_layers(submission, reference, exercise, (32, 32, 3), 10)
+def test_layer_table_of_the_notes(submission, reference, exercise, builds):
+    model = _check_layers(submission, reference, exercise, builds, (32, 32, 3), 10)
     total = sum(r.params for r in layer_table(model))
     assert total == 62958, f"{_call((32, 32, 3), 10)} has {total:,} parameters in all; the notes' LeNet has 62,958"
 
 
 @points(1)
-def test_layer_table_for_grey_32x32_digits(submission, reference, exercise):
-    _check_layers(submission, reference, exercise, (32, 32, 1), 10)
+def test_layer_table_for_grey_32x32_digits(submission, reference, exercise, builds):
+    _check_layers(submission, reference, exercise, builds, (32, 32, 1), 10)
 
 
 @points(2)
-def test_layer_table_for_other_shapes_and_classes(submission, reference, exercise):
+def test_layer_table_for_other_shapes_and_classes(submission, reference, exercise, builds):
     for input_shape, num_classes in (((28, 28, 1), 10), ((64, 64, 3), 5), ((40, 48, 1), 4), ((36, 36, 2), 2)):
-        _check_layers(submission, reference, exercise, input_shape, num_classes)
+        _check_layers(submission, reference, exercise, builds, input_shape, num_classes)
 
 
 @points(1)
-def test_activations_and_dropout_rate(submission, exercise):
+def test_activations_and_dropout_rate(submission, exercise, builds):
     for input_shape, num_classes in (((32, 32, 3), 10), ((40, 48, 1), 4)):
-        _, model, what = _built(submission, exercise, input_shape, num_classes)
+        _, model, what = _built(submission, exercise, builds, input_shape, num_classes)
         _check_activations(model, what)
 
 
 @points(1)
-def test_compiled_with_categorical_crossentropy_and_accuracy(submission, exercise):
-    ref, _, what = _built(submission, exercise)
+def test_compiled_with_categorical_crossentropy_and_accuracy(submission, exercise, builds):
+    ref, _, what = _built(submission, exercise, builds)
     settings = compile_settings(ref, what)
     name = loss_name(settings)  # function losses included
     assert name == "categorical_crossentropy", (
