@@ -241,8 +241,18 @@ model = keras.Sequential([keras.Input(shape=(25,)), layers.Dense(8, activation="
                           layers.Dense(10, activation="softmax")])
 ref = ModelRef(1, "m", model.to_json(), None, model.get_weights())
 x = np.random.default_rng(2).random((30, 25), dtype=np.float32)
-for _ in range(2):
-    assert np.allclose(heldout.predict(ref, x, Caps()), model.predict(x, verbose=0), atol=1e-6)
+import time
+heldout.warm_up()  # the server forks its next child now; it starts the Keras runtime and waits
+for _ in range(100):
+    children = open(f"/proc/{server.pid}/task/{server.pid}/children").read().split()
+    if children:
+        break
+    time.sleep(0.05)
+assert len(children) == 1, children
+warm_pid = int(children[0])
+assert np.allclose(heldout.predict(ref, x, Caps()), model.predict(x, verbose=0), atol=1e-6)
+assert not os.path.exists(f"/proc/{warm_pid}/status") or "zombie" in open(f"/proc/{warm_pid}/status").read()
+assert np.allclose(heldout.predict(ref, x, Caps()), model.predict(x, verbose=0), atol=1e-6)  # no warm child: forked now
 try:
     heldout.predict(ref, x, Caps(predict_memory_mb=200))
 except heldout.HeldOutPredictorFault as err:

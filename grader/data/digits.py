@@ -4,8 +4,10 @@ digits brought to the same shape."""
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -34,18 +36,44 @@ class DigitTask:
         return np.eye(self.num_classes, dtype=np.float32)[self.y_train]
 
 
-def _digits_as(preset: dict, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """scikit-learn's 8x8 digits shaped like a Hoda preset (size, flatten), split 70/30."""
+@functools.lru_cache(maxsize=8)
+def _normalized_sklearn_digits(size: int, keep_aspect: bool) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's digits normalized at `size`, once per process (read-only: callers index them)."""
     from sklearn.datasets import load_digits
     digits = load_digits()
     images = (digits.images / 16.0).astype(np.float32)
+    x = normalize_digits(list(images), size, keep_aspect=keep_aspect)
+    y = digits.target.astype(np.int64)
+    x.flags.writeable = y.flags.writeable = False
+    return x, y
+
+
+def _digits_as(preset: dict, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's 8x8 digits shaped like a Hoda preset (size, flatten), split 70/30."""
     size = int(preset.get("size", 32))
-    x = normalize_digits(list(images), size, keep_aspect=bool(preset.get("keep_aspect", True)))
+    x, y = _normalized_sklearn_digits(size, bool(preset.get("keep_aspect", True)))
     x = x.reshape(len(x), size * size) if preset.get("flatten") else x[..., None]
     from sklearn.model_selection import train_test_split
-    x_tr, x_te, y_tr, y_te = train_test_split(x, digits.target.astype(np.int64), test_size=0.3,
-                                              random_state=seed, stratify=digits.target)
-    return x_tr, y_tr, x_te, y_te
+    x_tr, x_te, y_tr, y_te = train_test_split(x, y, test_size=0.3, random_state=seed, stratify=y)
+    return x_tr, y_tr, x_te, y_te  # fresh arrays (the split indexes), writable
+
+
+@functools.lru_cache(maxsize=8)
+def _hoda_cached(split: str, n: int | None, seed: int, size: int, flatten: bool, folder: str, keep_aspect: bool,
+                 stamp: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    del stamp  # the file's mtime and size: part of the key only, a changed file is read again
+    x, y = load_hoda(split, n=n, seed=seed, size=size, flatten=flatten, root=folder, keep_aspect=keep_aspect)
+    x.flags.writeable = y.flags.writeable = False
+    return x, y
+
+
+def _hoda_subset(split: str, n: int | None, seed: int, size: int, flatten: bool, root, keep_aspect: bool):
+    """`load_hoda(...)` normalized once per process for the same subset (the training subsets of the
+    presets are fixed by their public seed); copies, so a caller may change them."""
+    from grader.data.hoda import HODA_FILES
+    st = (Path(root) / HODA_FILES[split]).stat()
+    x, y = _hoda_cached(split, n, seed, size, flatten, str(root), keep_aspect, (st.st_mtime_ns, st.st_size))
+    return x.copy(), y.copy()
 
 
 def digit_task(preset_name: str, root: str | os.PathLike | None | EnvFolder = FROM_ENV,
@@ -82,7 +110,7 @@ def digit_task(preset_name: str, root: str | os.PathLike | None | EnvFolder = FR
     if root is not None:
         kw = dict(size=int(preset.get("size", 32)), flatten=bool(preset.get("flatten", False)),
                   root=root, keep_aspect=bool(preset.get("keep_aspect", True)))
-        x_tr, y_tr = load_hoda("train", n=preset.get("train"), seed=seed, **kw)
+        x_tr, y_tr = _hoda_subset("train", preset.get("train"), seed, **kw)
         x_te, y_te = load_hoda("test", n=preset.get("test"), seed=held, **kw)
         return DigitTask("hoda", x_tr, y_tr, x_te, y_te)
     x_tr, y_tr, x_te, y_te = _digits_as(preset, held % 2**32)

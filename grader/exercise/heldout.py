@@ -110,8 +110,9 @@ class _Server:
             code = 0
             try:
                 os.setsid()
-                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE, signal.SIGCHLD):
+                for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGCHLD):
                     signal.signal(sig, signal.SIG_DFL)
+                signal.signal(signal.SIGPIPE, signal.SIG_IGN)  # a dead child's pipe is an OSError
                 null = os.open(os.devnull, os.O_RDWR)
                 for fd in (0, 1, 2):
                     os.dup2(null, fd)
@@ -127,6 +128,10 @@ class _Server:
         os.close(req_r)
         os.close(ans_w)
         return cls(pid, req_w, ans_r)
+
+    def warm(self) -> None:
+        """Have the server fork its next child now (it starts the Keras runtime while waiting)."""
+        os.write(self.req, b"warm\n")
 
     def alive(self) -> bool:
         if self.owner != os.getpid():
@@ -232,8 +237,8 @@ def warm_up() -> None:
     """Make sure this thread's predictor server runs, so that a fresh one imports Keras while the
     sandbox trains; `predict` uses it. It stays for the next gradings of this thread."""
     try:
-        _server()
-    except HeldOutPredictorFault:
+        _server().warm()
+    except (HeldOutPredictorFault, OSError):
         pass  # `predict` tries again and reports it
 
 
@@ -390,9 +395,13 @@ def _predict_eagerly(model, x: np.ndarray, batch_size: int) -> np.ndarray:
 
 
 def _serve(req: int, ans: int) -> None:
-    """The predictor server's loop: for each request folder read from `req`, fork a fresh child
-    that predicts it, answer "pid N" then "rc N" on `ans`; return at the end of `req`."""
+    """The predictor server's loop. A request folder read from `req` is predicted by a fresh
+    child (the warm one if there is one, else one forked now); the server answers "pid N", then
+    "rc N" when the child ends. "warm" forks the next child ahead of time: it starts the Keras
+    runtime (its first op) and waits for its folder, so a prediction does not pay that start.
+    Returns at the end of `req`."""
     buffer = b""
+    warm: tuple[int, int] | None = None  # (pid, the pipe its folder comes on)
     while True:
         while b"\n" not in buffer:
             chunk = os.read(req, 4096)
@@ -400,23 +409,65 @@ def _serve(req: int, ans: int) -> None:
                 return
             buffer += chunk
         line, buffer = buffer.split(b"\n", 1)
-        folder = Path(line.decode("utf-8", "surrogateescape"))
-        pid = os.fork()
-        if pid == 0:
-            code = 2
+        if line == b"warm":
+            if warm is None:
+                warm = _fork_warm(req, ans)
+            continue
+        pid = None
+        if warm is not None:
+            pid, pipe = warm
+            warm = None
             try:
-                os.close(req)
-                os.close(ans)
-                log = os.open(folder / "log.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-                os.dup2(log, 1)
-                os.dup2(log, 2)
-                os.chdir(folder)
-                code = _predict_request(folder)
+                os.write(pipe, line + b"\n")
+            except OSError:  # it died: reap it and fork a fresh one
+                os.waitpid(pid, 0)
+                pid = None
             finally:
-                os._exit(code)
+                os.close(pipe)
+        if pid is None:
+            pid = os.fork()
+            if pid == 0:
+                _child_main(req, ans, line)
         os.write(ans, f"pid {pid}\n".encode())
         _, status = os.waitpid(pid, 0)
         os.write(ans, f"rc {os.waitstatus_to_exitcode(status)}\n".encode())
+
+
+def _fork_warm(req: int, ans: int) -> tuple[int, int]:
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(w)
+        line = b""
+        try:
+            import keras
+            keras.ops.convert_to_numpy(keras.ops.zeros((1,)))  # the runtime's start, before any request
+            from grader.exercise import rebuild  # noqa: F401
+            with os.fdopen(r, "rb") as pipe:
+                line = pipe.readline().rstrip(b"\n")
+        except BaseException:  # noqa: BLE001  (no folder: the server forks a fresh child)
+            os._exit(2)
+        if not line:
+            os._exit(0)
+        _child_main(req, ans, line)
+    os.close(r)
+    return pid, w
+
+
+def _child_main(req: int, ans: int, line: bytes) -> None:
+    """A child's life: its output to the request folder's log.txt, the prediction, exit."""
+    code = 2
+    try:
+        folder = Path(line.decode("utf-8", "surrogateescape"))
+        os.close(req)
+        os.close(ans)
+        log = os.open(folder / "log.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.chdir(folder)
+        code = _predict_request(folder)
+    finally:
+        os._exit(code)
 
 
 def _predict_request(folder: Path) -> int:
