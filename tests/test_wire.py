@@ -9,6 +9,7 @@ import pytest
 
 from grader.sandbox.inside import wire
 from grader.exercise.testing import Rng
+from grader.testing import Surface
 
 
 def roundtrip(value):
@@ -46,8 +47,8 @@ def test_rng_becomes_a_generator_on_the_other_side():
     assert out[0].integers(1000) == np.random.default_rng(5).integers(1000)
 
 
-@pytest.mark.parametrize("bad", [object(), b"bytes", {1: "int key"}, np.array([object()], dtype=object),
-                                 lambda: 0, {1, 2}])
+@pytest.mark.parametrize("bad", [object(), b"bytes", {1.5: "float key"}, np.array([object()], dtype=object),
+                                 lambda: 0, {1, 2}, np.array([b"bytes"]), np.bytes_(b"x")])
 def test_unsendable_values_are_refused(bad):
     with pytest.raises(wire.Unsendable):
         wire.encode({}, bad)
@@ -222,3 +223,270 @@ def test_what_runs_inside_the_sandbox_imports_nothing_of_the_grader():
             assert "grader" not in names, f"{source.name} imports the grader"
             if id(node) in top:
                 assert set(names) <= allowed, f"{source.name} imports {names} at module level"
+
+
+# -- issue 13: int-keyed dicts, arrays of strings, function descriptors ------------------------
+
+@pytest.mark.parametrize("direction", [roundtrip, _sandbox_side])
+def test_dicts_with_int_keys_travel_both_ways_and_numpy_int_keys_arrive_as_int(direction):
+    weights = {np.int64(0): 1.0, np.uint8(1): np.float64(2.56), -3: "x", 2 ** 63 - 1: [1]}
+    out = direction({"w": weights, "empty": {}})
+    assert out["w"] == {0: 1.0, 1: 2.56, -3: "x", 2 ** 63 - 1: [1]} and out["empty"] == {}
+    assert [type(k) for k in out["w"]] == [int] * 4
+    assert out["w"][1].dtype == np.float64  # values keep their types
+    assert direction({np.str_("t-shirt"): 1}) == {"t-shirt": 1}  # numpy string keys are strings
+
+
+@pytest.mark.parametrize("bad, words", [({1: "a", "b": 2}, "mix strings and integers"),
+                                        ({True: 1}, "key of type bool"), ({np.bool_(True): 1}, "key of type bool"),
+                                        ({1.0: 1}, "key of type float"), ({(1, 2): 1}, "key of type tuple"),
+                                        ({np.uint64(2 ** 63): 1}, "64-bit"), ({2 ** 64: 1}, "64-bit")])
+def test_dicts_with_mixed_or_other_keys_are_refused_with_a_clear_message(bad, words):
+    with pytest.raises(wire.Unsendable, match=words):
+        wire.encode({}, {"outer": [bad]})
+
+
+@pytest.mark.parametrize("body", [[["1", 2]], [[True, 2]], [[1, 2], [1, 3]], [[2 ** 63, 1]], [[1.5, 1]], [[1]],
+                                  "not a list"])
+def test_forged_int_keyed_dicts_are_refused(body):
+    for decode in (lambda f: wire.decode(f), lambda f: wire.decode(f, resolve_handle=lambda h: h)):
+        with pytest.raises(wire.WireError):
+            decode(_frame({"value": {"K": body}}, []))
+
+
+@pytest.mark.parametrize("direction", [roundtrip, _sandbox_side])
+@pytest.mark.parametrize("arr", [np.array(["t-shirt", "dress", "shoe"]), np.array([["a", "bb"], ["", "زبان"]]),
+                                 np.array("one"), np.array([], dtype=str), np.array(["x", "y"], dtype=">U3"),
+                                 np.array(["a", "b", "c", "d"])[::2]])
+def test_arrays_of_strings_travel_both_ways(arr, direction):
+    out = direction({"v": arr})["v"]
+    assert type(out) is np.ndarray and out.dtype.kind == "U" and out.shape == arr.shape
+    assert out.tolist() == arr.tolist()
+
+
+@pytest.mark.parametrize("direction", [roundtrip, _sandbox_side])
+def test_numpy_strings_travel_as_plain_strings(direction):
+    labels = np.array(["dress", "shoe"])
+    out = direction([labels[0], list(labels)])
+    assert out == ["dress", ["dress", "shoe"]] and type(out[0]) is str
+
+
+def test_strings_in_an_array_from_the_sandbox_are_cleaned_but_not_those_sent_into_it():
+    arr = np.array([["ok", NASTY], ["tab\tx", "\x1b[31mred"]])
+    out = roundtrip(arr)
+    assert out.shape == (2, 2) and out[0, 0] == "ok" and out[1, 1] == "red" and out[1, 0] == "tab\tx"
+    assert out[0, 1] == "ok \ufffd [bold red]x[/bold red] evil end"
+    assert _sandbox_side(arr).tolist() == arr.tolist()
+
+
+def test_over_long_strings_in_an_array_are_refused_both_ways():
+    arr = np.array(["x" * (wire.MAX_STRING + 1), "y"])
+    with pytest.raises(wire.Unsendable, match="the limit is 1048576"):
+        wire.encode({}, arr)
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, arr, allow_pickle=False)
+    for decode in (lambda f: wire.decode(f), lambda f: wire.decode(f, resolve_handle=lambda h: h)):
+        with pytest.raises(wire.WireError, match="over the 1048576-character limit"):
+            decode(_frame({"value": {"A": 0}}, [buf.getvalue()]))
+    assert roundtrip(np.array(["x" * wire.MAX_STRING]))[0] == "x" * wire.MAX_STRING  # the limit itself is fine
+
+
+def test_a_string_scalar_blob_is_refused():
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, np.array("abc"), allow_pickle=False)
+    with pytest.raises(wire.WireError, match="not a number"):
+        wire.decode(_frame({"value": {"S": 0}}, [buf.getvalue()]))
+
+
+SURFACES = [Surface.polynomial([1.0, -2.0, 0.5, 0.25]), Surface.bowl(), Surface.bowl(scale=3.0), Surface.saddle(),
+            Surface.rosenbrock(), Surface.rosenbrock(a=2.0, b=10.0)]
+
+
+def _numeric_grad(f, w, h=1e-6):
+    w = np.asarray(w, dtype=float)
+    out = np.zeros_like(w)
+    for i in np.ndindex(w.shape):
+        up, down = w.copy(), w.copy()
+        up[i] += h
+        down[i] -= h
+        out[i] = (f(up) - f(down)) / (2 * h)
+    return out
+
+
+@pytest.mark.parametrize("surface", SURFACES, ids=repr)
+def test_a_surface_grad_is_the_derivative_of_its_value(surface):
+    w = np.array([0.7, -1.3]) if surface.kind in ("saddle", "rosenbrock") else np.array([[0.7, -1.3, 2.0]])
+    value = (lambda v: float(np.sum(surface.value(v)))) if surface.kind == "polynomial" else surface.value
+    assert np.allclose(surface.grad(w), _numeric_grad(value, w), rtol=1e-5, atol=1e-5)
+    assert surface.grad(w).shape == w.shape
+
+
+def test_the_surfaces_compute_their_formulas():
+    poly = Surface.polynomial([1, 2, 3])  # 1 + 2x + 3x^2: the highest power last
+    assert poly.value(2.0) == 17.0 and poly.grad(2.0) == 14.0
+    assert np.array_equal(poly.grad(np.array([1.0, 2.0])), [8.0, 14.0])
+    assert Surface.bowl(2.0).value(np.ones((2, 3))) == 12.0 and Surface.bowl().grad(3) == 6.0
+    assert Surface.saddle().value([1.0, 2.0]) == -3.0 and Surface.saddle().grad([1.0, 2.0]).tolist() == [2.0, -4.0]
+    rosen = Surface.rosenbrock()
+    assert rosen.value([1.0, 1.0]) == 0.0 and rosen.grad([1.0, 1.0]).tolist() == [0.0, 0.0]
+    assert rosen.value([0.0, 0.0]) == 1.0 and rosen.grad([0.0, 0.0]).tolist() == [-2.0, 0.0]
+
+
+@pytest.mark.parametrize("w", [2.0, 2, np.float32(2.0), np.array(2.0)])
+def test_a_number_in_gives_a_python_float_out(w):
+    for surface in (Surface.polynomial([0, 0, 1]), Surface.bowl()):
+        assert type(surface.grad(w)) is float and surface.grad(w) == 4.0
+        assert type(surface.value(w)) is float and surface.value(w) == 4.0
+
+
+def test_a_diverging_descent_reaches_inf_without_an_error():
+    bowl = Surface.bowl()
+    x = 1.0
+    for _ in range(2000):
+        x = x - 1.5 * bowl.grad(x)  # |1 - 2 * 1.5| = 2: doubles each step
+    assert x in (float("inf"), float("-inf")) or np.isnan(x)
+
+
+@pytest.mark.parametrize("surface, w, words", [(Surface.saddle(), 1.0, r"shape \(2,\)"),
+                                               (Surface.rosenbrock(), np.zeros(3), r"shape \(2,\)"),
+                                               (Surface.bowl(), "abc", "takes numbers")])
+def test_a_wrong_input_raises_a_clear_error(surface, w, words):
+    with pytest.raises((ValueError, TypeError), match=words):
+        surface.grad(w)
+
+
+def test_a_surface_reaches_the_sandbox_as_a_plain_callable_of_the_same_function():
+    for surface in SURFACES:
+        grad = _sandbox_side([surface])[0]
+        assert type(grad) is wire.SurfaceGrad and callable(grad)
+        w = np.array([0.5, 2.0])
+        assert np.array_equal(grad(w), surface.grad(w)) and grad.value(w) == pytest.approx(surface.value(w))
+    frame = wire.encode({}, Surface.bowl())
+    head = json.loads(frame[12:12 + struct.unpack(">I", frame[8:12])[0]])
+    assert head["value"] == {"F": {"kind": "bowl", "params": {"scale": 1.0}}}  # data: a descriptor
+
+
+def test_a_function_never_travels_from_the_sandbox_to_the_trusted_side():
+    grad = _sandbox_side(Surface.saddle())
+    with pytest.raises(wire.Unsendable, match="SurfaceGrad"):
+        wire.encode({}, [grad])
+    with pytest.raises(wire.WireError, match="unknown tag 'F'"):
+        wire.decode(wire.encode({}, Surface.saddle())[8:])
+
+
+HOSTILE = [({"kind": "exec", "params": {}}, "unknown function kind"),
+           ({"kind": ["bowl"], "params": {}}, "unknown function kind"),
+           ({"kind": "bowl", "params": {"scale": 1.0, "code": "x"}}, "exactly the parameters"),
+           ({"kind": "bowl", "params": {}}, "exactly the parameters"),
+           ({"kind": "bowl", "params": {"scale": float("nan")}}, "must be finite"),
+           ({"kind": "bowl", "params": {"scale": 1e300}}, "must be finite"),
+           ({"kind": "bowl", "params": {"scale": 10 ** 400}}, "must be finite"),
+           ({"kind": "bowl", "params": {"scale": "1"}}, "not a number"),
+           ({"kind": "bowl", "params": {"scale": True}}, "not a number"),
+           ({"kind": "polynomial", "params": {"coeffs": [1.0] * 10 ** 6}}, "1 to 64 coefficients"),
+           ({"kind": "polynomial", "params": {"coeffs": []}}, "1 to 64 coefficients"),
+           ({"kind": "polynomial", "params": {"coeffs": [1.0, None]}}, "not a number"),
+           ({"kind": "rosenbrock", "params": {"a": 1.0, "b": float("-inf")}}, "must be finite"),
+           ({"kind": "saddle", "params": [], "extra": 1}, "unknown fields")]
+
+
+@pytest.mark.parametrize("body, words", HOSTILE)
+def test_a_hostile_function_descriptor_is_refused_at_decode(body, words):
+    raw = json.dumps({"value": {"F": body}, "blobs": []}).encode()  # allows NaN and huge numbers
+    with pytest.raises(wire.WireError, match=words):
+        wire.decode(struct.pack(">I", len(raw)) + raw, make_rng=np.random.default_rng, resolve_handle=lambda h: h)
+
+
+@pytest.mark.parametrize("make, words", [(lambda: Surface.bowl(float("nan")), "must be finite"),
+                                         (lambda: Surface.polynomial(range(65)), "1 to 64"),
+                                         (lambda: Surface("sphere", {}), "unknown function kind"),
+                                         (lambda: Surface.rosenbrock(b="100"), "not a number")])
+def test_a_bad_surface_is_refused_where_the_test_author_builds_it(make, words):
+    with pytest.raises(ValueError, match=words):
+        make()
+
+
+def test_a_surface_changed_after_it_was_built_is_checked_again_when_sent():
+    surface = Surface.bowl()
+    surface.params["scale"] = float("inf")
+    with pytest.raises(wire.Unsendable, match="must be finite"):
+        wire.encode({}, surface)
+
+
+# -- through a real sandbox: a grading whose tests send these values ---------------------------
+
+WIRE_EXERCISE_TESTS = '''"""Tests that send a Surface, an int-keyed dict and string arrays to the learner's functions."""
+import numpy as np
+
+from grader.testing import Surface, expect_array, expect_dict
+
+
+def test_the_learner_descends_with_the_grad_it_receives(submission):
+    surface = Surface.polynomial([0.0, -4.0, 1.0])  # (x - 2)**2 - 4: minimum at 2
+    got = expect_array(submission.descend(surface, 0.0, 0.25, 5), "descend", shape=(6,), dtype_kind="f")
+    want = [0.0]
+    for _ in range(5):
+        want.append(want[-1] - 0.25 * surface.grad(want[-1]))
+    assert np.allclose(got, want), (got, want)
+
+
+def test_the_learner_calls_value_on_a_2d_surface(submission):
+    assert submission.value_at(Surface.rosenbrock(), [0.0, 0.0]) == 1.0
+
+
+def test_int_keyed_dicts_and_string_arrays_go_both_ways(submission):
+    weights = expect_dict(submission.class_weights(np.array([0, 0, 0, 1])), "class_weights")
+    assert weights == {0: 1.0, 1: 3.0} and all(type(k) is int for k in weights)
+    assert submission.lookup({0: "t-shirt", 1: "shoe"}, 1) == "shoe"
+    labels = expect_array(submission.upper(np.array(["t-shirt", "dress"])), "upper", shape=(2,), dtype_kind="U")
+    assert labels.tolist() == ["T-SHIRT", "DRESS"]
+'''
+
+WIRE_LEARNER = '''import numpy as np
+
+
+def descend(grad, x0, lr, steps):
+    xs = [x0]
+    for _ in range(steps):
+        xs.append(xs[-1] - lr * grad(xs[-1]))
+    return np.array(xs)
+
+
+def value_at(grad, w):
+    return grad.value(np.array(w))
+
+
+def class_weights(y):
+    classes, counts = np.unique(y, return_counts=True)
+    return {c: counts.max() / n for c, n in zip(classes, counts)}
+
+
+def lookup(names, key):
+    assert type(key) is int and all(type(k) is int for k in names)
+    return names[key]
+
+
+def upper(labels):
+    return np.char.upper(labels)
+'''
+
+
+def test_a_grading_sends_a_surface_int_keyed_dicts_and_string_arrays(tmp_path):
+    """A learner's function receives `grad` as a plain callable and calls it; numpy int keys and
+    string arrays come back and pass the trusted side's checks."""
+    from grader.exercise.spec import load_exercise
+    from grader.grading.engine import grade
+    folder = tmp_path / "exercises" / "wire-check"
+    folder.mkdir(parents=True)
+    (folder / "exercise.toml").write_text('id = "wire-check"\nentry = "learner.py"\n'
+                                          'functions = ["descend", "value_at", "class_weights", "lookup", "upper"]\n'
+                                          '[points]\npublic = 3\n', encoding="utf-8")
+    (folder / "test_public.py").write_text(WIRE_EXERCISE_TESTS, encoding="utf-8")
+    learner = tmp_path / "learner.py"
+    learner.write_text(WIRE_LEARNER, encoding="utf-8")
+    result = grade(load_exercise(folder), learner, "public", device="cpu")
+    details = [(t.name, t.status, t.output) for t in result.tests]
+    assert len(result.tests) == 3 and all(t.score == t.max_score == 1 for t in result.tests), details
+    learner.write_text(WIRE_LEARNER.replace("xs[-1] - lr * grad", "xs[-1] + lr * grad"), encoding="utf-8")
+    result = grade(load_exercise(folder), learner, "public", device="cpu")
+    assert [t.score for t in result.tests] == [0, 1, 1], [(t.name, t.output) for t in result.tests]

@@ -12,8 +12,10 @@ import numpy as np
 import pytest
 
 from grader.exercise.outcome import Kind, Status
+from grader.sandbox.inside.wire import Surface
 
 __all__ = ["points", "Feedback", "GraderFault", "SubmissionRaised", "SubmissionUnavailable", "Rng",
+           "Surface",
            "expect_raises", "expect_array", "expect_number", "expect_int", "expect_bool", "expect_tuple",
            "expect_dict", "error_summary"]
 
@@ -104,7 +106,8 @@ def expect_array(value, what: str, shape=None, dtype_kind: str | None = None, fi
                  ndim: int | None = None) -> np.ndarray:
     """Check that `value` is a numpy array (lists of numbers are accepted and converted) of the
     given shape (None entries match any size) and dtype kind ('f' float, 'i' integer, 'b' bool,
-    'n' any number), with no NaN/inf when `finite`. Returns the array."""
+    'n' any number; 'U' strings, the only way an array of strings passes), with no NaN/inf when
+    `finite`. Returns the array."""
     if isinstance(value, (list, tuple)):
         try:
             value = np.asarray(value)
@@ -128,11 +131,12 @@ def expect_array(value, what: str, shape=None, dtype_kind: str | None = None, fi
     if dtype_kind is not None:
         allowed = kinds.get(dtype_kind, dtype_kind)
         if value.dtype.kind not in allowed:
-            names = {"f": "floating-point", "i": "integer", "b": "boolean", "n": "numeric"}
+            names = {"f": "floating-point", "i": "integer", "b": "boolean", "n": "numeric", "U": "string"}
             raise Feedback(f"{what} should hold {names.get(dtype_kind, dtype_kind)} values, "
                            f"but its dtype is {value.dtype}")
-    if value.dtype.kind not in "biufc":
-        raise Feedback(f"{what} should hold numbers, but its dtype is {value.dtype}")
+    if value.dtype.kind not in ("U" if dtype_kind == "U" else "biufc"):
+        want = "strings" if dtype_kind == "U" else "numbers"
+        raise Feedback(f"{what} should hold {want}, but its dtype is {value.dtype}")
     if finite and value.dtype.kind in "fc" and not np.all(np.isfinite(value)):
         bad = int(np.size(value) - np.count_nonzero(np.isfinite(value)))
         raise Feedback(f"{what} contains {bad} NaN or infinite value(s); check for overflow "

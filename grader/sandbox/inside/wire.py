@@ -7,12 +7,16 @@ Values are a tagged tree, so a learner's dict can never be mistaken for an array
     None, bool, int, float, str    as themselves
     {"L": [...]}  list             {"T": [...]}  tuple
     {"D": [[key, value], ...]}     dict with str keys
-    {"A": i}      numpy array      (blob i)
+    {"K": [[key, value], ...]}     dict with int keys (numpy integer keys arrive as int)
+    {"A": i}      numpy array      (blob i; numbers, booleans or unicode strings)
     {"S": i}      numpy scalar     (blob i, a 0-d array)
     {"R": seed}   numpy.random.Generator made from seed (trusted side -> sandbox only)
     {"M": {...}}  a Keras model described as data: handle, JSON config, compile config,
                   weights (sandbox -> trusted side only; decoded as `ModelRef`)
     {"H": n}      a handle to a model that lives in the sandbox (trusted side -> sandbox only)
+    {"F": {"kind": k, "params": {...}}}  a `Surface` (a known function: polynomial, bowl, saddle,
+                  Rosenbrock), trusted side -> sandbox only, where it arrives as `SurfaceGrad`:
+                  a plain callable that returns the gradient, with `.value(w)`
 
 Nothing here unpickles or evaluates anything. Decoding validates every node (tags, key types,
 depth, counts, sizes, dtypes) and raises `WireError` on anything else. On the trusted side decoding
@@ -21,6 +25,8 @@ overrides removed, a length cap), so nothing downstream meets raw sandbox text; 
 is read with `hello_info` (device "cpu" or "gpu", a few known version strings).
 
 This module runs inside the sandbox too, so it imports only the standard library and numpy.
+One module of ~600 lines on purpose: the sandbox sees this file and `runner.py` alone (see there),
+so the functions a `Surface` describes are computed here, by the same code on both sides.
 """
 
 from __future__ import annotations
@@ -46,7 +52,9 @@ MAX_CONFIG = 8 << 20    # a Keras model's JSON config (a VGG16's is about 30 kB;
 MAX_INT = 1 << 63       # Python ints travel within the 64-bit range
 MAX_NAME = 200          # a model's name
 MAX_OUTPUT = 1 << 20    # captured stdout/stderr, after the byte cap of the sandbox's limits
-ALLOWED_KINDS = "biufc"
+ALLOWED_KINDS = "biufcU"  # numbers, booleans, unicode strings (each at most MAX_STRING characters)
+MAX_COEFFS = 64         # a polynomial Surface's coefficients
+MAX_PARAM = 1e12        # a Surface's parameters are finite numbers of at most this magnitude
 
 # C0 controls but tab and newline, DEL, C1 controls (ESC, CSI, OSC... start terminal sequences), and
 # the bidi embeddings, overrides and isolates that reorder what a reader sees.
@@ -173,6 +181,165 @@ class ModelRef:
         return self.session.describe(self)
 
 
+NUMERIC_KINDS = "biufc"
+
+
+def _dict_key(key, np):
+    """A dict key as it travels: a str, or a Python int (numpy integers included, bools not)."""
+    if isinstance(key, str):
+        return str.__str__(key)
+    if isinstance(key, (int, np.integer)) and not isinstance(key, (bool, np.bool_)):
+        key = int(key)
+        if not -MAX_INT <= key < MAX_INT:
+            raise Unsendable("a dict key outside the 64-bit range")
+        return key
+    raise Unsendable(f"a dict with a key of type {type(key).__name__} (keys must be all strings or all integers)")
+
+
+_SURFACE_PARAMS = {"polynomial": ("coeffs",), "bowl": ("scale",), "saddle": (), "rosenbrock": ("a", "b")}
+
+
+def _check_surface(kind, params, error=ValueError) -> dict:
+    """The parameters of a Surface of `kind`, validated (known kind, exactly its parameters,
+    finite numbers of at most MAX_PARAM in magnitude, 1 to MAX_COEFFS coefficients), as plain
+    floats; anything else raises `error` with a one-line message."""
+    if type(kind) is not str or kind not in _SURFACE_PARAMS:
+        raise error(f"an unknown function kind {clean_text(repr(kind), 60)} "
+                    f"(known: {', '.join(_SURFACE_PARAMS)})")
+    if type(params) is not dict or set(params) != set(_SURFACE_PARAMS[kind]):
+        raise error(f"a {kind} function takes exactly the parameters ({', '.join(_SURFACE_PARAMS[kind])})")
+
+    np = _numpy()
+
+    def number(name, v):
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, float, np.integer, np.floating)):
+            raise error(f"the {kind} function's {name} is not a number")
+        try:
+            v = float(v)
+        except OverflowError:
+            v = float("inf")
+        if not abs(v) <= MAX_PARAM:  # NaN fails this too
+            raise error(f"the {kind} function's {name} is {v}; it must be finite and at most {MAX_PARAM:g} in size")
+        return v
+    out = {}
+    for name in _SURFACE_PARAMS[kind]:
+        if name == "coeffs":
+            coeffs = params[name]
+            if type(coeffs) not in (list, tuple) or not 1 <= len(coeffs) <= MAX_COEFFS:
+                raise error(f"a polynomial takes a list of 1 to {MAX_COEFFS} coefficients")
+            out[name] = [number("coefficient", c) for c in coeffs]
+        else:
+            out[name] = number(name, params[name])
+    return out
+
+
+class Surface:
+    """A known function, sent to the sandbox as data (a descriptor), where the learner receives it
+    as a `SurfaceGrad`. Build one with `Surface.polynomial(coeffs)` (1-D, lowest power first, as
+    numpy.polynomial), `Surface.bowl(scale)` (scale * sum(w**2), any shape), `Surface.saddle()`
+    (x**2 - y**2) or `Surface.rosenbrock(a, b)` ((a - x)**2 + b * (y - x**2)**2); w of shape (2,)
+    for the last two. `.value(w)` and `.grad(w)` compute f and its gradient: a float for a number
+    or 0-d input, else an array of w's shape."""
+
+    def __init__(self, kind: str, params: dict):
+        self.kind = kind
+        self.params = _check_surface(kind, params)
+
+    @classmethod
+    def polynomial(cls, coeffs) -> "Surface":
+        """f(x) = sum(coeffs[i] * x**i): the highest power last (numpy.polynomial's order)."""
+        return cls("polynomial", {"coeffs": list(coeffs)})
+
+    @classmethod
+    def bowl(cls, scale: float = 1.0) -> "Surface":
+        """f(w) = scale * sum(w**2), for w of any shape."""
+        return cls("bowl", {"scale": scale})
+
+    @classmethod
+    def saddle(cls) -> "Surface":
+        """f(x, y) = x**2 - y**2, for w = (x, y)."""
+        return cls("saddle", {})
+
+    @classmethod
+    def rosenbrock(cls, a: float = 1.0, b: float = 100.0) -> "Surface":
+        """f(x, y) = (a - x)**2 + b * (y - x**2)**2, for w = (x, y)."""
+        return cls("rosenbrock", {"a": a, "b": b})
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params.items())
+        return f"Surface.{self.kind}({args})"
+
+    def _input(self, w):
+        np = _numpy()
+        try:
+            arr = np.asarray(w, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"the {self.kind} function takes numbers, not {type(w).__name__}") from None
+        if self.kind in ("saddle", "rosenbrock") and arr.shape != (2,):
+            raise ValueError(f"the {self.kind} function takes w of shape (2,), not {arr.shape}")
+        return np, arr
+
+    @staticmethod
+    def _output(arr):
+        return float(arr) if arr.ndim == 0 else arr
+
+    def value(self, w):
+        """f(w): a float (a polynomial of an array: the array of its values)."""
+        np, w = self._input(w)
+        p = self.params
+        with np.errstate(all="ignore"):  # a diverging descent reaches inf, as it would by hand
+            if self.kind == "polynomial":
+                out = np.zeros_like(w)
+                for c in reversed(p["coeffs"]):
+                    out = out * w + c
+                return self._output(out)
+            if self.kind == "bowl":
+                return float(p["scale"] * np.sum(w * w))
+            x, y = w
+            if self.kind == "saddle":
+                return float(x * x - y * y)
+            return float((p["a"] - x) ** 2 + p["b"] * (y - x * x) ** 2)
+
+    def grad(self, w):
+        """The gradient at w: a float for a number or 0-d input, else an array of w's shape."""
+        np, w = self._input(w)
+        p = self.params
+        with np.errstate(all="ignore"):
+            if self.kind == "polynomial":
+                out = np.zeros_like(w)
+                coeffs = p["coeffs"]
+                for i in range(len(coeffs) - 1, 0, -1):
+                    out = out * w + i * coeffs[i]
+                return self._output(out)
+            if self.kind == "bowl":
+                return self._output(2.0 * p["scale"] * w)
+            x, y = w
+            if self.kind == "saddle":
+                return np.array([2.0 * x, -2.0 * y])
+            a, b = p["a"], p["b"]
+            return np.array([-2.0 * (a - x) - 4.0 * b * x * (y - x * x), 2.0 * b * (y - x * x)])
+
+
+class SurfaceGrad:
+    """Sandbox side: the function a `Surface` describes, handed to the learner's code as
+    `grad`: `grad(w)` is the gradient at w, `grad.value(w)` is f(w)."""
+
+    __slots__ = ("_surface",)
+
+    def __init__(self, surface: Surface):
+        self._surface = surface
+
+    def __call__(self, w):
+        return self._surface.grad(w)
+
+    def value(self, w):
+        """f(w)."""
+        return self._surface.value(w)
+
+    def __repr__(self) -> str:
+        return f"<gradient of {self._surface!r}>"
+
+
 def _numpy():
     """numpy, imported when a value is first encoded or decoded: commands that only clean text
     (`dlgrade status`, `feedback`) use `clean_text` and stay light."""
@@ -190,9 +357,11 @@ def _encode_value(value, blobs: list, depth: int = 0, rng_type=None):
         return value
     if isinstance(value, bool):
         return bool(value)
+    if isinstance(value, str):  # numpy.str_ included: a string travels as a plain str
+        return str.__str__(value)
     if isinstance(value, np.generic):  # before float: np.float64 is a float; keep its dtype
         arr = np.asarray(value)
-        if arr.dtype.kind not in ALLOWED_KINDS or arr.dtype.fields is not None:
+        if arr.dtype.kind not in NUMERIC_KINDS or arr.dtype.fields is not None:
             raise Unsendable(f"a numpy scalar of dtype {arr.dtype}")
         buf = io.BytesIO()
         np.lib.format.write_array(buf, np.array(arr, copy=True).view(np.ndarray), allow_pickle=False)
@@ -205,12 +374,13 @@ def _encode_value(value, blobs: list, depth: int = 0, rng_type=None):
         return value
     if isinstance(value, float):
         return float.__float__(value)
-    if isinstance(value, str):
-        return str.__str__(value)
     if isinstance(value, np.ndarray):
         arr = np.asarray(value)
         if arr.dtype.kind not in ALLOWED_KINDS or arr.dtype.fields is not None:
-            raise Unsendable(f"a numpy array of dtype {arr.dtype} (only numbers and booleans can be sent)")
+            raise Unsendable(f"a numpy array of dtype {arr.dtype} (only numbers, booleans and strings can be sent)")
+        if arr.dtype.kind == "U" and arr.dtype.itemsize // 4 > MAX_STRING:
+            raise Unsendable(f"an array of strings of up to {arr.dtype.itemsize // 4} characters "
+                             f"(the limit is {MAX_STRING})")
         buf = io.BytesIO()
         # a 0-d array is always contiguous, and stays 0-d (np.ascontiguousarray would make it (1,));
         # a contiguous array is written without a copy
@@ -223,12 +393,14 @@ def _encode_value(value, blobs: list, depth: int = 0, rng_type=None):
     if isinstance(value, list):
         return {"L": [_encode_value(v, blobs, depth + 1, rng_type) for v in list.__iter__(value)]}
     if isinstance(value, dict):
-        items = []
-        for k, v in dict.items(value):
-            if type(k) is not str:
-                raise Unsendable(f"a dict with a key of type {type(k).__name__} (keys must be strings)")
-            items.append([k, _encode_value(v, blobs, depth + 1, rng_type)])
-        return {"D": items}
+        keys = [_dict_key(k, np) for k in dict.keys(value)]
+        kinds = {type(k) for k in keys}
+        if len(kinds) > 1:
+            raise Unsendable("a dict whose keys mix strings and integers (keys must be all strings or all integers)")
+        items = [[k, _encode_value(v, blobs, depth + 1, rng_type)] for k, v in zip(keys, dict.values(value))]
+        return {"K" if kinds == {int} else "D": items}
+    if isinstance(value, Surface):
+        return {"F": {"kind": value.kind, "params": _check_surface(value.kind, value.params, Unsendable)}}
     if rng_type is not None and isinstance(value, rng_type):
         return {"R": value.seed}
     if isinstance(value, ModelExport):
@@ -272,7 +444,23 @@ class _Decoder:
             raise WireError(f"an array could not be read ({type(err).__name__})") from None
         if arr.dtype.kind not in ALLOWED_KINDS or arr.dtype.fields is not None:
             raise WireError(f"an array has dtype {arr.dtype}, which is not numeric")
+        if arr.dtype.kind == "U":
+            if arr.dtype.itemsize // 4 > MAX_STRING:
+                raise WireError(f"an array holds strings of up to {arr.dtype.itemsize // 4} characters, "
+                                f"over the {MAX_STRING}-character limit")
+            if self.clean:
+                arr = self.clean_strings(arr)
         return arr
+
+    def clean_strings(self, arr: np.ndarray) -> np.ndarray:
+        """A string array from the sandbox with every element passed through `clean_text`."""
+        np = _numpy()
+        flat = arr.ravel().tolist()
+        clean = {t: clean_text(t, MAX_STRING) for t in set(flat)}
+        cleaned = [clean[t] for t in flat]
+        if cleaned == flat:
+            return arr
+        return np.array(cleaned, dtype=str).reshape(arr.shape) if flat else arr
 
     def string(self, text: str, limit: int = MAX_STRING) -> str:
         if len(text) > limit:
@@ -305,17 +493,31 @@ class _Decoder:
                     raise WireError("a dict entry has an unknown form")
                 out[self.string(item[0])] = self.value(item[1], depth + 1)
             return out
+        if tag == "K" and type(body) is list:
+            out = {}
+            for item in body:
+                if type(item) is not list or len(item) != 2 or type(item[0]) is not int:
+                    raise WireError("an integer-keyed dict entry has an unknown form")
+                if not -MAX_INT <= item[0] < MAX_INT or item[0] in out:
+                    raise WireError("an integer-keyed dict has a key outside 64 bits or twice")
+                out[item[0]] = self.value(item[1], depth + 1)
+            return out
         if tag == "A":
             return self.blob_array(body)
         if tag == "S":
             arr = self.blob_array(body)
-            if arr.shape != ():
-                raise WireError("a scalar has a shape")
+            if arr.shape != () or arr.dtype.kind not in NUMERIC_KINDS:
+                raise WireError("a scalar has a shape or is not a number")
             return arr[()]
         if tag == "R" and type(body) is int and self.make_rng is not None:
             return self.make_rng(body)
         if tag == "H" and type(body) is int and self.resolve_handle is not None:
             return self.resolve_handle(body)
+        if tag == "F" and type(body) is dict and self.resolve_handle is not None:
+            if set(body) != {"kind", "params"}:
+                raise WireError("a function descriptor has unknown fields")
+            kind = body["kind"]
+            return SurfaceGrad(Surface(kind, _check_surface(kind, body["params"], WireError)))
         if tag == "M" and self.resolve_handle is None and type(body) is dict:
             return self.model_ref(body, depth)
         raise WireError(f"a value has an unknown tag {tag!r}")
