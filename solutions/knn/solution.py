@@ -1,0 +1,111 @@
+"""k-nearest neighbours (k-NN) in numpy: one-hot labels, accuracy, L1 and L2 distances between
+every pair of points, and the k-NN classifier with its majority vote.
+
+Use numpy only. Run the public tests with `dlgrade check`.
+"""
+
+import numpy as np
+
+
+def one_hot(labels, classes):
+    """One-hot encode `labels` (a list or 1-D array of class labels: ints or strings).
+
+    `classes` lists every class once and fixes the column order: column j is classes[j] (the
+    notes' example uses the columns t-shirt, dress, shoe). Return a float array of shape
+    (len(labels), len(classes)) with a single 1.0 per row. Raise ValueError when a label is
+    not one of `classes`.
+    """
+    ### BEGIN SOLUTION
+    labels = np.asarray(labels)
+    classes = list(np.asarray(classes).tolist())
+    column = {c: j for j, c in enumerate(classes)}
+    out = np.zeros((len(labels), len(classes)), dtype=float)
+    for i, label in enumerate(labels.tolist()):
+        if label not in column:
+            raise ValueError(f"label {label!r} is not one of the classes {classes}")
+        out[i, column[label]] = 1.0
+    return out
+    ### END SOLUTION
+
+
+def accuracy(y_true, y_pred):
+    """The fraction of predictions that are right, a float in [0, 1].
+
+    Either both are 1-D arrays (or lists) of labels, compared one by one, or both are 2-D
+    arrays of shape (n, classes) (one-hot rows, or scores such as probabilities), and a row is
+    right when its largest entry is in the same column (for one-hot rows this is
+    (y_true * y_pred).sum() / n). Raise ValueError when the two do not have the same shape.
+    """
+    ### BEGIN SOLUTION
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"y_true has shape {y_true.shape} but y_pred has shape {y_pred.shape}")
+    if y_true.ndim == 2:
+        y_true = np.argmax(y_true, axis=1)
+        y_pred = np.argmax(y_pred, axis=1)
+    return float(np.mean(y_true == y_pred))
+    ### END SOLUTION
+
+
+def l1_distances(A, B):
+    """L1 (Manhattan) distance between every row of A (n, d) and every row of B (m, d).
+
+    Return a float array D of shape (n, m) with D[i, j] = sum_k |A[i, k] - B[j, k]|.
+    A and B may hold integers (even uint8 pixels).
+    """
+    ### BEGIN SOLUTION
+    A = np.asarray(A, dtype=float)
+    B = np.asarray(B, dtype=float)
+    D = np.empty((A.shape[0], B.shape[0]))
+    for i, a in enumerate(A):
+        D[i] = np.abs(B - a).sum(axis=1)
+    return D
+    ### END SOLUTION
+
+
+def l2_distances(A, B):
+    """L2 (Euclidean) distance between every row of A (n, d) and every row of B (m, d).
+
+    Return a float array D of shape (n, m) with D[i, j] = sqrt(sum_k (A[i, k] - B[j, k])^2)
+    (the distance itself, not its square). A and B may hold integers (even uint8 pixels).
+    """
+    ### BEGIN SOLUTION
+    A = np.asarray(A, dtype=float)
+    B = np.asarray(B, dtype=float)
+    D = np.empty((A.shape[0], B.shape[0]))
+    for i, a in enumerate(A):
+        D[i] = np.sqrt(((B - a) ** 2).sum(axis=1))
+    return D
+    ### END SOLUTION
+
+
+def knn_predict(X_train, y_train, X_test, k=1, metric="l2"):
+    """Predict a label for every row of X_test with the k nearest training points.
+
+    X_train is (n, d), y_train holds n labels (ints or strings), X_test is (m, d); `metric` is
+    "l1" or "l2". The neighbours of a test point are the training points sorted by distance,
+    equal distances in training order (a stable sort); the prediction is the label most of the
+    k first neighbours have. When several labels have the most votes, the one whose neighbour
+    comes first (the nearest) wins. Return a 1-D array of m labels of the same kind as y_train.
+    Raise ValueError for another metric or for k outside 1..n.
+    """
+    ### BEGIN SOLUTION
+    if metric not in ("l1", "l2"):
+        raise ValueError(f"metric must be 'l1' or 'l2', got {metric!r}")
+    y_train = np.asarray(y_train)
+    n = len(y_train)
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 1 <= k <= n:
+        raise ValueError(f"k must be a whole number from 1 to {n} (the number of training points), got {k!r}")
+    distances = l1_distances if metric == "l1" else l2_distances
+    D = distances(X_test, X_train)
+    nearest = np.argsort(D, axis=1, kind="stable")[:, :k]
+    predictions = []
+    for row in nearest:
+        votes = {}
+        for label in y_train[row].tolist():
+            votes[label] = votes.get(label, 0) + 1
+        most = max(votes.values())
+        predictions.append(next(label for label in y_train[row].tolist() if votes[label] == most))
+    return np.array(predictions, dtype=y_train.dtype)
+    ### END SOLUTION
