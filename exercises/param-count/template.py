@@ -40,23 +40,32 @@ def count_params(input_shape, layers):
     image or (784,) for a vector.
     layers: a list of dicts, one per layer:
       {"type": "conv", "filters": int, "kernel": int, "stride": int (default 1),
-                       "padding": "valid" (default) or "same"}     Conv2D, f x f kernel, bias
-      {"type": "pool", "size": int, "stride": int (default: size)}  MaxPooling2D, no padding
+                       "padding": "valid" (default), "same" or an int p >= 0}
+                                                                    Conv2D, f x f kernel, bias
+      {"type": "pool", "size": int, "stride": int (default: size),
+                       "padding": "valid" (default) or "same"}      MaxPooling2D
+      {"type": "batchnorm"}                                         BatchNormalization
       {"type": "flatten"}                                           Flatten
       {"type": "dense", "units": int}                               Dense, with bias
       {"type": "dropout"} (a "rate" may be given; it changes nothing here)
     Other keys (such as "activation") are ignored.
 
-    Sizes: "valid" conv and pool: floor((n - f) / s) + 1; "same" conv (Keras): ceil(n / s);
-    conv output channels = filters; Flatten multiplies all dimensions; Dense acts on the last
-    dimension; Dropout keeps the shape. Pool, Flatten and Dropout have 0 parameters.
+    Sizes: "valid" conv and pool: floor((n - f) / s) + 1; "same" conv and pool (Keras):
+    ceil(n / s); an int padding p (PyTorch's Conv2d(..., padding=p)): p zeros on every side,
+    floor((n + 2p - f) / s) + 1. Conv output channels = filters; Flatten multiplies all
+    dimensions; Dense and BatchNormalization act on the last dimension; BatchNormalization and
+    Dropout keep the shape. BatchNormalization has 4 parameters per channel, as Keras counts
+    them (gamma and beta are trained; the moving mean and variance are not). Pool, Flatten and
+    Dropout have 0 parameters.
 
-    Names follow Keras: the first layer of each kind is "conv2d", "max_pooling2d", "flatten",
-    "dense", "dropout"; the next ones of the same kind get "_1", "_2", ... ("conv2d_1").
+    Names follow Keras: the first layer of each kind is "conv2d", "max_pooling2d",
+    "batch_normalization", "flatten", "dense", "dropout"; the next ones of the same kind get
+    "_1", "_2", ... ("conv2d_1").
 
     Raise ValueError for an unknown "type", a missing required key, a value that is not a whole
-    number >= 1 (or an unknown padding), a conv or pool on an input that is not (h, w, c), and a
-    layer whose output would be empty (a kernel or window larger than its input).
+    number >= 1 (or an unknown padding, or an int padding < 0), a conv or pool on an input that
+    is not (h, w, c), and a layer whose output would be empty (a kernel or window larger than
+    its (padded) input).
 
     >>> count_params((28, 28, 1), [{"type": "conv", "filters": 10, "kernel": 3}])
     [('conv2d', (26, 26, 10), 100)]

@@ -165,21 +165,22 @@ def test_flatten_of_an_image(submission):
 
 @points(2)
 def test_mnist_cnn_of_lecture_004(submission):
-    # 28x28 -> 10 kernels, no padding -> 26x26 -> max pool 13x13 -> 20 maps 11x11 -> max pool 5x5
-    # -> "20x5x5 = 500" inputs -> 50 units -> 10 outputs
+    # "10 kernels ... stride 1 and padding 1 ... the kernel matrix is 5 by 5": 28x28 -> 26x26 ->
+    # max pool 13x13 -> 20 maps 11x11 -> max pool 5x5 -> "20x5x5 = 500" inputs -> 50 units -> 10
+    # outputs. In PyTorch, Conv2d(1, 10, 5, padding=1): an integer padding of 1 on every side.
     layers = [
-        {"type": "conv", "filters": 10, "kernel": 3},
+        {"type": "conv", "filters": 10, "kernel": 5, "padding": 1},
         {"type": "pool", "size": 2, "stride": 2},
-        {"type": "conv", "filters": 20, "kernel": 3},
+        {"type": "conv", "filters": 20, "kernel": 5, "padding": 1},
         {"type": "pool", "size": 2, "stride": 2},
         {"type": "flatten"},
         {"type": "dense", "units": 50},
         {"type": "dense", "units": 10},
     ]
     want = [
-        ("conv2d", (26, 26, 10), 100),          # 3*3*1*10 + 10
+        ("conv2d", (26, 26, 10), 260),          # 28 + 2 - 5 + 1 = 26; 5*5*1*10 + 10
         ("max_pooling2d", (13, 13, 10), 0),
-        ("conv2d_1", (11, 11, 20), 1820),       # 3*3*10*20 + 20
+        ("conv2d_1", (11, 11, 20), 5020),       # 13 + 2 - 5 + 1 = 11; 5*5*10*20 + 20
         ("max_pooling2d_1", (5, 5, 20), 0),     # floor((11 - 2) / 2) + 1 = 5
         ("flatten", (500,), 0),
         ("dense", (50,), 25050),                # 500*50 + 50
@@ -187,17 +188,22 @@ def test_mnist_cnn_of_lecture_004(submission):
     ]
     rows = _rows(submission.count_params((28, 28, 1), layers), "count_params((28, 28, 1), MNIST CNN)")
     _compare(rows, want, "count_params((28, 28, 1), MNIST CNN)")
+    total = sum(r[2] for r in rows)
+    assert total == 30_840, f"the MNIST CNN's parameters should add up to 30,840, got {total:,}"
 
 
 @points(2)
 def test_emnist_cnn_of_lecture_004(submission):
-    # Conv2d(1, 6, 3, padding=1) -> pool -> Conv2d(6, 6, 3, padding=1) -> pool
-    # -> "Linear(in_features=294, out_features=50)" -> "Linear(in_features=50, out_features=26)"
+    # "(conv1): Conv2d(1, 6, kernel_size=(3, 3), stride=(1, 1), padding=(1, 1))", "(bnorm1):
+    # BatchNorm2d(6, ...)", conv2 and bnorm2 alike, a max pool after each conv, then
+    # "Linear(in_features=294, out_features=50)" -> "Linear(in_features=50, out_features=26)"
     layers = [
-        {"type": "conv", "filters": 6, "kernel": 3, "padding": "same"},
+        {"type": "conv", "filters": 6, "kernel": 3, "padding": 1},
         {"type": "pool", "size": 2},
-        {"type": "conv", "filters": 6, "kernel": 3, "padding": "same"},
+        {"type": "batchnorm"},
+        {"type": "conv", "filters": 6, "kernel": 3, "padding": 1},
         {"type": "pool", "size": 2},
+        {"type": "batchnorm"},
         {"type": "flatten"},
         {"type": "dense", "units": 50},
         {"type": "dense", "units": 26},
@@ -205,14 +211,30 @@ def test_emnist_cnn_of_lecture_004(submission):
     want = [
         ("conv2d", (28, 28, 6), 60),            # 3*3*1*6 + 6
         ("max_pooling2d", (14, 14, 6), 0),
+        ("batch_normalization", (14, 14, 6), 24),    # 4 * 6, as Keras counts (PyTorch: 12 + 12 buffers)
         ("conv2d_1", (14, 14, 6), 330),         # 3*3*6*6 + 6
         ("max_pooling2d_1", (7, 7, 6), 0),
+        ("batch_normalization_1", (7, 7, 6), 24),
         ("flatten", (294,), 0),                 # 7 * 7 * 6
         ("dense", (50,), 14750),                # 294*50 + 50
         ("dense_1", (26,), 1326),               # 50*26 + 26
     ]
     rows = _rows(submission.count_params((28, 28, 1), layers), "count_params((28, 28, 1), EMNIST CNN)")
     _compare(rows, want, "count_params((28, 28, 1), EMNIST CNN)")
+
+
+@points(1)
+def test_googlenet_stem_of_lecture_002(submission):
+    # GoogLeNet's table: "convolution 7x7/2 112x112x64", "max pool 3x3/2 56x56x64",
+    # "convolution 3x3/1 56x56x192": the pool pads as Keras' padding="same" does (ceil(112 / 2) = 56)
+    layers = [{"type": "conv", "filters": 64, "kernel": 7, "stride": 2, "padding": "same"},
+              {"type": "pool", "size": 3, "stride": 2, "padding": "same"},
+              {"type": "conv", "filters": 192, "kernel": 3, "padding": "same"}]
+    rows = _rows(submission.count_params((224, 224, 3), layers), "count_params((224, 224, 3), GoogLeNet stem)")
+    _compare(rows, [("conv2d", (112, 112, 64), 9472), ("max_pooling2d", (56, 56, 64), 0),
+                    ("conv2d_1", (56, 56, 192), 110784)],      # 3*3*64*192 + 192 (the table's "112K" row
+                                                                # also counts a 1x1 "reduce" conv to 64 first)
+             "count_params((224, 224, 3), GoogLeNet stem)")
 
 
 @points(1)

@@ -55,23 +55,32 @@ def count_params(input_shape, layers):
     image or (784,) for a vector.
     layers: a list of dicts, one per layer:
       {"type": "conv", "filters": int, "kernel": int, "stride": int (default 1),
-                       "padding": "valid" (default) or "same"}     Conv2D, f x f kernel, bias
-      {"type": "pool", "size": int, "stride": int (default: size)}  MaxPooling2D, no padding
+                       "padding": "valid" (default), "same" or an int p >= 0}
+                                                                    Conv2D, f x f kernel, bias
+      {"type": "pool", "size": int, "stride": int (default: size),
+                       "padding": "valid" (default) or "same"}      MaxPooling2D
+      {"type": "batchnorm"}                                         BatchNormalization
       {"type": "flatten"}                                           Flatten
       {"type": "dense", "units": int}                               Dense, with bias
       {"type": "dropout"} (a "rate" may be given; it changes nothing here)
     Other keys (such as "activation") are ignored.
 
-    Sizes: "valid" conv and pool: floor((n - f) / s) + 1; "same" conv (Keras): ceil(n / s);
-    conv output channels = filters; Flatten multiplies all dimensions; Dense acts on the last
-    dimension; Dropout keeps the shape. Pool, Flatten and Dropout have 0 parameters.
+    Sizes: "valid" conv and pool: floor((n - f) / s) + 1; "same" conv and pool (Keras):
+    ceil(n / s); an int padding p (PyTorch's Conv2d(..., padding=p)): p zeros on every side,
+    floor((n + 2p - f) / s) + 1. Conv output channels = filters; Flatten multiplies all
+    dimensions; Dense and BatchNormalization act on the last dimension; BatchNormalization and
+    Dropout keep the shape. BatchNormalization has 4 parameters per channel, as Keras counts
+    them (gamma and beta are trained; the moving mean and variance are not). Pool, Flatten and
+    Dropout have 0 parameters.
 
-    Names follow Keras: the first layer of each kind is "conv2d", "max_pooling2d", "flatten",
-    "dense", "dropout"; the next ones of the same kind get "_1", "_2", ... ("conv2d_1").
+    Names follow Keras: the first layer of each kind is "conv2d", "max_pooling2d",
+    "batch_normalization", "flatten", "dense", "dropout"; the next ones of the same kind get
+    "_1", "_2", ... ("conv2d_1").
 
     Raise ValueError for an unknown "type", a missing required key, a value that is not a whole
-    number >= 1 (or an unknown padding), a conv or pool on an input that is not (h, w, c), and a
-    layer whose output would be empty (a kernel or window larger than its input).
+    number >= 1 (or an unknown padding, or an int padding < 0), a conv or pool on an input that
+    is not (h, w, c), and a layer whose output would be empty (a kernel or window larger than
+    its (padded) input).
 
     >>> count_params((28, 28, 1), [{"type": "conv", "filters": 10, "kernel": 3}])
     [('conv2d', (26, 26, 10), 100)]
@@ -95,8 +104,8 @@ def count_params(input_shape, layers):
     if not isinstance(layers, (tuple, list)):
         raise ValueError("layers must be a list of dicts")
 
-    names = {"conv": "conv2d", "pool": "max_pooling2d", "flatten": "flatten", "dense": "dense",
-             "dropout": "dropout"}
+    names = {"conv": "conv2d", "pool": "max_pooling2d", "batchnorm": "batch_normalization", "flatten": "flatten",
+             "dense": "dense", "dropout": "dropout"}
     seen = {}
     shape = tuple(int(v) for v in input_shape)
     rows = []
@@ -117,8 +126,10 @@ def count_params(input_shape, layers):
                 out = (-(-shape[0] // s), -(-shape[1] // s))
             elif padding == "valid":
                 out = ((shape[0] - f) // s + 1, (shape[1] - f) // s + 1)
+            elif isinstance(padding, int) and not isinstance(padding, bool) and padding >= 0:
+                out = ((shape[0] + 2 * padding - f) // s + 1, (shape[1] + 2 * padding - f) // s + 1)
             else:
-                raise ValueError(f"padding must be 'valid' or 'same', got {padding!r}")
+                raise ValueError(f"padding must be 'valid', 'same' or a whole number >= 0, got {padding!r}")
             if min(out) < 1:
                 raise ValueError(f"a {f}x{f} kernel does not fit in an input of shape {shape}")
             params = conv2d_params(f, shape[2], filters)
@@ -126,13 +137,21 @@ def count_params(input_shape, layers):
         elif kind == "pool":
             size = whole(layer, "size")
             s = whole(layer, "stride", size)
+            padding = layer.get("padding", "valid")
             if len(shape) != 3:
                 raise ValueError(f"a pool layer needs an input of shape (h, w, c), got {shape}")
-            out = ((shape[0] - size) // s + 1, (shape[1] - size) // s + 1)
+            if padding == "same":
+                out = (-(-shape[0] // s), -(-shape[1] // s))
+            elif padding == "valid":
+                out = ((shape[0] - size) // s + 1, (shape[1] - size) // s + 1)
+            else:
+                raise ValueError(f"a pool's padding must be 'valid' or 'same', got {padding!r}")
             if min(out) < 1:
                 raise ValueError(f"a {size}x{size} window does not fit in an input of shape {shape}")
             params = 0
             shape = (out[0], out[1], shape[2])
+        elif kind == "batchnorm":
+            params = 4 * shape[-1]
         elif kind == "flatten":
             total = 1
             for v in shape:

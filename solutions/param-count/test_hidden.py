@@ -174,9 +174,40 @@ def test_one_by_one_convolution_and_googlenet_stem(submission, reference):
                             [{"type": "conv", "filters": 32, "kernel": 1}], "count_params((28, 28, 192), [1x1 conv])")
     _compare_with_reference(submission, reference, (224, 224, 3),
                             [{"type": "conv", "filters": 64, "kernel": 7, "stride": 2, "padding": "same"},
-                             {"type": "pool", "size": 3, "stride": 2},
-                             {"type": "conv", "filters": 192, "kernel": 3, "padding": "same"}],
+                             {"type": "pool", "size": 3, "stride": 2, "padding": "same"},
+                             {"type": "conv", "filters": 64, "kernel": 1},
+                             {"type": "conv", "filters": 192, "kernel": 3, "padding": "same"},
+                             {"type": "pool", "size": 3, "stride": 2, "padding": "same"}],
                             "count_params((224, 224, 3), GoogLeNet stem)")
+
+
+@points(1)
+def test_integer_padding_matches_the_reference(submission, reference):
+    # PyTorch's Conv2d(..., padding=p): floor((n + 2p - f) / s) + 1, p zeros on every side
+    for shape, f, s, p in (((28, 28, 1), 5, 1, 1), ((13, 13, 10), 5, 1, 2), ((32, 32, 3), 3, 1, 0),
+                           ((227, 227, 3), 11, 4, 2), ((10, 7, 2), 4, 3, 1), ((1, 1, 4), 3, 1, 1), ((5, 9, 1), 3, 2, 3)):
+        _compare_with_reference(submission, reference, shape,
+                                [{"type": "conv", "filters": 6, "kernel": f, "stride": s, "padding": p}],
+                                f"count_params({shape}, [conv, kernel {f}, stride {s}, padding {p}])")
+
+
+@points(1)
+def test_pool_same_padding_is_keras_ceil(submission, reference):
+    for shape, size, s in (((112, 112, 64), 3, 2), ((7, 9, 3), 2, 2), ((5, 5, 1), 3, 1), ((11, 4, 2), 3, 3)):
+        _compare_with_reference(submission, reference, shape,
+                                [{"type": "pool", "size": size, "stride": s, "padding": "same"}],
+                                f"count_params({shape}, [pool {size}, stride {s}, 'same'])")
+
+
+@points(1)
+def test_batchnorm_has_four_parameters_per_channel_and_keeps_the_shape(submission, reference):
+    # Keras' BatchNormalization: gamma, beta (trained), moving mean and variance (not trained)
+    _compare_with_reference(submission, reference, (32, 32, 3),
+                            [{"type": "conv", "filters": 16, "kernel": 3}, {"type": "batchnorm"},
+                             {"type": "pool", "size": 2}, {"type": "flatten"}, {"type": "dense", "units": 64},
+                             {"type": "batchnorm"}, {"type": "dense", "units": 10}],
+                            "count_params((32, 32, 3), conv/batchnorm/.../dense/batchnorm)")
+    _compare_with_reference(submission, reference, (7,), [{"type": "batchnorm"}], "count_params((7,), [batchnorm])")
 
 
 @points(1)
@@ -257,6 +288,10 @@ def test_invalid_layers_raise_value_error(submission):
         ((400,), [{"type": "conv", "filters": 4, "kernel": 3}], "a conv on a flat input"),
         ((400,), [{"type": "pool", "size": 2}], "a pool on a flat input"),
         ((8, 8, 3), [{"type": "flatten"}, {"type": "conv", "filters": 4, "kernel": 3}], "a conv after flatten"),
+        ((32, 32, 3), [{"type": "conv", "filters": 4, "kernel": 3, "padding": -1}], "a padding of -1"),
+        ((32, 32, 3), [{"type": "conv", "filters": 4, "kernel": 3, "padding": True}], "a bool padding"),
+        ((32, 32, 3), [{"type": "conv", "filters": 4, "kernel": 3, "padding": 1.0}], "a float padding"),
+        ((32, 32, 3), [{"type": "pool", "size": 2, "padding": "full"}], "a pool's unknown padding"),
     ]
     for shape, layers, why in bad:
         with expect_raises("ValueError", f"count_params({shape}, ...) with {why}"):
@@ -270,6 +305,7 @@ def test_a_kernel_or_window_that_does_not_fit_raises_value_error(submission):
         ((4, 4, 3), [{"type": "conv", "filters": 4, "kernel": 5}], "a kernel larger than the input"),
         ((4, 9, 3), [{"type": "conv", "filters": 4, "kernel": 5}], "a kernel taller than the input"),
         ((4, 4, 3), [{"type": "pool", "size": 5}], "a window larger than the input"),
+        ((2, 2, 3), [{"type": "conv", "filters": 4, "kernel": 5, "padding": 1}], "a kernel larger than the padded input"),
         ((28, 28, 1), [{"type": "conv", "filters": 4, "kernel": 5}, {"type": "pool", "size": 2},
                        {"type": "conv", "filters": 4, "kernel": 5}, {"type": "pool", "size": 2},
                        {"type": "conv", "filters": 4, "kernel": 5}], "a third 5x5 conv on a 4x4 map"),
