@@ -1,7 +1,8 @@
 """conv-numpy graded through the real engine and sandbox: the reference gets full marks and the
 template 0; a correct learner in other allowed idioms (float32, einsum over sliding windows) gets
-full marks; a flipped kernel, "same" padding with the extra zero at the start, and a maximum started
-from 0 each lose exactly their one hidden test with a hint that names the cause. The reference's
+full marks; a flipped kernel, "same" padding with the extra zero at the start or as (f - 1) // 2 on
+each side, a stride applied to the output size only, and a maximum started from 0 each lose exactly
+their one hidden test with a hint that names the cause. The reference's
 "same" padding and cross-correlation agree with Keras' own convolution (the README's claim)."""
 
 from __future__ import annotations
@@ -55,6 +56,14 @@ def test_other_allowed_idioms_get_full_marks(ex):
     # "same" with the odd zero at the start (top, left) instead of Keras' end
     ("return total // 2, total - total // 2", "return total - total // 2, total // 2",
      "test_conv2d_same_puts_the_extra_zero_at_the_end", "rest after"),
+    # "same" as (f - 1) // 2 zeros on each side, whatever the filter and the stride
+    ("total = max((math.ceil(n / stride) - 1) * stride + f - n, 0)\n                return total // 2, total - total // 2",
+     "return (f - 1) // 2, (f - 1) // 2",
+     "test_conv2d_same_puts_the_extra_zero_at_the_end", "total // 2 zeros before"),
+    # the stride ignored: every window, then every s-th output is not taken
+    ("oh = (xp.shape[0] - fh) // stride + 1\n    ow = (xp.shape[1] - fw) // stride + 1",
+     "oh = (xp.shape[0] - fh) // stride + 1\n    ow = (xp.shape[1] - fw) // stride + 1\n    stride = 1",
+     "test_conv2d_stride", "patch starting at (i*s, j*s)"),
     # a maximum that starts from 0
     ("].max(axis=(0, 1))", "].max(axis=(0, 1)).clip(min=0)",
      "test_max_pool_of_negative_values", "do not start from 0"),

@@ -3,10 +3,11 @@ with the reference run on the trusted side. Messages never show an expected valu
 
 One property per test, one mistake per test: every comparison outside
 `test_conv2d_does_not_flip_the_kernel` uses kernels that are the same when turned by 180 degrees
-(so a flipped kernel costs that one test); "same" padding with an odd number of zeros to add is
-`test_conv2d_same_puts_the_extra_zero_at_the_end` alone (the other "same" test adds an even
-number); partial pooling windows are `test_pools_drop_a_partial_window` alone (the other pool tests use maps
-the windows tile exactly); a negative map is `test_max_pool_of_negative_values` alone (the other
+(so a flipped kernel costs that one test); "same" padding with an odd number of zeros to add (an
+even filter) is `test_conv2d_same_puts_the_extra_zero_at_the_end` alone, at stride 1 (the other
+"same" cases add an even number, (f - 1) / 2 on each side, and "same" at a stride is
+`test_conv2d_stride`'s); partial pooling windows are `test_pools_drop_a_partial_window` alone (the
+other pool tests use maps the windows tile exactly); a negative map is `test_max_pool_of_negative_values` alone (the other
 pool tests use positive maps, so a maximum started from 0 costs that one test).
 Any numeric dtype is accepted (float32 too: the tolerance is relative, 1e-5 of the largest value).
 """
@@ -96,12 +97,20 @@ def test_conv2d_stride(submission, reference):
         _close(submission.conv2d(x, kern, stride=s), reference.conv2d(x, kern, stride=s),
                f"conv2d(x of {x.shape}, w of {kern.shape}, stride={s})",
                "out[i, j] uses the patch starting at (i*s, j*s); a last partial window is dropped")
+    # "same" at a stride: ceil(n / s) outputs (here the zeros to add are even in number: as many
+    # before as after)
+    for h, f, s in ((7, 3, 2), (9, 5, 2), (10, 3, 3)):
+        x = rng.normal(size=(h, h))
+        k = _symmetric(rng.normal(size=(f, f)))
+        _close(submission.conv2d(x, k, stride=s, padding="same"), reference.conv2d(x, k, stride=s, padding="same"),
+               f"conv2d(x of {x.shape}, w of {k.shape}, stride={s}, padding='same')",
+               "with padding='same' a stride s gives ceil(n / s) rows and columns, windows every s pixels")
 
 
 @points(1)
 def test_conv2d_integer_padding_adds_zeros(submission, reference):
     rng = np.random.default_rng(16)
-    for h, f, p, s in ((5, 3, 1, 1), (6, 5, 2, 1), (7, 3, 2, 2), (4, 3, 3, 1)):
+    for h, f, p, s in ((5, 3, 1, 1), (6, 5, 2, 1), (7, 3, 2, 1), (4, 3, 3, 1)):
         x = rng.normal(size=(h, h + 1))
         k = _symmetric(rng.normal(size=(f, f)))
         _close(submission.conv2d(x, k, stride=s, padding=p), reference.conv2d(x, k, stride=s, padding=p),
@@ -122,10 +131,10 @@ def test_conv2d_same_keeps_the_size_at_stride_1(submission, reference):
 
 @points(1)
 def test_conv2d_same_puts_the_extra_zero_at_the_end(submission, reference):
-    # Keras: ceil(n / s) outputs; the zeros to add, (out - 1) * s + f - n, are split with the
-    # extra one at the end (bottom, right) when they are odd in number
+    # Keras: the zeros to add, (ceil(n / s) - 1) * s + f - n, are split with the extra one at the
+    # end (bottom, right) when they are odd in number: an even filter at stride 1 (f - 1 zeros)
     rng = np.random.default_rng(18)
-    for h, w, f, s in ((6, 6, 2, 1), (8, 8, 3, 2), (7, 9, 4, 2), (10, 10, 3, 3)):
+    for h, w, f, s in ((6, 6, 2, 1), (7, 9, 4, 1), (5, 8, 6, 1), (4, 4, 2, 1)):
         x = rng.normal(size=(h, w))
         k = _symmetric(rng.normal(size=(f, f)))
         _close(submission.conv2d(x, k, stride=s, padding="same"), reference.conv2d(x, k, stride=s, padding="same"),
