@@ -7,7 +7,7 @@ Run them with `dlgrade check`. The notes print k/9 cut to two decimals (7/9 = 0.
 import numpy as np
 
 from grader.data import X_GRID
-from grader.testing import expect_array, points
+from grader.testing import Feedback, expect_array, points
 
 DIAGONAL = np.array([[1, -1, -1], [-1, 1, -1], [-1, -1, 1]])   # the notes' three 3x3 features
 CROSS = np.array([[1, -1, 1], [-1, 1, -1], [1, -1, 1]])
@@ -58,7 +58,7 @@ def _check(value, call, table, why):
     bad = np.abs(got - _exact(want)) >= 0.01
     if bad.any():
         i = tuple(int(v) for v in np.argwhere(bad)[0])
-        raise AssertionError(f"{call} at index {i} should be about {want[i]:.2f} ({why}), got {float(got[i]):.4f}; "
+        raise Feedback(f"{call} at index {i} should be about {want[i]:.2f} ({why}), got {float(got[i]):.4f}; "
                              f"the notes' table is\n{want.tolist()}")
 
 
