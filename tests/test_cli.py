@@ -94,6 +94,7 @@ def test_grade_prints_only_json_and_accepts_any_file_name(tmp_path):
     (("grade", "no-such-exercise", "x.py"), "unknown exercise 'no-such-exercise'"),
     (("grade", "perceptron", "missing.py"), "does not exist"),
     (("check", "nope"), "the exercises are:"),
+    (("validate", "perceptron", "nope"), "the exercises are:"),
 ])
 def test_bad_arguments_get_a_one_line_error(tmp_path, args, message):
     proc = dlgrade(*args, cwd=tmp_path)
@@ -109,6 +110,13 @@ def test_validate_proves_every_exercise_can_pass_and_fail():
     assert [e["id"] for e in data["exercises"]] == EXERCISE_IDS
     for e in data["exercises"]:
         assert e["reference"] == e["max_score"] > e["template"], e
+
+
+def test_validate_takes_exercise_ids():
+    proc = dlgrade("validate", "--json", "param-count", "perceptron", "param-count")
+    data = json.loads(proc.stdout)
+    assert proc.returncode == 0 and data["ok"], data
+    assert [e["id"] for e in data["exercises"]] == ["param-count", "perceptron"]
 
 
 def test_demo_walks_the_course_loop(tmp_path):
