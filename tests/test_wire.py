@@ -490,3 +490,24 @@ def test_a_grading_sends_a_surface_int_keyed_dicts_and_string_arrays(tmp_path):
     learner.write_text(WIRE_LEARNER.replace("xs[-1] - lr * grad", "xs[-1] + lr * grad"), encoding="utf-8")
     result = grade(load_exercise(folder), learner, "public", device="cpu")
     assert [t.score for t in result.tests] == [0, 1, 1], [(t.name, t.output) for t in result.tests]
+
+
+def test_string_arrays_are_cleaned_at_numpy_speed_and_only_where_needed():
+    import time
+    labels = np.array(["t-shirt", "dress", "shoe", "زبان\u200c"] * 250_000)  # 1M strings: the limit
+    t0 = time.perf_counter()
+    out = roundtrip(labels)
+    assert time.perf_counter() - t0 < 5 and out.dtype == labels.dtype and np.array_equal(out, labels)
+    mixed = np.array(["ok", "a\x00b", "\udc80", "x\u2066y", "\x9b31mz", "tab\t", "cr\r\nlf", "", "\x7f"], dtype="<U8")
+    assert roundtrip(mixed).tolist() == ["ok", "ab", "\ufffd", "xy", "z", "tab\t", "cr\nlf", "", ""]
+    assert roundtrip(mixed.astype(">U8")).tolist() == roundtrip(mixed).tolist()  # either byte order
+
+
+def test_string_arrays_over_a_million_strings_are_refused_both_ways():
+    big = np.array(["a"] * (wire.MAX_STRINGS + 1))
+    with pytest.raises(wire.Unsendable, match="1000001 strings"):
+        wire.encode({}, big)
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, big, allow_pickle=False)
+    with pytest.raises(wire.WireError, match="1000000-string limit"):
+        wire.decode(_frame({"value": {"A": 0}}, [buf.getvalue()]))

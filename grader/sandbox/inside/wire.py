@@ -53,6 +53,7 @@ MAX_INT = 1 << 63       # Python ints travel within the 64-bit range
 MAX_NAME = 200          # a model's name
 MAX_OUTPUT = 1 << 20    # captured stdout/stderr, after the byte cap of the sandbox's limits
 ALLOWED_KINDS = "biufcU"  # numbers, booleans, unicode strings (each at most MAX_STRING characters)
+MAX_STRINGS = 1_000_000  # strings in one array (a label per sample; each cleaned on the trusted side)
 MAX_COEFFS = 64         # a polynomial Surface's coefficients
 MAX_PARAM = 1e12        # a Surface's parameters are finite numbers of at most this magnitude
 
@@ -381,6 +382,8 @@ def _encode_value(value, blobs: list, depth: int = 0, rng_type=None):
         if arr.dtype.kind == "U" and arr.dtype.itemsize // 4 > MAX_STRING:
             raise Unsendable(f"an array of strings of up to {arr.dtype.itemsize // 4} characters "
                              f"(the limit is {MAX_STRING})")
+        if arr.dtype.kind == "U" and arr.size > MAX_STRINGS:
+            raise Unsendable(f"an array of {arr.size} strings (the limit is {MAX_STRINGS})")
         buf = io.BytesIO()
         # a 0-d array is always contiguous, and stays 0-d (np.ascontiguousarray would make it (1,));
         # a contiguous array is written without a copy
@@ -448,19 +451,36 @@ class _Decoder:
             if arr.dtype.itemsize // 4 > MAX_STRING:
                 raise WireError(f"an array holds strings of up to {arr.dtype.itemsize // 4} characters, "
                                 f"over the {MAX_STRING}-character limit")
+            if arr.size > MAX_STRINGS:
+                raise WireError(f"an array of {arr.size} strings is over the {MAX_STRINGS}-string limit")
             if self.clean:
                 arr = self.clean_strings(arr)
         return arr
 
     def clean_strings(self, arr: np.ndarray) -> np.ndarray:
-        """A string array from the sandbox with every element passed through `clean_text`."""
+        """A string array from the sandbox with every element passed through `clean_text`: the
+        code points are checked at numpy speed and only the strings that hold a character
+        `clean_text` changes (a control character, a lone surrogate, a bidi override, or an
+        inner NUL) are cleaned one by one."""
         np = _numpy()
-        flat = arr.ravel().tolist()
-        clean = {t: clean_text(t, MAX_STRING) for t in set(flat)}
-        cleaned = [clean[t] for t in flat]
-        if cleaned == flat:
+        width = arr.dtype.itemsize // 4
+        if arr.size == 0 or width == 0:
             return arr
-        return np.array(cleaned, dtype=str).reshape(arr.shape) if flat else arr
+        flat = np.ascontiguousarray(arr.reshape(-1))
+        codes = flat.view(np.dtype("u4").newbyteorder(arr.dtype.byteorder)).reshape(-1, width)
+        bad = (((codes < 0x20) & (codes != 0) & (codes != 9) & (codes != 10)) | ((codes >= 0x7f) & (codes <= 0x9f))
+               | ((codes >= 0x202a) & (codes <= 0x202e)) | ((codes >= 0x2066) & (codes <= 0x2069))
+               | ((codes >= 0xd800) & (codes <= 0xdfff))).any(axis=1)
+        used = codes != 0  # numpy pads with NULs; a NUL before a used position is the string's own
+        last = width - np.argmax(used[:, ::-1], axis=1)
+        bad |= used.any(axis=1) & (used.sum(axis=1) < last)
+        rows = np.flatnonzero(bad)
+        if rows.size == 0:
+            return arr
+        out = flat.astype(object)
+        for i in rows.tolist():
+            out[i] = clean_text(str(flat[i]), MAX_STRING)
+        return np.array(out.tolist(), dtype=str).reshape(arr.shape)
 
     def string(self, text: str, limit: int = MAX_STRING) -> str:
         if len(text) > limit:
