@@ -15,8 +15,8 @@ from grader.grading.engine import grade
 NEAR_MISS = Path(__file__).resolve().parent / "near_miss"
 
 
-def _variant(tmp_path: Path, ex, old: str, new: str, count: int) -> Path:
-    text = ex.solution.read_text()
+def _variant(tmp_path: Path, ex, old: str, new: str, count: int, source: Path | None = None) -> Path:
+    text = (source or ex.solution).read_text()
     assert text.count(old) == count, f"the reference no longer contains {old!r} {count} time(s)"
     path = tmp_path / ex.entry
     path.write_text(text.replace(old, new))
@@ -65,6 +65,22 @@ def test_a_near_miss_loses_exactly_its_property(tmp_path, name):
     assert not hidden.extra_data.get("internal_errors")
     public = grade(ex, path, "public")
     assert set(_lost(public)) == ({public_test} if public_test else set()), _lost(public)
+
+
+def test_l2_by_the_expansion_without_a_clip_loses_only_the_self_distance_test(tmp_path):
+    ex = find_exercise("knn")
+    path = _variant(tmp_path, ex, "np.sqrt(np.maximum(sq, 0))", "np.sqrt(sq)", 1, NEAR_MISS / "knn_other_idioms.py")
+    result = grade(ex, path, "hidden")
+    lost = _lost(result)
+    assert set(lost) == {"test_distance_of_a_point_to_itself_is_0"}, lost
+    assert "clip it at 0" in lost["test_distance_of_a_point_to_itself_is_0"]
+
+
+def test_integer_one_hot_loses_only_the_float_test(tmp_path):
+    ex = find_exercise("knn")
+    path = _variant(tmp_path, ex, "hits.astype(np.float32)", "hits.astype(np.int64)", 1,
+                    NEAR_MISS / "knn_other_idioms.py")
+    assert set(_lost(grade(ex, path, "hidden"))) == {"test_one_hot_returns_floats"}
 
 
 def test_held_out_accuracy_is_scored_here_and_a_guess_fails(tmp_path):

@@ -62,7 +62,7 @@ def test_one_hot_follows_the_order_of_classes(submission, reference):
     for classes in ([0, 1, 2, 3, 4], [4, 2, 0, 3, 1], [3, 1, 4, 0, 2, 9]):
         what = f"one_hot(labels, {classes})"
         out = expect_array(submission.one_hot(labels, np.array(classes)), what, shape=(30, len(classes)),
-                           dtype_kind="f")
+                           dtype_kind="n")
         want = reference.one_hot(labels, np.array(classes))
         assert np.array_equal(out, want), (
             f"{what} is wrong in {int(np.sum(np.any(out != want, axis=1)))} of 30 rows: column j must be "
@@ -70,9 +70,16 @@ def test_one_hot_follows_the_order_of_classes(submission, reference):
     words = ["dress", "shoe", "t-shirt", "bag", "shoe", "bag"]
     classes = ["shoe", "bag", "t-shirt", "dress"]
     out = expect_array(submission.one_hot(words, classes), f"one_hot({words}, {classes})", shape=(6, 4),
-                       dtype_kind="f")
+                       dtype_kind="n")
     assert np.array_equal(out, reference.one_hot(words, classes)), (
         f"one_hot({words}, {classes}) is wrong: with string labels too, column j is classes[j]")
+
+
+@points(1)
+def test_one_hot_returns_floats(submission):
+    # the notes' one-hot rows are floats (0., 1.), as Keras' to_categorical gives
+    out = expect_array(submission.one_hot([2, 0, 1], [0, 1, 2]), "one_hot([2, 0, 1], [0, 1, 2])", shape=(3, 3))
+    assert out.dtype.kind == "f", f"one_hot should return a float array (0.0 and 1.0), not {out.dtype}"
 
 
 @points(1)
@@ -150,8 +157,12 @@ def test_distance_of_a_point_to_itself_is_0(submission):
     rng = np.random.default_rng(23)
     A = rng.normal(size=(20, 8)) * 10
     for name in ("l1_distances", "l2_distances"):
-        got = expect_array(getattr(submission, name)(A, A), f"{name}(A, A)", shape=(20, 20), dtype_kind="f")
+        got = expect_array(getattr(submission, name)(A, A), f"{name}(A, A)", shape=(20, 20), dtype_kind="f",
+                           finite=False)
         diag = np.abs(np.diag(got))
+        if not np.all(np.isfinite(diag)):
+            raise Feedback(f"{name}(A, A) gives NaN for the distance of a point to itself: a rounding error made a "
+                           "squared distance slightly negative; clip it at 0 before the square root (np.maximum(d2, 0))")
         assert diag.max() < 1e-4, (
             f"{name}(A, A) gives a point a distance of up to {diag.max():.3g} to itself; "
             "a rounding error that makes a squared distance slightly negative must be clipped at 0 before the sqrt")
