@@ -37,6 +37,9 @@ def _keras_sgd(surface, w0, lr, momentum, steps):
     return np.stack(out)
 
 
+RULE = "v = momentum * v - lr * grad(w), then w = w + v, with v starting at 0"
+
+
 def _momentum(submission, surface, w0, lr, m, steps, what, finite=True):
     return expect_array(submission.sgd_momentum(surface, w0, lr, m, steps), what,
                         shape=(steps + 1,) + np.shape(w0), dtype_kind="f", finite=finite)
@@ -82,8 +85,7 @@ def test_momentum_matches_keras_sgd_on_a_bowl(submission):
                     "sgd_momentum(grad of 0.5 sum(w^2), w0 of shape (3,), lr=0.125, momentum=0.875, steps=30)")
     want = _keras_sgd(Surface.bowl(0.5), w0, 0.125, 0.875, 30)
     assert np.allclose(got, want, rtol=1e-9, atol=1e-12), (
-        f"sgd_momentum departs from keras.optimizers.SGD(momentum=...) ({error_summary(got, want)}): "
-        "v = momentum * v - lr * grad(w), then w = w + v, with v starting at 0")
+        f"sgd_momentum departs from keras.optimizers.SGD(momentum=...) ({error_summary(got, want)}): {RULE}")
 
 
 @points(2)
@@ -93,7 +95,7 @@ def test_momentum_matches_keras_sgd_on_rosenbrock(submission):
                     "sgd_momentum(grad of Rosenbrock, w0=[-1.25, 1.5], lr=2^-11, momentum=0.75, steps=60)")
     want = _keras_sgd(f, w0, 2.0 ** -11, 0.75, 60)
     assert np.allclose(got, want, rtol=1e-8, atol=1e-10), (
-        f"sgd_momentum on Rosenbrock's valley departs from Keras' SGD ({error_summary(got, want)})")
+        f"sgd_momentum on Rosenbrock's valley departs from Keras' SGD ({error_summary(got, want)}): {RULE}")
 
 
 @points(1)
@@ -102,7 +104,7 @@ def test_momentum_leaves_the_saddle(submission):
     got = _momentum(submission, f, w0, 0.0625, 0.5, 25, "sgd_momentum(grad of x^2 - y^2, w0=[1, 0.001], lr=0.0625, momentum=0.5, steps=25)")
     want = _keras_sgd(f, w0, 0.0625, 0.5, 25)
     assert np.allclose(got, want, rtol=1e-9, atol=1e-12), (
-        f"sgd_momentum on the saddle x^2 - y^2 departs from Keras' SGD ({error_summary(got, want)})")
+        f"sgd_momentum on the saddle x^2 - y^2 departs from Keras' SGD ({error_summary(got, want)}): {RULE}")
 
 
 @points(1)
@@ -111,8 +113,7 @@ def test_momentum_0_is_plain_descent(submission):
     got = _momentum(submission, f, 3.0, 0.0625, 0.0, 10, "sgd_momentum(grad of 2x^2, 3.0, lr=0.0625, momentum=0, steps=10)")
     want = _descent(f, 3.0, 0.0625, 10)
     assert np.allclose(got, want, rtol=1e-12), (
-        f"with momentum 0 SGD is plain gradient descent ({error_summary(got, want)}); a single number w0 gives "
-        "iterates of shape (steps + 1,)")
+        f"with momentum 0 SGD is plain gradient descent ({error_summary(got, want)}): {RULE}")
 
 
 @points(1)
@@ -120,7 +121,8 @@ def test_momentum_keeps_the_shape_of_w(submission):
     w0 = np.arange(6.0).reshape(2, 3) - 2.5
     got = _momentum(submission, Surface.bowl(), w0, 0.125, 0.5, 4, "sgd_momentum(grad of sum(w^2), w0 of shape (2, 3), steps=4)")
     want = _keras_sgd(Surface.bowl(), w0, 0.125, 0.5, 4)
-    assert np.allclose(got, want, rtol=1e-12), f"sgd_momentum for a (2, 3) weight matrix is wrong ({error_summary(got, want)})"
+    assert np.allclose(got, want, rtol=1e-12), (
+        f"sgd_momentum for a (2, 3) weight matrix is wrong ({error_summary(got, want)}): {RULE}, elementwise")
 
 
 @points(2)
