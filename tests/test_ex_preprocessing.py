@@ -1,7 +1,8 @@
 """The preprocessing exercise graded through the real engine and sandbox: a correct learner in
 other allowed idioms gets full marks, and each near miss (std with n - 1, division by the
 variance, reshape instead of transpose, the slide's total / count weights, the confusion matrix
-transposed, mini-batches never shuffled) loses exactly the one hidden test of its property, with
+transposed, mini-batches never shuffled, the test size rounded
+rather than rounded up) loses exactly the one hidden test of its property, with
 a hint naming it."""
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ NEAR_MISSES = {
     "confusion matrix transposed": ("np.add.at(C, (np.asarray(y_true), np.asarray(y_pred)), 1)",
                                     "np.add.at(C, (np.asarray(y_pred), np.asarray(y_true)), 1)",
                                     "test_confusion_matrix_counts_match_scikit_learn", "rows are the true classes"),
+    "round instead of ceil": ("n_test = math.ceil(test_size * n)", "n_test = round(test_size * n)",
+                              "test_stratified_split_is_a_partition_of_the_right_sizes", "ceil(test_size * n)"),
     "never shuffled": ("order = np.random.default_rng(seed).permutation(n)", "order = np.arange(n)",
                        "test_minibatches_are_a_fresh_shuffle_per_seed", "fresh permutation"),
 }

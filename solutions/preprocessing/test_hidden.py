@@ -123,10 +123,13 @@ def test_stratified_split_class_counts_agree_with_scikit_learn(submission):
         if len(test) + len(train) != len(y) or len(test) == 0:
             raise Feedback(f"{what} does not split the {len(y)} indices in two parts")
         _, sk_test = train_test_split(np.arange(len(y)), test_size=test_size, stratify=y, random_state=0)
-        n_test = len(sk_test)
         for c in np.unique(y):
             n_c = int(np.sum(y == c))
-            assert 0 <= int(np.sum(y[sk_test] == c)) - math.floor(n_c * n_test / len(y)) <= 1, "grader bug: the rule"
+            sk_low = math.floor(n_c * len(sk_test) / len(y))
+            assert 0 <= int(np.sum(y[sk_test] == c)) - sk_low <= 1, "grader bug: scikit-learn's counts break the rule"
+        n_test = len(test)  # the size of the test part is test_stratified_split_is_a_partition...'s property
+        for c in np.unique(y):
+            n_c = int(np.sum(y == c))
             got = int(np.sum(y[np.clip(test, 0, len(y) - 1)] == c))
             low = math.floor(n_c * n_test / len(y))
             assert low <= got <= low + 1, (
