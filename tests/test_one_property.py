@@ -20,7 +20,8 @@ from grader.exercise.spec import find_exercise
 from grader.exercise.testing import Feedback, expect_array, expect_bool, expect_int, expect_number
 
 NEAR_MISS = Path(__file__).resolve().parent / "near_miss"
-NUMPY_EXERCISES = ("perceptron", "backprop", "conv-arithmetic", "param-count")
+NUMPY_EXERCISES = ("perceptron", "backprop", "conv-arithmetic", "param-count", "conv-numpy", "x-vs-o",
+                   "activations-losses", "gradient-descent", "knn", "preprocessing", "batchnorm-dropout")
 
 
 def near_miss(tmp_path: Path, exercise, old: str, new: str, count: int | None = None) -> Path:
@@ -179,6 +180,11 @@ def test_a_perceptron_whose_step_returns_a_0d_array_gets_full_marks():
 # --------------------------------------------------------------------------------------------
 # references and templates; the expect_* helpers
 # --------------------------------------------------------------------------------------------
+
+
+def test_every_numpy_exercise_is_in_the_list_above():
+    from grader.exercise.spec import all_exercises
+    assert {e.id for e in all_exercises() if not e.preload} == set(NUMPY_EXERCISES)
 
 
 @pytest.mark.parametrize("exercise_id", NUMPY_EXERCISES)
