@@ -63,3 +63,10 @@ def test_one_mistake_loses_its_hidden_tests_with_its_hint(ex, tmp_path, old, new
         return
     assert set(lost) == {test}, lost
     assert hint in lost[test]
+
+
+def test_a_descent_that_stops_when_it_diverges_loses_only_the_divergence_test(ex, tmp_path):
+    path = _broken(tmp_path, ex, "        xs.append(x)\n", "        xs.append(x)\n        if abs(x) > 1e6:\n            break\n")
+    lost = _lost(grade(ex, path, "hidden"))
+    assert set(lost) == {"test_a_diverging_rate_is_reported_not_clamped"}, lost
+    assert "no early stop" in lost["test_a_diverging_rate_is_reported_not_clamped"]

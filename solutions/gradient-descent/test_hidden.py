@@ -81,7 +81,10 @@ def test_a_diverging_rate_is_reported_not_clamped(submission):
     # f(x) = 2 x^2: x_{k+1} = x_k (1 - 4 lr); lr = 0.75 gives a factor -2, so |x| doubles at each step
     f = Surface.polynomial([0.0, 0.0, 2.0])
     got = expect_array(submission.gradient_descent(f, 0.5, 0.75, 40), "gradient_descent(grad of 2x^2, x0=0.5, lr=0.75, steps=40)",
-                       shape=(41,), dtype_kind="f", finite=False)
+                       ndim=1, dtype_kind="f", finite=False)
+    assert got.shape == (41,), (
+        f"a diverging descent returned {got.shape[0]} iterates for 40 steps; return all steps + 1 of them "
+        "(no early stop when the iterates grow)")
     want = _descent(f, 0.5, 0.75, 40)
     assert np.all(np.isfinite(got)) and np.allclose(got, want, rtol=1e-12), (
         f"with a rate that is too large the iterates must keep growing (a factor -2 per step here), as they are: "
