@@ -172,13 +172,14 @@ def test_one_by_one_convolution_and_googlenet_stem(submission, reference):
     # 1x1 convolutions change the number of channels only; GoogLeNet starts with a 7x7/2 'same' conv
     _compare_with_reference(submission, reference, (28, 28, 192),
                             [{"type": "conv", "filters": 32, "kernel": 1}], "count_params((28, 28, 192), [1x1 conv])")
+    # (its max pools pad as 'same': that is test_pool_same_padding_is_keras_ceil's alone)
     _compare_with_reference(submission, reference, (224, 224, 3),
-                            [{"type": "conv", "filters": 64, "kernel": 7, "stride": 2, "padding": "same"},
-                             {"type": "pool", "size": 3, "stride": 2, "padding": "same"},
-                             {"type": "conv", "filters": 64, "kernel": 1},
-                             {"type": "conv", "filters": 192, "kernel": 3, "padding": "same"},
-                             {"type": "pool", "size": 3, "stride": 2, "padding": "same"}],
-                            "count_params((224, 224, 3), GoogLeNet stem)")
+                            [{"type": "conv", "filters": 64, "kernel": 7, "stride": 2, "padding": "same"}],
+                            "count_params((224, 224, 3), GoogLeNet's first layer)")
+    _compare_with_reference(submission, reference, (56, 56, 64),
+                            [{"type": "conv", "filters": 64, "kernel": 1},
+                             {"type": "conv", "filters": 192, "kernel": 3, "padding": "same"}],
+                            "count_params((56, 56, 64), GoogLeNet's 1x1 reduce and 3x3 layers)")
 
 
 @points(1)
@@ -197,17 +198,32 @@ def test_pool_same_padding_is_keras_ceil(submission, reference):
         _compare_with_reference(submission, reference, shape,
                                 [{"type": "pool", "size": size, "stride": s, "padding": "same"}],
                                 f"count_params({shape}, [pool {size}, stride {s}, 'same'])")
+    stem = [{"type": "conv", "filters": 64, "kernel": 7, "stride": 2, "padding": "same"},
+            {"type": "pool", "size": 3, "stride": 2, "padding": "same"},
+            {"type": "conv", "filters": 64, "kernel": 1},
+            {"type": "conv", "filters": 192, "kernel": 3, "padding": "same"},
+            {"type": "pool", "size": 3, "stride": 2, "padding": "same"}]
+    _compare_with_reference(submission, reference, (224, 224, 3), stem, "count_params((224, 224, 3), GoogLeNet stem)")
 
 
 @points(1)
 def test_batchnorm_has_four_parameters_per_channel_and_keeps_the_shape(submission, reference):
     # Keras' BatchNormalization: gamma, beta (trained), moving mean and variance (not trained)
-    _compare_with_reference(submission, reference, (32, 32, 3),
-                            [{"type": "conv", "filters": 16, "kernel": 3}, {"type": "batchnorm"},
-                             {"type": "pool", "size": 2}, {"type": "flatten"}, {"type": "dense", "units": 64},
-                             {"type": "batchnorm"}, {"type": "dense", "units": 10}],
-                            "count_params((32, 32, 3), conv/batchnorm/.../dense/batchnorm)")
+    # and, when the learner's other rows have Keras' names (test_names_follow_a_fresh_keras_session's
+    # property), the batch norm rows are "batch_normalization", "batch_normalization_1"
+    layers = [{"type": "conv", "filters": 16, "kernel": 3}, {"type": "batchnorm"},
+              {"type": "pool", "size": 2}, {"type": "flatten"}, {"type": "dense", "units": 64},
+              {"type": "batchnorm"}, {"type": "dense", "units": 10}]
+    what = "count_params((32, 32, 3), conv/batchnorm/.../dense/batchnorm)"
+    rows = _compare_with_reference(submission, reference, (32, 32, 3), layers, what)
     _compare_with_reference(submission, reference, (7,), [{"type": "batchnorm"}], "count_params((7,), [batchnorm])")
+    want = reference.count_params((32, 32, 3), layers)
+    others = [i for i, layer in enumerate(layers) if layer["type"] != "batchnorm"]
+    if all(rows[i][0] == want[i][0] for i in others):
+        got = [rows[i][0] for i, layer in enumerate(layers) if layer["type"] == "batchnorm"]
+        assert got == ["batch_normalization", "batch_normalization_1"], (
+            f"{what}: the batch norm rows are named {got}; Keras names them batch_normalization, "
+            "batch_normalization_1, ...")
 
 
 @points(1)
