@@ -36,7 +36,8 @@ def demo(directory, workers):
     root = (directory or Path(tempfile.mkdtemp(prefix="dlgrade-demo-"))) / "course"
     course, bundle, gradebook = _set_up(console, root)
     console.print("[bold]5. autograde[/bold] every submission with the hidden tests, each in its own sandbox "
-                  "(Keras exercises train and are scored on held-out data):")
+                  "(Keras exercises train and are scored on held-out data; the numpy ones are compared with "
+                  "Keras and scikit-learn on the trusted side):")
     summary = run_with_progress(course, gradebook, workers=workers or os.cpu_count() or 1)
     console.print(f"   graded {summary.graded}, failed {summary.failed} in {summary.seconds:.0f} s")
     _print_grades(console, course, gradebook)
