@@ -10,14 +10,15 @@ import shutil
 import stat
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.sandbox import cgroups
+from grader.sandbox import cgroups, private_mounts
 from grader.sandbox.commands import INSIDE, RUNNER_FILES, host_mount_args, python_paths
 from grader.sandbox.limits import TREE_TASK_SLACK, Limits, tree_memory_mb_of
 from grader.sandbox.seccomp import SOCKET_CALLS, SYSV_IPC_CALLS, SeccompUnavailable, seccomp_program
-from grader.sandbox.uids import uid_for_slot
+from grader.sandbox.uids import LAST_UID, uid_for_slot
 
 
 @dataclass
@@ -30,6 +31,8 @@ class Protections:
     rlimits: bool = True
     cgroup: str | None = None  # "v2"/"v1": the grading's whole process tree is limited together
     runs_as_grader: bool = False  # rlimits-only with the grader's own uid (no uid could be dropped to)
+    private_mounts: bool = False  # rlimits-only as root: util-linux mount/PID namespaces, then the slot's uid
+    refusal: str | None = None  # why no sandbox may start here (root that cannot drop to a sandbox uid)
     seccomp_unblocked: list[str] = field(default_factory=list)  # calls the filter could not refuse here
     warnings: list[str] = field(default_factory=list)
 
@@ -68,10 +71,12 @@ class Protections:
     def as_dict(self, limits: Limits | None = None) -> dict:
         """The report of every result: the mode, the active protections, the memory bound, warnings."""
         unblocked = set(self.seccomp_unblocked)
-        active = ["rlimits", "tmpfs-disk-cap" if self.namespaces else None, "scrubbed-env", "close-fds",
+        active = ["rlimits", "tmpfs-disk-cap" if self.namespaces or self.private_mounts else None, "scrubbed-env", "close-fds",
                   "output-cap", "deadline-kill", "private-staging"]
         if self.namespaces:
             active += ["mount-namespace", "pid-namespace", "network-namespace", "ipc-namespace"]
+        elif self.private_mounts:
+            active += ["mount-namespace", "pid-namespace"]
         if self.unprivileged_uid:
             active.append("unprivileged-uid-no-capabilities")
         if self.seccomp:  # a family is claimed only when every call of it is refused
@@ -132,6 +137,31 @@ def _probe_namespaces(prot: Protections, is_root: bool) -> None:
         prot.unprivileged_uid = is_root
 
 
+def _private_mounts_problem() -> str | None:
+    """Why util-linux's unshare and setpriv cannot start a sandbox here as a sandbox uid (None: they can)."""
+    missing = private_mounts.missing_tools()
+    if missing:
+        return f"{', '.join(missing)} (util-linux) not installed"
+    base = Path(tempfile.mkdtemp(prefix="dlgrade-probe-"))
+    try:
+        stage, run = base / "stage", base / "run"
+        stage.mkdir(mode=0o700)
+        (run / "work").mkdir(parents=True, mode=0o700)
+        cmd = private_mounts.command(stage=str(stage), run_dir=str(run), uid=LAST_UID, cwd=str(run / "work"),
+                                     runner=[sys.executable, "-I", "-c", "import numpy"], secret_dirs=[],
+                                     disk_bytes=1 << 20)
+        try:
+            proc = subprocess.run(cmd, capture_output=True, timeout=30, env={"PATH": "/usr/bin:/bin"})
+        except (OSError, subprocess.TimeoutExpired) as err:
+            return f"{type(err).__name__}: {err}"
+        if proc.returncode != 0:
+            last = (proc.stderr.decode(errors="replace").strip().splitlines() or ["no message"])[-1][:200]
+            return f"unshare/mount failed (exit {proc.returncode}: {last!r})"
+        return None
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
 def _probe_uid_without_namespaces(prot: Protections, is_root: bool) -> None:
     prot.warnings.append("without namespaces learner code can read the data sets bundled with scikit-learn "
                          "(the digits of the Keras exercises' held-out split when Hoda is not installed) and "
@@ -139,11 +169,24 @@ def _probe_uid_without_namespaces(prot: Protections, is_root: bool) -> None:
     if is_root and interpreter_reachable_unprivileged():
         prot.unprivileged_uid = True
         return
+    if is_root:  # never run learner code as root: private mounts make the interpreter reachable, or refuse
+        problem = _private_mounts_problem()
+        if problem is None:
+            prot.unprivileged_uid = prot.private_mounts = True
+            prot.warnings[-1] = ("without bubblewrap the sandbox has no network or IPC namespace; it runs in "
+                                 "util-linux mount and PID namespaces as an unprivileged uid, the interpreter "
+                                 "bound read-only, the reference solutions and bundled data sets hidden; "
+                                 "install bubblewrap")
+            return
+        prot.refusal = (f"the grader runs as root without bubblewrap and cannot run learner code as an "
+                        f"unprivileged user ({problem}; the Python interpreter is not readable by other users, "
+                        "e.g. a pyenv Python under /root): install bubblewrap (Debian: apt-get install "
+                        "bubblewrap), or util-linux with mount namespaces allowed, or run the grader as "
+                        "an ordinary user")
+        prot.warnings.append(prot.refusal)
+        return
     prot.runs_as_grader = True
-    who = "root" if is_root else "the grader's own user"
-    why = (" (the Python interpreter or its packages are not readable by an unprivileged user, "
-           "e.g. a pyenv Python under /root)" if is_root else "")
-    prot.warnings.append(f"without namespaces the sandbox runs as {who}{why}: learner code can read "
+    prot.warnings.append("without namespaces the sandbox runs as the grader's own user: learner code can read "
                          "and write whatever the grader can; install bubblewrap")
 
 

@@ -25,7 +25,7 @@ import time
 import warnings
 from pathlib import Path
 
-from grader.sandbox import cgroups, commands
+from grader.sandbox import cgroups, commands, private_mounts
 from grader.sandbox.channel import Channel, OutputReader
 from grader.sandbox.errors import START_FAILED, SandboxStartError
 from grader.sandbox.limits import TREE_TASK_SLACK, Limits, MiB, cpu_seconds, tree_memory_mb_of
@@ -59,6 +59,7 @@ class RunnerProcess(Channel):
         self.tree_memory_mb = tree_memory_mb or tree_memory_mb_of(limits)  # the cgroup's memory limit
         self.uid = self.protections.uid_for(slot)  # None: the grader's uid (or a user namespace of it)
         self._drop_to = self.uid if not self.protections.namespaces else None  # bwrap's setpriv does it there
+        self._stage_dir: Path | None = None  # private mounts: the empty folder the mount script works in
         self.proc: subprocess.Popen | None = None
         self.output: OutputReader | None = None
         self.started_at = 0.0
@@ -88,6 +89,12 @@ class RunnerProcess(Channel):
         """bubblewrap options and mounts this kind of runner adds (namespaces mode only)."""
         return []
 
+    runner_is_pid_1 = False  # private mounts: the runner itself is its PID namespace's init
+
+    def _kept_paths(self) -> list[str]:
+        """Host folders this kind of runner must see read-only (private-mounts mode only)."""
+        return []
+
     def _cpu_and_address_space(self) -> tuple[int, int]:
         # CUDA maps far more address space than it uses: on a GPU the memory limit cannot be an rlimit.
         lim = self.limits
@@ -104,8 +111,15 @@ class RunnerProcess(Channel):
 
     def _command(self, child_fds: list[int], seccomp_fd: int | None) -> list[str]:
         if not self.protections.namespaces:
-            return commands.runner_command(inside=False) + self._runner_args(
+            runner = commands.runner_command(inside=False) + self._runner_args(
                 child_fds, str(self._fallback_dir / "work"))
+            if not self.protections.private_mounts:
+                return runner
+            return private_mounts.command(
+                stage=str(self._stage_dir), run_dir=str(self._fallback_dir), uid=self._drop_to,
+                cwd=str(self._fallback_dir / "work"), runner=runner, secret_dirs=self.secret_dirs,
+                disk_bytes=self.limits.disk_mb * MiB, extra_kept=self._kept_paths(), seccomp_fd=seccomp_fd,
+                runner_is_pid_1=self.runner_is_pid_1, device=self.device)
         runner = commands.runner_command(inside=True) + self._runner_args(child_fds, commands.WORK_DIR)
         return commands.bwrap_command(self.limits, self.device, self.secret_dirs, self.files, self._env(), runner,
                                       extra_binds=self._extra_bwrap_args(), seccomp_fd=seccomp_fd, uid=self.uid)
@@ -123,7 +137,7 @@ class RunnerProcess(Channel):
             resource.setrlimit(res, val)
         if self.cgroup is not None:  # before exec: every descendant is in the grading's group
             self.cgroup.join()
-        if self._drop_to is not None:  # rlimits-only as root, with an interpreter others can run
+        if self._drop_to is not None and not self.protections.private_mounts:  # rlimits-only as root
             os.setgroups([])
             os.setresgid(self._drop_to, self._drop_to, self._drop_to)
             os.setresuid(self._drop_to, self._drop_to, self._drop_to)
@@ -147,14 +161,18 @@ class RunnerProcess(Channel):
         to_close = [*child_fds, out_w]  # the child's ends: closed here once it has them
         try:
             seccomp_fd = None
-            if self.protections.namespaces and self.protections.seccomp:
+            if self.protections.refusal:
+                raise SandboxStartError(START_FAILED, self.protections.refusal)
+            if self.protections.seccomp and (self.protections.namespaces or self.protections.private_mounts):
                 seccomp_fd = os.memfd_create("dlgrade-seccomp", 0)
                 to_close.append(seccomp_fd)
                 os.write(seccomp_fd, seccomp_program().bpf)
                 os.lseek(seccomp_fd, 0, os.SEEK_SET)
             if not self.protections.namespaces:
                 self._make_private_dirs()
-                if self.protections.seccomp:
+                if self.protections.private_mounts:
+                    self._stage_dir = private_dir("dlgrade-stage-")
+                elif self.protections.seccomp:
                     self._seccomp = SeccompLoader(seccomp_program().bpf)
             if self.protections.cgroup:
                 try:
@@ -243,10 +261,15 @@ class RunnerProcess(Channel):
             self.memory_peak = self.cgroup.peak()
             self.cgroup.close()
             self.cgroup = None
+        if self._stage_dir is not None:
+            remove_tree(self._stage_dir)
+            self._stage_dir = None
         if self._fallback_dir is not None:
             remove_tree(self._fallback_dir)
             self._fallback_dir = None
-            if self._drop_to is not None:  # rlimits-only with the slot's uid: what it left in shared folders
+            if self._drop_to is not None and not self.protections.private_mounts:
+                # rlimits-only with the slot's uid: what it left in shared folders (with private
+                # mounts it saw only its own /tmp; the grading's staged copy, also the uid's, stays)
                 remove_owned(self._drop_to)
 
 

@@ -90,6 +90,11 @@ class ZygoteSandbox(RunnerProcess):
         # (as it may in a fresh sandbox) ends nothing but its own tree, as in a fresh sandbox.
         return ["--as-pid-1", "--ro-bind", str(self.share), SHARE_DIR]
 
+    runner_is_pid_1 = True  # as with bwrap's --as-pid-1 (see _extra_bwrap_args)
+
+    def _kept_paths(self) -> list[str]:
+        return [str(self.share)]  # private-mounts mode: the learner's files arrive here, read-only
+
     def _cpu_and_address_space(self) -> tuple[int, int]:
         return resource.RLIM_INFINITY - 1, resource.RLIM_INFINITY  # each child sets its own
 
