@@ -128,7 +128,7 @@ def _script(root: str, run_dir: str | None, kept: list[str], hidden: list[str], 
     lines += [f"mount -o remount,ro {q(root)}", "cd /"]
     enter = [_tool("chroot") or "chroot", root, "/usr/bin/env", "-C", cwd,
              "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
-             "--bounding-set=-all", "--no-new-privs", "--"]
+             "--bounding-set=-all", "--no-new-privs", "--pdeathsig", "KILL", "--"]  # dies with its parent
     run = " ".join(q(a) for a in enter + command)
     lines += [f"exec {run}" if exec_runner else run]
     return "\n".join(lines) + "\n"

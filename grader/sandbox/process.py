@@ -17,6 +17,7 @@ the one that serves one grading over two pipes; a zygote's is in zygote.py."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import resource
 import signal
@@ -60,6 +61,7 @@ class RunnerProcess(Channel):
         self.uid = self.protections.uid_for(slot)  # None: the grader's uid (or a user namespace of it)
         self._drop_to = self.uid if not self.protections.namespaces else None  # bwrap's setpriv does it there
         self._stage_dir: Path | None = None  # private mounts: the empty folder the mount script works in
+        self._prctl = None  # private mounts: libc's prctl, for the child's parent-death signal
         self.proc: subprocess.Popen | None = None
         self.output: OutputReader | None = None
         self.started_at = 0.0
@@ -137,6 +139,8 @@ class RunnerProcess(Channel):
             resource.setrlimit(res, val)
         if self.cgroup is not None:  # before exec: every descendant is in the grading's group
             self.cgroup.join()
+        if self._prctl is not None:  # private mounts: unshare dies with the grader (as bwrap --die-with-parent)
+            self._prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
         if self._drop_to is not None and not self.protections.private_mounts:  # rlimits-only as root
             os.setgroups([])
             os.setresgid(self._drop_to, self._drop_to, self._drop_to)
@@ -172,6 +176,9 @@ class RunnerProcess(Channel):
                 self._make_private_dirs()
                 if self.protections.private_mounts:
                     self._stage_dir = private_dir("dlgrade-stage-")
+                    self._prctl = ctypes.CDLL(None, use_errno=True).prctl
+                    self._prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong,
+                                            ctypes.c_ulong]
                 elif self.protections.seccomp:
                     self._seccomp = SeccompLoader(seccomp_program().bpf)
             if self.protections.cgroup:
