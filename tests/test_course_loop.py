@@ -258,7 +258,7 @@ while time.monotonic() < end:  # while the other learner's grading runs beside t
     for pid in os.listdir("/proc"):
         if pid.isdigit():
             try:
-                seen.add(open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\\0", b" ").decode()[:80])
+                seen.add(open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\\0", b" ").decode()[:300])
             except OSError:
                 pass
     time.sleep(0.05)
