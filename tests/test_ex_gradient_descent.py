@@ -4,27 +4,13 @@ property's test, with a hint that names the cause."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
+from exercise_kit import NEAR_MISS, lost as _lost
+from exercise_kit import edited_reference as _broken
 from grader.exercise.spec import find_exercise
 from grader.grading.engine import grade
-
-NEAR_MISS = Path(__file__).resolve().parent / "near_miss"
-
-
-def _broken(tmp_path: Path, ex, old: str, new: str) -> Path:
-    text = ex.solution.read_text()
-    assert text.count(old) == 1, f"the reference no longer contains {old!r} once"
-    path = tmp_path / ex.entry
-    path.write_text(text.replace(old, new))
-    return path
-
-
-def _lost(result) -> dict[str, str]:
-    return {t.name: t.output for t in result.tests if t.status != "passed"}
-
 
 @pytest.fixture(scope="module")
 def ex():

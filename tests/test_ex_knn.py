@@ -5,27 +5,13 @@ sorted in one_hot) loses exactly the one hidden test of its property, with a hin
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
+from exercise_kit import NEAR_MISS, lost as _lost
+from exercise_kit import edited_reference as _variant
 from grader.exercise.spec import find_exercise
 from grader.grading.engine import grade
-
-NEAR_MISS = Path(__file__).resolve().parent / "near_miss"
-
-
-def _variant(tmp_path: Path, ex, old: str, new: str, count: int, source: Path | None = None) -> Path:
-    text = (source or ex.solution).read_text()
-    assert text.count(old) == count, f"the reference no longer contains {old!r} {count} time(s)"
-    path = tmp_path / ex.entry
-    path.write_text(text.replace(old, new))
-    return path
-
-
-def _lost(result) -> dict[str, str]:
-    return {t.name: t.output for t in result.tests if t.status != "passed"}
-
 
 def test_other_idioms_get_full_marks():
     ex = find_exercise("knn")
