@@ -21,3 +21,14 @@ def edited_reference(tmp_path: Path, ex, old: str, new: str, count: int = 1, sou
 def lost(result) -> dict[str, str]:
     """{test name: its output} for every test of `result` that did not pass."""
     return {t.name: t.output for t in result.tests if t.status != "passed"}
+
+
+def check_reference_full_and_template_zero(ex) -> None:
+    """On both suites: the reference gets every point of the suite, the untouched template 0 with
+    no grader fault."""
+    from grader.grading.engine import grade
+    for suite in ("public", "hidden"):
+        ref = grade(ex, ex.solution, suite)
+        assert ref.full_marks and ref.max_score == ex.points[suite], (suite, lost(ref))
+        tpl = grade(ex, ex.template, suite)
+        assert tpl.score == 0 and not tpl.grader_fault, (suite, tpl.score)
