@@ -73,8 +73,12 @@ def test_as_root_learner_code_runs_as_the_slot_uid_in_a_root_of_its_own(tmp_path
     uid = FIRST_UID + SLOT
     assert (seen["uid"], seen["gid"], seen["groups"]) == (uid, uid, [])
     assert int(seen["cap_eff"], 16) == 0 and int(seen["cap_bnd"], 16) == 0 and seen["no_new_privs"] == "1"
-    assert set(seen["root"]) <= {"usr", "lib", "lib64", "lib32", "bin", "sbin", "etc", "tmp", "dev", "proc",
-                                 "root", "work", "opt", "home"}, seen["root"]
+    # the system's folders, plus the top folder of each kept path (the interpreter, the runner's folder:
+    # wherever this checkout lives, e.g. /work or /check) and of the run folder
+    kept_tops = {Path(p).parts[1] for p in private_mounts.kept_paths([REPO / "solutions"])}
+    allowed = {"usr", "lib", "lib64", "lib32", "bin", "sbin", "etc", "tmp", "dev", "proc"}
+    assert set(seen["root"]) <= allowed | kept_tops | {tmp_path.parts[1]}, (seen["root"], kept_tops)
+    assert "home" not in seen["root"] or "home" in kept_tops  # nothing of the host beyond what is kept
     exe = os.path.realpath(sys.executable)
     if exe.startswith("/root/"):  # the interpreter's own folder only, never the rest of /root
         assert seen["home"] == [exe.split("/")[2]]
