@@ -511,3 +511,150 @@ def test_string_arrays_over_a_million_strings_are_refused_both_ways():
     np.lib.format.write_array(buf, big, allow_pickle=False)
     with pytest.raises(wire.WireError, match="1000000-string limit"):
         wire.decode(_frame({"value": {"A": 0}}, [buf.getvalue()]))
+
+
+# -- issue 14: a symbolic Keras input (KerasInput) ---------------------------------------------
+
+def test_a_keras_input_travels_as_its_shape_and_arrives_as_what_the_sandbox_makes_of_it():
+    from grader.testing import KerasInput
+    frame = wire.encode({}, [KerasInput((28, 28, 192)), 64, KerasInput([8])])
+    head = json.loads(frame[12:12 + struct.unpack(">I", frame[8:12])[0]])
+    assert head["value"] == {"L": [{"I": [28, 28, 192]}, 64, {"I": [8]}]}  # data: a descriptor
+    made = []
+    out = wire.decode(frame[8:], make_rng=np.random.default_rng, resolve_handle=lambda h: h,
+                      make_input=lambda shape: made.append(shape) or f"input{len(made)}")[1]
+    assert out == ["input1", 64, "input2"] and made == [(28, 28, 192), (8,)]  # in the call's order
+
+
+def test_a_keras_input_arrives_in_the_sandbox_as_a_real_keras_input():
+    import keras
+    from grader.testing import KerasInput
+    x = _sandbox_side(KerasInput((5, 5, 3)))
+    assert isinstance(x, keras.KerasTensor) and tuple(x.shape) == (None, 5, 5, 3)
+    model = keras.Model(inputs=x, outputs=keras.layers.Conv2D(4, 3)(x))
+    assert model.output_shape == (None, 3, 3, 4)
+
+
+@pytest.mark.parametrize("shape, words", [((), "1 to 4 sizes"), ((1, 2, 3, 4, 5), "1 to 4 sizes"),
+                                          (5, "1 to 4 sizes"), ("abc", "1 to 4 sizes"),
+                                          ((0, 3), "from 1 to 4096"), ((4097,), "from 1 to 4096"),
+                                          ((-1, 3), "from 1 to 4096"), ((None, 3), "from 1 to 4096"),
+                                          ((2.0, 3), "from 1 to 4096"), ((True, 3), "from 1 to 4096")])
+def test_a_bad_keras_input_is_refused_where_the_test_author_builds_it(shape, words):
+    from grader.testing import KerasInput
+    with pytest.raises(ValueError, match=words):
+        KerasInput(shape)
+
+
+def test_keras_input_sizes_may_be_numpy_integers_and_reach_the_limits():
+    from grader.testing import KerasInput
+    assert KerasInput((np.int64(4096), 1, 1, 1)).shape == (4096, 1, 1, 1)
+    assert type(KerasInput(np.array([2, 3])[:1].tolist()).shape[0]) is int
+
+
+def test_a_keras_input_changed_after_it_was_built_is_checked_again_when_sent():
+    from grader.testing import KerasInput
+    x = KerasInput((4, 4))
+    x.shape = (4, 10 ** 6)
+    with pytest.raises(wire.Unsendable, match="from 1 to 4096"):
+        wire.encode({}, x)
+
+
+@pytest.mark.parametrize("body, words", [([], "1 to 4 sizes"), ([1] * 5, "1 to 4 sizes"), ({"a": 1}, "unknown tag"),
+                                         ([0], "from 1 to 4096"), ([4097], "from 1 to 4096"),
+                                         ([10 ** 30], "from 1 to 4096"), ([True], "from 1 to 4096"),
+                                         ([2.5], "from 1 to 4096"), (["28"], "from 1 to 4096"),
+                                         ([[28]], "from 1 to 4096"), ([None], "from 1 to 4096")])
+def test_a_forged_keras_input_descriptor_is_refused_at_decode(body, words):
+    raw = json.dumps({"value": {"I": body}, "blobs": []}).encode()
+    made = []
+    with pytest.raises(wire.WireError, match=words):
+        wire.decode(struct.pack(">I", len(raw)) + raw, make_rng=np.random.default_rng, resolve_handle=lambda h: h,
+                    make_input=made.append)
+    assert made == []
+
+
+def test_a_keras_input_never_travels_from_the_sandbox_to_the_trusted_side():
+    from grader.testing import KerasInput
+    with pytest.raises(wire.WireError, match="unknown tag 'I'"):
+        wire.decode(wire.encode({}, [KerasInput((3,))])[8:])
+
+
+KERAS_INPUT_TESTS = '''"""Tests that send symbolic Keras inputs to the learner's block functions."""
+import numpy as np
+
+from grader.exercise.modelsize import input_shapes
+from grader.modelcheck import expect_model, layer_rows, rebuild
+from grader.testing import KerasInput, SubmissionRaised
+
+
+def test_a_block_built_on_its_input_comes_back_as_a_model(submission):
+    model = expect_model(submission.dense_block(KerasInput((6,)), 3), "dense_block(x, 3)")
+    assert model.name == "dense_block", model.name
+    rows = [(r.kind, r.output_shape, r.params) for r in layer_rows(rebuild(model))]
+    assert rows == [("InputLayer", (6,), 0), ("Dense", (3,), 21)], rows
+    x = np.linspace(-1, 1, 12, dtype=np.float32).reshape(2, 6)
+    kernel, bias = model.weights
+    assert np.allclose(model.predict(x), x @ kernel + bias, atol=1e-5)
+
+
+def test_several_inputs_make_one_model_in_the_call_order_and_tensors_in_a_tuple_become_models(submission):
+    merged, label = submission.merge(KerasInput((2,)), KerasInput((3,)))
+    model = expect_model(merged, "merge(a, b)")
+    assert label == "ok" and input_shapes(model.config) == [(2,), (3,)]
+    a, b = np.ones((4, 2), np.float32), np.zeros((4, 3), np.float32)
+    assert np.array_equal(model.predict([a, b]), np.concatenate([a, b], axis=1))
+
+
+def _message(call):
+    try:
+        call()
+    except SubmissionRaised as err:
+        return err.type_name + ": " + err.message
+    return "no error"
+
+
+def test_a_tensor_not_built_on_its_input_is_refused_with_a_clear_message(submission):
+    message = _message(lambda: submission.own_input(KerasInput((4,))))
+    assert "not computed from the input tensor it was given" in message and "keras.Input" in message, message
+    message = _message(lambda: submission.no_input(4))
+    assert "given no Keras input" in message, message
+'''
+
+KERAS_INPUT_LEARNER = '''import keras
+
+
+def dense_block(x, units):
+    return keras.layers.Dense(units)(x)
+
+
+def merge(a, b):
+    return keras.layers.Concatenate()([a, b]), "ok"
+
+
+def own_input(x):
+    return keras.layers.Dense(2)(keras.Input(shape=(4,)))
+
+
+def no_input(n):
+    return keras.layers.Dense(2)(keras.Input(shape=(n,)))
+'''
+
+
+def test_a_grading_sends_keras_inputs_and_gets_the_blocks_back_as_models(tmp_path):
+    """Through a real sandbox: a block function receives `keras.Input` tensors and its returned
+    tensor comes back as a model of the call's inputs; a tensor not built on them is refused."""
+    from grader.exercise.spec import load_exercise
+    from grader.grading.engine import grade
+    folder = tmp_path / "exercises" / "keras-input-check"
+    folder.mkdir(parents=True)
+    (folder / "exercise.toml").write_text(
+        'id = "keras-input-check"\nentry = "learner.py"\nfunctions = ["dense_block", "merge", "own_input", "no_input"]\n'
+        'preload = ["keras"]\n[points]\npublic = 3\n[limits]\nwall_seconds = 120\ntest_seconds = 60\n'
+        'memory_mb = 4096\nprocesses = 256\n', encoding="utf-8")
+    (folder / "test_public.py").write_text(KERAS_INPUT_TESTS, encoding="utf-8")
+    learner = tmp_path / "learner.py"
+    learner.write_text(KERAS_INPUT_LEARNER, encoding="utf-8")
+    result = grade(load_exercise(folder), learner, "public", device="cpu")
+    details = [(t.name, t.status, t.output) for t in result.tests]
+    assert len(result.tests) == 3 and all(t.score == t.max_score == 1 for t in result.tests), details

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from grader.exercise.outcome import Kind, Status
-from grader.sandbox.inside.wire import Surface
+from grader.sandbox.inside.wire import KerasInput, Surface
 
 __all__ = ["points", "Feedback", "GraderFault", "SubmissionRaised", "SubmissionUnavailable", "Rng",
-           "Surface",
+           "Surface", "KerasInput",
            "expect_raises", "expect_array", "expect_number", "expect_int", "expect_bool", "expect_tuple",
            "expect_dict", "error_summary"]
 

@@ -6,7 +6,7 @@ and returns data (see `wire.py`); it never receives a test, an expected value, a
 solution or a held-out label. Whatever the submission does to this process (monkeypatching,
 printing, exiting) only changes the answers it gives, which the trusted side checks.
 
-One module of ~550 lines on purpose: the sandbox sees this file and `wire.py` alone, bound by path
+One module of ~620 lines on purpose: the sandbox sees this file and `wire.py` alone, bound by path
 and imported as top-level modules; every extra file is one more name a learner's module could
 shadow and one more path the sandbox's mounts must list.
 """
@@ -103,6 +103,10 @@ def _to_list(values) -> list:
     return [float(v) for v in np.asarray(values, dtype=float).ravel()]
 
 
+class _NotAModel(Exception):
+    """A call's Keras tensor that cannot become a model (the message is the learner's)."""
+
+
 class Session:
     """The request loop of one sandbox process."""
 
@@ -113,6 +117,7 @@ class Session:
         self.entry_dir = os.path.dirname(self.entry)
         self.module = None
         self.handles: dict[int, object] = {}
+        self.call_inputs: list = []  # the keras.Input tensors the request being served brought
         self.handlers = {"import": self.do_import, "call": self.do_call, "predict": self.do_predict,
                          "describe": self.do_describe, "value": self.do_value}
 
@@ -184,7 +189,49 @@ class Session:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             return {"status": "raised", "error": _describe_exception(exc, self.entry_dir)}, None
+        try:
+            result = self.tensors_to_models(result, fn_name)
+        except _NotAModel as err:
+            return {"status": "raised", "error": {"type": "ValueError", "mro": ["ValueError", "Exception",
+                                                                                 "BaseException", "object"],
+                                                  "message": str(err), "traceback": ""}}, None
         return {"status": "ok"}, result
+
+    def make_input(self, shape: tuple):
+        """What a KerasInput becomes: `keras.Input(shape=shape)` (Keras imported quietly when the
+        first one arrives), remembered as one of the inputs of the request being served."""
+        try:
+            if "keras" not in sys.modules:
+                _quiet_import(["keras"])
+            import keras
+        except ImportError:
+            raise wire.WireError("the sandbox cannot import Keras, which a Keras input needs") from None
+        tensor = keras.Input(shape=shape)
+        self.call_inputs.append(tensor)
+        return tensor
+
+    def tensors_to_models(self, value, function: str, depth: int = 0):
+        """Each symbolic Keras tensor in a call's result (itself, or in its lists, tuples and dicts)
+        becomes `keras.Model(inputs=<the call's Keras inputs, in order>, outputs=tensor)`."""
+        keras = sys.modules.get("keras")
+        if keras is None or depth > wire.MAX_DEPTH:
+            return value
+        if isinstance(value, keras.KerasTensor):
+            if not self.call_inputs:
+                raise _NotAModel(f"`{function}` returned a Keras tensor, but it was given no Keras input "
+                                 "to build it on")
+            inputs = self.call_inputs[0] if len(self.call_inputs) == 1 else list(self.call_inputs)
+            try:
+                return keras.Model(inputs=inputs, outputs=value, name=function)
+            except Exception:
+                raise _NotAModel(f"`{function}` returned a Keras tensor that is not computed from the input "
+                                 "tensor it was given; build the layers on that tensor (not on a new "
+                                 "keras.Input) and return the last layer's output") from None
+        if type(value) in (list, tuple):
+            return type(value)(self.tensors_to_models(v, function, depth + 1) for v in value)
+        if type(value) is dict:
+            return {k: self.tensors_to_models(v, function, depth + 1) for k, v in value.items()}
+        return value
 
     def do_value(self, request, _value):
         """A top-level value of the submission (a notebook's `total = ...`), sent as data like a
@@ -233,8 +280,10 @@ class Session:
                 frame = wire.read_frame(self.req_fd, max_bytes=1 << 31)
             except EOFError:
                 return
+            self.call_inputs = []
             try:
-                header, value = wire.decode(frame, make_rng=np.random.default_rng, resolve_handle=self.resolve)
+                header, value = wire.decode(frame, make_rng=np.random.default_rng, resolve_handle=self.resolve,
+                                            make_input=self.make_input)
             except wire.WireError as err:
                 self.send({"status": "error", "message": str(err)})
                 continue
@@ -531,10 +580,14 @@ def zygote(ctl_fd: int) -> None:
 
 def _preload() -> None:
     """Import the exercise's heavy modules (e.g. keras) before any learner code runs, so the cost
-    is paid before any test's clock; their start-up chatter on stderr is not the learner's output."""
+    is paid before any test's clock."""
     names = [n for n in os.environ.get("DLGRADE_PRELOAD", "").split(",") if n]
-    if not names:
-        return
+    if names:
+        _quiet_import(names)
+
+
+def _quiet_import(names: list[str]) -> None:
+    """Import modules with stderr silenced: a framework's start-up chatter is not the learner's output."""
     saved = os.dup(2)
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 2)

@@ -17,6 +17,10 @@ Values are a tagged tree, so a learner's dict can never be mistaken for an array
     {"F": {"kind": k, "params": {...}}}  a `Surface` (a known function: polynomial, bowl, saddle,
                   Rosenbrock), trusted side -> sandbox only, where it arrives as `SurfaceGrad`:
                   a plain callable that returns the gradient, with `.value(w)`
+    {"I": [d, ...]}  a `KerasInput`: the shape of a symbolic Keras input (1 to 4 sizes of 1 to
+                  4096, no batch dimension), trusted side -> sandbox only, where it arrives as
+                  `keras.Input(shape=...)` (Keras is imported then); a call that returns a Keras
+                  tensor built on it comes back as a model (`{"M": ...}`, made by the runner)
 
 Nothing here unpickles or evaluates anything. Decoding validates every node (tags, key types,
 depth, counts, sizes, dtypes) and raises `WireError` on anything else. On the trusted side decoding
@@ -25,7 +29,7 @@ overrides removed, a length cap), so nothing downstream meets raw sandbox text; 
 is read with `hello_info` (device "cpu" or "gpu", a few known version strings).
 
 This module runs inside the sandbox too, so it imports only the standard library and numpy.
-One module of ~600 lines on purpose: the sandbox sees this file and `runner.py` alone (see there),
+One module of ~700 lines on purpose: the sandbox sees this file and `runner.py` alone (see there),
 so the functions a `Surface` describes are computed here, by the same code on both sides.
 """
 
@@ -56,6 +60,8 @@ ALLOWED_KINDS = "biufcU"  # numbers, booleans, unicode strings (each at most MAX
 MAX_STRINGS = 1_000_000  # strings in one array (a label per sample; each cleaned on the trusted side)
 MAX_COEFFS = 64         # a polynomial Surface's coefficients
 MAX_PARAM = 1e12        # a Surface's parameters are finite numbers of at most this magnitude
+MAX_INPUT_RANK = 4      # a KerasInput's shape: 1 to 4 sizes (no batch dimension) ...
+MAX_INPUT_DIM = 4096    # ... each a whole number from 1 to 4096
 
 # C0 controls but tab and newline, DEL, C1 controls (ESC, CSI, OSC... start terminal sequences), and
 # the bidi embeddings, overrides and isolates that reorder what a reader sees.
@@ -341,6 +347,43 @@ class SurfaceGrad:
         return f"<gradient of {self._surface!r}>"
 
 
+def _check_input_shape(shape, error=ValueError) -> tuple:
+    """A KerasInput's shape, validated (a list or tuple of 1 to MAX_INPUT_RANK whole numbers from 1
+    to MAX_INPUT_DIM; bools are not numbers), as a tuple of ints; anything else raises `error`."""
+    if type(shape) not in (list, tuple) or not 1 <= len(shape) <= MAX_INPUT_RANK:
+        raise error(f"a Keras input's shape is a tuple of 1 to {MAX_INPUT_RANK} sizes without the batch "
+                    f"dimension, not {clean_text(repr(shape), 60)}")
+    np = _numpy()
+    out = []
+    for size in shape:
+        if isinstance(size, (bool, np.bool_)) or not isinstance(size, (int, np.integer)) \
+                or not 1 <= int(size) <= MAX_INPUT_DIM:
+            raise error(f"a Keras input's sizes are whole numbers from 1 to {MAX_INPUT_DIM}, "
+                        f"not {clean_text(repr(size), 60)}")
+        out.append(int(size))
+    return tuple(out)
+
+
+class KerasInput:
+    """A symbolic Keras input, sent to the sandbox as data (its shape, without the batch
+    dimension), where the learner's function receives `keras.Input(shape=shape)`. A call that
+    returns a Keras tensor computed from it comes back as a `ModelRef` of
+    `keras.Model(inputs=<the call's KerasInputs, in order>, outputs=<the tensor>)`, e.g.
+    `submission.inception_module(KerasInput((28, 28, 192)), 64, 96, 128, 16, 32, 32)`."""
+
+    def __init__(self, shape):
+        self.shape = _check_input_shape(shape)
+
+    def __repr__(self) -> str:
+        return f"KerasInput({self.shape!r})"
+
+
+def _keras_input(shape: tuple):
+    """`keras.Input(shape=shape)`: sandbox side, where Keras is imported when the first one arrives."""
+    import keras
+    return keras.Input(shape=shape)
+
+
 def _numpy():
     """numpy, imported when a value is first encoded or decoded: commands that only clean text
     (`dlgrade status`, `feedback`) use `clean_text` and stay light."""
@@ -402,6 +445,8 @@ def _encode_value(value, blobs: list, depth: int = 0, rng_type=None):
             raise Unsendable("a dict whose keys mix strings and integers (keys must be all strings or all integers)")
         items = [[k, _encode_value(v, blobs, depth + 1, rng_type)] for k, v in zip(keys, dict.values(value))]
         return {"K" if kinds == {int} else "D": items}
+    if isinstance(value, KerasInput):
+        return {"I": list(_check_input_shape(value.shape, Unsendable))}
     if isinstance(value, Surface):
         return {"F": {"kind": value.kind, "params": _check_surface(value.kind, value.params, Unsendable)}}
     if rng_type is not None and isinstance(value, rng_type):
@@ -427,8 +472,9 @@ def encode(header: dict, value=None, rng_type=None) -> bytes:
 
 
 class _Decoder:
-    def __init__(self, blobs: list[bytes], make_rng, resolve_handle, clean: bool = False):
+    def __init__(self, blobs: list[bytes], make_rng, resolve_handle, clean: bool = False, make_input=None):
         self.blobs = blobs
+        self.make_input = make_input or _keras_input
         self.clean = clean  # the trusted side: every string from the sandbox is cleaned here
         self.used: set[int] = set()
         self.nodes = 0
@@ -538,6 +584,8 @@ class _Decoder:
                 raise WireError("a function descriptor has unknown fields")
             kind = body["kind"]
             return SurfaceGrad(Surface(kind, _check_surface(kind, body["params"], WireError)))
+        if tag == "I" and type(body) is list and self.resolve_handle is not None:
+            return self.make_input(_check_input_shape(body, WireError))
         if tag == "M" and self.resolve_handle is None and type(body) is dict:
             return self.model_ref(body, depth)
         raise WireError(f"a value has an unknown tag {tag!r}")
@@ -567,10 +615,12 @@ class _Decoder:
         return ModelRef(handle, name, config, compile_config, arrays)
 
 
-def decode(frame: bytes, make_rng=None, resolve_handle=None) -> tuple[dict, object]:
+def decode(frame: bytes, make_rng=None, resolve_handle=None, make_input=None) -> tuple[dict, object]:
     """Parse one frame body (without its 8-byte length). Returns (header, value).
-    The sandbox passes `make_rng` and `resolve_handle`; the trusted side passes neither, so only
-    it accepts model descriptions and only the sandbox accepts handles and generators. On the
+    The sandbox passes `make_rng` and `resolve_handle` (and may pass `make_input(shape)`, which makes
+    what a KerasInput becomes; default `keras.Input(shape=shape)`); the trusted side passes none, so
+    only it accepts model descriptions and only the sandbox accepts handles, generators, functions
+    and Keras inputs. On the
     trusted side every string of the header and the value is cleaned (`clean_text`): header
     strings are cut at MAX_TEXT, a value's strings over MAX_STRING are refused."""
     if len(frame) < 4:
@@ -594,7 +644,7 @@ def decode(frame: bytes, make_rng=None, resolve_handle=None) -> tuple[dict, obje
         blobs.append(frame[pos:pos + size])
         pos += size
     trusted = resolve_handle is None
-    value = _Decoder(blobs, make_rng, resolve_handle, clean=trusted).value(head.pop("value", None))
+    value = _Decoder(blobs, make_rng, resolve_handle, clean=trusted, make_input=make_input).value(head.pop("value", None))
     if trusted:
         head = clean_tree(head, MAX_TEXT)
     return head, value
