@@ -418,7 +418,7 @@ def test_mlp_5x5_preset_gives_25_inputs(hoda):
         keep_aspect=preset["keep_aspect"], root=hoda,
     )
     assert x.shape == (1000, 25) and y.shape == (1000,)
-    accepted = set(inspect.signature(data.load_hoda).parameters) | {"train", "test", "description", "source"}
+    accepted = set(inspect.signature(data.load_hoda).parameters) | {"train", "test", "description", "source", "classes"}
     for name, p in data.load_definition("hoda")["presets"].items():
         assert set(p) <= accepted, f"preset {name} has keys load_hoda does not take: {set(p) - accepted}"
 
@@ -714,3 +714,35 @@ def test_digit_task_uses_the_folder_it_is_given_and_not_the_environment(hoda, tm
     (tmp_path / "RemainingSamples.cdb").write_bytes(b"")
     with pytest.raises(DataError, match="lacks 'Test 20000.cdb'"):  # a given folder is never silently replaced
         data.digit_task("mlp-5x5", tmp_path)
+
+
+def test_a_preset_with_classes_keeps_those_digits_labelled_by_their_place(hoda):
+    for root in (hoda, None):
+        task = data.digit_task("transfer-new-16", root, heldout_seed=7)
+        assert task.classes == (5, 6, 7, 8, 9) and task.num_classes == 5
+        assert set(np.unique(task.y_train)) == set(range(5)) == set(np.unique(task.y_test))
+        assert task.y_train_onehot.shape == (len(task.x_train), 5)
+        if root is None:  # a training image of label 0 is a 5 among scikit-learn's digits
+            full = data.digit_task("functional-16", root, heldout_seed=7)
+            pool = np.concatenate([full.x_train, full.x_test])
+            labels = np.concatenate([full.y_train, full.y_test])
+            five = task.x_train[task.y_train == 0][0]
+            assert labels[np.all(np.isclose(pool, five), axis=(1, 2, 3))].tolist() == [5]
+    if hoda is not None:
+        x, y = data.load_hoda("test", size=16, n=None, root=hoda)
+        task = data.digit_task("transfer-base-16", hoda, heldout_seed=7)
+        digit = task.x_test[task.y_test == 3][0]
+        assert set(y[np.all(np.isclose(x, digit), axis=(1, 2, 3))].tolist()) == {3}
+    with pytest.raises(DataError, match="classes"):
+        data.digits._preset_classes({"classes": [5, 5]}, "bad")
+
+
+def test_digit_features_are_band_ink():
+    from grader.data.digits import digit_features
+    img = np.zeros((1, 16, 16, 1), np.float32)
+    img[0, :4, :, 0] = 1.0  # the top band of rows is all ink
+    f = digit_features(img)
+    assert f.shape == (1, 8) and f.dtype == np.float32
+    assert np.allclose(f[0], [1, 0, 0, 0, 0.25, 0.25, 0.25, 0.25])
+    with pytest.raises(DataError, match="shape"):
+        digit_features(np.zeros((2, 3)))
