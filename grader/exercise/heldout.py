@@ -20,6 +20,10 @@ Whose problem is what: a config over the caps, one Keras refuses, or weights tha
 the learner's (`Feedback`, with what to do); a child that dies, runs out of its memory or time, or
 answers nonsense after the caps were passed is the grader's (`HeldOutPredictorFault`, a
 `testing.GraderFault`), because a model within the caps fits the predictor's limits.
+
+One module of ~530 lines on purpose: the trusted side's request, the server and the child that
+answers it are the two ends of one protocol (the request folder's files, the pipes' lines), and
+they change together.
 """
 
 from __future__ import annotations
@@ -255,23 +259,34 @@ def close_server() -> None:
         server.close()
 
 
-def predict(ref, x: np.ndarray, caps: Caps | None = None, what: str = "your trained model",
-            batch_size: int = 256, outputs: int | None = None) -> np.ndarray:
+def predict(ref, x, caps: Caps | None = None, what: str = "your trained model", batch_size: int = 256,
+            outputs: int | None = None, output_shape: tuple | None = None) -> np.ndarray:
     """The outputs of the learner's trained model `ref` (a ModelRef with weights) on inputs `x`,
-    computed in a limited child process on the trusted side. `outputs`: the number of outputs per
-    example the task needs. A model within the caps never makes the predictor fail: its output
-    shape and total work are checked here, and its batch is sized to the predictor's memory."""
+    computed in a limited child process on the trusted side: an array of shape (n, *output shape).
+    `x` is one array, or a list of arrays for a model with several inputs, in the model's input
+    order (`modelsize.input_shapes`). `output_shape`: the shape of one example's output the task
+    needs, e.g. (1,) or (28, 28, 1); `outputs=k` means (k,), class scores. A model within the caps
+    never makes the predictor fail: its shapes and total work are checked here, and its batch is
+    sized to the predictor's memory."""
     caps = caps or Caps()
     try:
         size = check_caps(ref.config, caps, what)
     except ModelRefused as err:
         raise Feedback(str(err)) from None
-    if outputs is not None and tuple(size.output_shape) != (outputs,):
-        raise Feedback(f"{what} outputs shape {tuple(size.output_shape)} for each example; it should output "
+    xs = [np.asarray(a) for a in x] if isinstance(x, (list, tuple)) else [np.asarray(x)]
+    n = len(xs[0])
+    _check_inputs(size, xs, what)
+    if len(size.output_shapes) != 1:
+        raise Feedback(f"{what} has {len(size.output_shapes)} outputs; it should have one")
+    got = tuple(size.output_shapes[0])
+    if outputs is not None and got != (outputs,):
+        raise Feedback(f"{what} outputs shape {got} for each example; it should output "
                        f"{outputs} numbers (one per class), e.g. a final Dense({outputs}, activation='softmax')")
-    if size.macs * len(x) > MAX_PREDICT_MACS:
+    if output_shape is not None and got != tuple(output_shape):
+        raise Feedback(f"{what} outputs shape {got} for each example; it should output shape {tuple(output_shape)}")
+    if size.macs * n > MAX_PREDICT_MACS:
         raise Feedback(f"{what} needs {size.macs:,} multiply-adds for each example, too many to predict "
-                       f"{len(x):,} held-out examples; build the model the exercise asks for")
+                       f"{n:,} held-out examples; build the model the exercise asks for")
     per_example = max(1, size.activations) * 4 * 4  # float32, and room for the framework's temporaries
     batch_size = int(max(1, min(batch_size, (caps.predict_memory_mb << 20) // _BATCH_MEMORY_SHARE // per_example)))
     if not ref.weights:
@@ -286,16 +301,29 @@ def predict(ref, x: np.ndarray, caps: Caps | None = None, what: str = "your trai
         (folder / "config.json").write_text(ref.config, encoding="utf-8")
         for i, w in enumerate(ref.weights):
             np.save(folder / f"w{i:04d}.npy", np.asarray(w), allow_pickle=False)
-        np.save(folder / "x.npy", np.ascontiguousarray(x), allow_pickle=False)
+        for i, a in enumerate(xs):
+            np.save(folder / f"x{i:02d}.npy", np.ascontiguousarray(a), allow_pickle=False)
         (folder / "request.json").write_text(json.dumps({
-            "weights": len(ref.weights), "caps": caps.as_dict(), "batch_size": int(batch_size), "what": what}),
-            encoding="utf-8")
-        return _run_request(server, folder, caps, len(x))
+            "weights": len(ref.weights), "inputs": len(xs), "caps": caps.as_dict(), "batch_size": int(batch_size),
+            "what": what}), encoding="utf-8")
+        return _run_request(server, folder, caps, n, got)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _run_request(server: _Server, folder: Path, caps: Caps, n: int) -> np.ndarray:
+def _check_inputs(size, xs: list[np.ndarray], what: str) -> None:
+    """The held-out arrays fit the model's inputs (the grader's own arrays: a mismatch is the learner's
+    model taking other inputs than the task's)."""
+    want = [tuple(s) for s in size.input_shapes]
+    got = [tuple(a.shape[1:]) for a in xs]
+    if len({len(a) for a in xs}) != 1:
+        raise ValueError("the held-out inputs must have the same number of examples")  # a test's own bug
+    if got != want:
+        raise Feedback(f"{what} takes inputs of shape {', '.join(map(str, want))} for each example; the held-out "
+                       f"inputs have shape {', '.join(map(str, got))}")
+
+
+def _run_request(server: _Server, folder: Path, caps: Caps, n: int, shape: tuple) -> np.ndarray:
     try:
         rc, seconds = server.run(folder, caps.predict_seconds)
     except (EOFError, OSError) as err:  # the server itself died: the next prediction starts a new one
@@ -323,9 +351,9 @@ def _run_request(server: _Server, folder: Path, caps: Caps, n: int) -> np.ndarra
         out = np.load(folder / "out.npy", allow_pickle=False)
     except Exception as err:
         raise HeldOutPredictorFault(f"the held-out predictor's answer cannot be read ({type(err).__name__})") from None
-    if out.ndim != 2 or out.shape[0] != n or out.dtype.kind != "f":  # the learner's model's output
+    if out.shape != (n, *shape) or out.dtype.kind != "f":  # the learner's model's output
         raise Feedback(f"your trained model answered an array of shape {out.shape} and dtype {out.dtype} for "
-                       f"{n} held-out inputs; it should give one row of class scores per input")
+                       f"{n} held-out inputs; it should give one output of shape {shape} per input")
     return out
 
 
@@ -364,33 +392,38 @@ def child(folder: Path) -> int:
         _answer(folder, status="refused", message=str(err))
         return 0
     weights = [np.load(folder / f"w{i:04d}.npy", allow_pickle=False) for i in range(int(request["weights"]))]
-    x = np.load(folder / "x.npy", allow_pickle=False)
+    xs = [np.load(folder / f"x{i:02d}.npy", allow_pickle=False) for i in range(int(request.get("inputs", 1)))]
     try:
         model = rebuild(ModelRef(0, "model", config, None, weights), what, caps)
     except Feedback as err:
         _answer(folder, status="refused", message=str(err))
         return 0
     try:
-        out = _predict_eagerly(model, x, int(request.get("batch_size", 256)))
+        out = _predict_eagerly(model, xs, int(request.get("batch_size", 256)))
     except MemoryError:
         raise
     except Exception as err:  # the learner's model cannot take these inputs (its input shape, a layer)
         _answer(folder, status="refused", message=f"{what} could not predict the held-out inputs "
-                f"(shape {tuple(x.shape[1:])} per example): {type(err).__name__}: {str(err)[:300]}")
+                f"(shape {', '.join(str(tuple(x.shape[1:])) for x in xs)} per example): {type(err).__name__}: "
+                f"{str(err)[:300]}")
         return 0
     np.save(folder / "out.npy", np.asarray(out, dtype=np.float32), allow_pickle=False)
     _answer(folder, status="ok")
     return 0
 
 
-def _predict_eagerly(model, x: np.ndarray, batch_size: int) -> np.ndarray:
-    """The model's inference output on `x`, batch by batch (`training=False`, as `predict` calls
-    it), without `predict`'s compiled function: tracing it costs a fresh process 0.2-0.3 s, more
-    than a course model's whole held-out prediction."""
+def _predict_eagerly(model, xs: list[np.ndarray], batch_size: int) -> np.ndarray:
+    """The model's inference output on the inputs `xs` (one array per model input), batch by batch
+    (`training=False`, as `predict` calls it), without `predict`'s compiled function: tracing it
+    costs a fresh process 0.2-0.3 s, more than a course model's whole held-out prediction."""
     import keras
     batch_size = max(1, batch_size)
-    parts = [np.asarray(keras.ops.convert_to_numpy(model(x[i:i + batch_size], training=False)))
-             for i in range(0, len(x), batch_size)]
+    n = len(xs[0])
+
+    def batch(i):
+        part = [x[i:i + batch_size] for x in xs]
+        return part[0] if len(part) == 1 else part
+    parts = [np.asarray(keras.ops.convert_to_numpy(model(batch(i), training=False))) for i in range(0, n, batch_size)]
     return np.concatenate(parts) if parts else np.zeros((0,), dtype=np.float32)
 
 

@@ -22,7 +22,8 @@ from grader.sandbox.inside.wire import ModelRef
 
 __all__ = ["ModelRef", "LayerRow", "expect_model", "model_from", "rebuild", "layer_rows", "compare_layers",
            "compile_settings", "loss_name", "metric_names", "class_predictions", "accuracy", "confusion",
-           "expect_history", "check_training_history", "score_held_out", "accuracy_feedback", "warm_up"]
+           "expect_history", "check_training_history", "score_held_out", "accuracy_feedback", "score_metric",
+           "metric_feedback", "warm_up"]
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,32 @@ def accuracy_feedback(metric: float, threshold: float, dataset: str, seconds: fl
     verdict = "enough" if metric >= threshold else f"{threshold:.2f} needed"
     return (f"your model reached {metric:.3f} held-out accuracy on {dataset} in {seconds:.0f} s on "
             f"{device.upper()}; {verdict}")
+
+
+def score_metric(record, *, name: str, value: float, threshold: float, lower_is_better: bool, dataset: str,
+                 seconds: float | None, device: str, what: str = "your model") -> None:
+    """A threshold test's verdict on a metric computed here, on the trusted side (a held-out MAE,
+    accuracy, recall or reconstruction error): record it for the report as {"name", "value",
+    "threshold", "lower_is_better", "dataset", "seconds", "device"} and fail with the learner's
+    sentence (`metric_feedback`) when `value` misses `threshold`."""
+    value, threshold = float(value), float(threshold)
+    record("metric", {"name": name, "value": value, "threshold": threshold, "lower_is_better": bool(lower_is_better),
+                      "dataset": dataset, "seconds": seconds, "device": device})
+    if not np.isfinite(value) or (value > threshold if lower_is_better else value < threshold):
+        raise Feedback(metric_feedback(name, value, threshold, lower_is_better, dataset, seconds, device, what))
+
+
+def metric_feedback(name: str, value: float, threshold: float, lower_is_better: bool, dataset: str,
+                    seconds: float | None, device: str, what: str = "your model") -> str:
+    """The sentence a learner reads about a metric's threshold, e.g. "your model reached 48.1
+    held-out MAE on diabetes in 3 s on CPU; at most 55.0 needed"."""
+    def fmt(v: float) -> str:
+        return f"{v:.3f}" if abs(v) < 10 else f"{v:.1f}"
+    missed = not np.isfinite(value) or (value > threshold if lower_is_better else value < threshold)
+    bound = "at most" if lower_is_better else "at least"
+    verdict = f"{bound} {fmt(threshold)} needed" if missed else "enough"
+    took = f" in {seconds:.0f} s on {device.upper()}" if seconds is not None else ""
+    return f"{what} reached {fmt(value)} held-out {name} on {dataset}{took}; {verdict}"
 
 
 def warm_up() -> None:

@@ -9,23 +9,25 @@ over an exercise's caps (`[caps]` in exercise.toml) with a `ModelRefused` that n
 and what to do. Both `modelcheck.rebuild` and the held-out predictor (`grader.exercise.heldout`) call it
 first.
 
-The walker knows the layer kinds the course uses (Sequential and functional models); any other
-kind is refused with a message naming it, never guessed. Every layer's `build_config` input shape
+The walker knows the layer kinds the course uses (Sequential and functional models, a model used
+as a layer of another, to `MAX_NESTING` deep; the arithmetic of each kind is in
+`grader.exercise.layer_shapes`); any other kind is refused with a message naming it, never guessed. Every layer's `build_config` input shape
 (which Keras uses to allocate the layer's weights) must agree with the shape the walker
 propagated, so a config cannot declare a small graph and build big layers."""
 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, fields
 
-__all__ = ["Caps", "ModelSize", "ModelRefused", "model_size", "check_caps", "KNOWN_LAYERS"]
+from grader.exercise.layer_shapes import KNOWN_LAYERS, MAX_DIM, ModelRefused, layer_cost, shape_size
+
+__all__ = ["Caps", "ModelSize", "ModelRefused", "model_size", "check_caps", "input_shapes", "output_shapes",
+           "KNOWN_LAYERS"]
 
 #: a model config bigger than this is not even parsed (VGG16's is about 20 kB)
 MAX_CONFIG_CHARS = 8 << 20
 MAX_LAYERS = 2000
-MAX_DIM = 1 << 40
 
 
 @dataclass(frozen=True)
@@ -69,178 +71,13 @@ class ModelSize:
     activations: int  # per example
     macs: int  # per example
     layers: int
-    output_shape: tuple
+    output_shape: tuple  # one output's shape, or a tuple of shapes for several outputs
+    input_shapes: tuple = ()  # each input's shape per example, in the model's input order
+    output_shapes: tuple = ()  # each output's shape per example
 
 
-class ModelRefused(Exception):
-    """A model config that is refused before anything is allocated: over a cap, an unknown layer
-    kind, or a config that cannot be read. The message is the learner's (it names the problem
-    and what to do)."""
-
-
-# ------------------------------------------------------------------------------------------------
-# shape arithmetic
-# ------------------------------------------------------------------------------------------------
-
-
-def _prod(shape) -> int:
-    return math.prod(int(d) for d in shape)
-
-
-def _pair(value, name: str, layer: str) -> tuple[int, int]:
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = (value, value)
-    if (not isinstance(value, (list, tuple)) or len(value) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v <= MAX_DIM for v in value)):
-        raise ModelRefused(f"layer {layer!r} has an invalid {name} {value!r}")
-    return int(value[0]), int(value[1])
-
-
-def _conv_out(n: int, k: int, s: int, d: int, padding: str) -> int:
-    if padding == "same":
-        return -(-n // s)
-    span = (k - 1) * d + 1
-    return (n - span) // s + 1 if n >= span else 0
-
-
-def _spatial(shape: tuple, data_format: str, layer: str) -> tuple[int, int, int, bool]:
-    if len(shape) != 3:
-        raise ModelRefused(f"layer {layer!r} needs images (height, width, channels), but receives shape {shape}")
-    if data_format == "channels_first":
-        return shape[1], shape[2], shape[0], True
-    return shape[0], shape[1], shape[2], False
-
-
-def _image(h: int, w: int, c: int, first: bool) -> tuple:
-    return (c, h, w) if first else (h, w, c)
-
-
-_SAME_SHAPE = {
-    "Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise", "GaussianDropout", "AlphaDropout",
-    "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU", "Softmax", "Identity",
-    "Rescaling", "RandomFlip", "RandomRotation", "RandomZoom", "RandomTranslation", "RandomContrast",
-    "RandomBrightness", "RandomGrayscale", "RandomShear", "RandomSaturation", "RandomHue",
-    "RandomColorJitter", "RandomSharpness", "RandomPosterization", "RandomInvert", "RandomErasing",
-    "RandomGaussianBlur", "RandomColorDegeneration", "AutoContrast", "Solarization",
-    "RandomElasticTransform", "RandomPerspective", "ActivityRegularization", "Masking",
-}
-_MERGE = {"Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"}
-KNOWN_LAYERS = sorted(_SAME_SHAPE | _MERGE | {
-    "InputLayer", "Dense", "Conv2D", "MaxPooling2D", "AveragePooling2D", "GlobalAveragePooling2D",
-    "GlobalMaxPooling2D", "Flatten", "BatchNormalization", "LayerNormalization", "ZeroPadding2D", "Cropping2D",
-    "Reshape", "Concatenate", "Resizing", "CenterCrop", "RandomCrop", "UpSampling2D"})
-
-
-def _layer(kind: str, cfg: dict, shapes: list[tuple], name: str) -> tuple[tuple, int, int]:
-    """(output shape, params, multiply-adds per example) of one layer call on input `shapes`."""
-    if kind in _MERGE or kind == "Concatenate":
-        if len(shapes) < 2 or any(len(s) != len(shapes[0]) for s in shapes):
-            raise ModelRefused(f"layer {name!r} ({kind}) needs two or more inputs of the same rank")
-        if kind == "Concatenate":
-            axis = cfg.get("axis", -1)
-            if not isinstance(axis, int) or isinstance(axis, bool) or not -len(shapes[0]) - 1 <= axis <= len(shapes[0]):
-                raise ModelRefused(f"layer {name!r} (Concatenate) has an invalid axis {axis!r}")
-            axis = axis % (len(shapes[0]) + 1) - 1 if axis >= 0 else axis
-            out = list(shapes[0])
-            out[axis] = sum(s[axis] for s in shapes)
-            return tuple(out), 0, 0
-        return tuple(max(dims) for dims in zip(*shapes)), 0, 0
-    if len(shapes) != 1:
-        raise ModelRefused(f"layer {name!r} ({kind}) takes one input, but receives {len(shapes)}")
-    shape = shapes[0]
-    if kind in _SAME_SHAPE:
-        params = _prod(shape) if kind == "PReLU" else 0
-        return shape, params, 0
-    if kind == "Dense":
-        units = cfg.get("units")
-        if not isinstance(units, int) or isinstance(units, bool) or not 0 < units <= MAX_DIM or not shape:
-            raise ModelRefused(f"layer {name!r} (Dense) has an invalid number of units {units!r}")
-        d = shape[-1]
-        params = d * units + (units if cfg.get("use_bias", True) else 0)
-        return shape[:-1] + (units,), params, _prod(shape[:-1]) * d * units
-    if kind == "Conv2D":
-        h, w, c, first = _spatial(shape, cfg.get("data_format") or "channels_last", name)
-        filters = cfg.get("filters")
-        if not isinstance(filters, int) or isinstance(filters, bool) or not 0 < filters <= MAX_DIM:
-            raise ModelRefused(f"layer {name!r} (Conv2D) has an invalid number of filters {filters!r}")
-        kh, kw = _pair(cfg.get("kernel_size"), "kernel_size", name)
-        sh, sw = _pair(cfg.get("strides", 1), "strides", name)
-        dh, dw = _pair(cfg.get("dilation_rate", 1), "dilation_rate", name)
-        groups = cfg.get("groups", 1) or 1
-        if not isinstance(groups, int) or groups < 1 or c % groups or filters % groups:
-            raise ModelRefused(f"layer {name!r} (Conv2D) has an invalid number of groups {groups!r}")
-        padding = str(cfg.get("padding", "valid")).lower()
-        oh, ow = _conv_out(h, kh, sh, dh, padding), _conv_out(w, kw, sw, dw, padding)
-        per = kh * kw * (c // groups)
-        params = per * filters + (filters if cfg.get("use_bias", True) else 0)
-        return _image(oh, ow, filters, first), params, oh * ow * filters * per
-    if kind in ("MaxPooling2D", "AveragePooling2D"):
-        h, w, c, first = _spatial(shape, cfg.get("data_format") or "channels_last", name)
-        ph, pw = _pair(cfg.get("pool_size", 2), "pool_size", name)
-        strides = cfg.get("strides")
-        sh, sw = _pair(strides, "strides", name) if strides is not None else (ph, pw)
-        padding = str(cfg.get("padding", "valid")).lower()
-        return _image(_conv_out(h, ph, sh, 1, padding), _conv_out(w, pw, sw, 1, padding), c, first), 0, 0
-    if kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D"):
-        h, w, c, first = _spatial(shape, cfg.get("data_format") or "channels_last", name)
-        return ((_image(1, 1, c, first)) if cfg.get("keepdims") else (c,)), 0, 0
-    if kind == "Flatten":
-        return (_prod(shape),), 0, 0
-    if kind in ("BatchNormalization", "LayerNormalization"):
-        axis = cfg.get("axis", -1)
-        axes = axis if isinstance(axis, list) else [axis]
-        if not axes or not all(isinstance(a, int) and not isinstance(a, bool) for a in axes):
-            raise ModelRefused(f"layer {name!r} ({kind}) has an invalid axis {axis!r}")
-        # axes count the batch axis at 0
-        try:
-            size = _prod(shape[a - 1] if a > 0 else shape[a] for a in axes)
-        except IndexError:
-            raise ModelRefused(f"layer {name!r} ({kind}) has an axis {axis!r} outside its input shape {shape}") from None
-        per = int(bool(cfg.get("center", True))) + int(bool(cfg.get("scale", True)))
-        per += 2 if kind == "BatchNormalization" else 0
-        return shape, per * size, 0
-    if kind in ("ZeroPadding2D", "Cropping2D"):
-        h, w, c, first = _spatial(shape, cfg.get("data_format") or "channels_last", name)
-        key = "padding" if kind == "ZeroPadding2D" else "cropping"
-        value = cfg.get(key, 1)
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = ((value, value), (value, value))
-        if isinstance(value, (list, tuple)) and len(value) == 2 and all(isinstance(v, int) for v in value):
-            value = ((value[0], value[0]), (value[1], value[1]))
-        try:
-            (top, bottom), (left, right) = value
-            if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_DIM
-                       for v in (top, bottom, left, right)):
-                raise ValueError
-        except (TypeError, ValueError):
-            raise ModelRefused(f"layer {name!r} ({kind}) has an invalid {key} {cfg.get(key)!r}") from None
-        sign = 1 if kind == "ZeroPadding2D" else -1
-        oh, ow = h + sign * (top + bottom), w + sign * (left + right)
-        if oh <= 0 or ow <= 0:
-            raise ModelRefused(f"layer {name!r} (Cropping2D) crops more than its input {shape}")
-        return _image(oh, ow, c, first), 0, 0
-    if kind == "UpSampling2D":
-        h, w, c, first = _spatial(shape, cfg.get("data_format") or "channels_last", name)
-        fh, fw = _pair(cfg.get("size", 2), "size", name)
-        return _image(h * fh, w * fw, c, first), 0, 0
-    if kind in ("Resizing", "CenterCrop", "RandomCrop"):
-        h, w, c, first = _spatial(shape, cfg.get("data_format") or "channels_last", name)
-        oh, ow = _pair([cfg.get("height"), cfg.get("width")], "height/width", name)
-        return _image(oh, ow, c, first), 0, 0
-    if kind == "Reshape":
-        target = cfg.get("target_shape")
-        if (not isinstance(target, (list, tuple)) or not target
-                or not all(isinstance(d, int) and not isinstance(d, bool) and (d > 0 or d == -1) for d in target)
-                or sum(d == -1 for d in target) > 1):
-            raise ModelRefused(f"layer {name!r} (Reshape) has an invalid target shape {target!r}")
-        total, known = _prod(shape), _prod(d for d in target if d != -1)
-        out = tuple(total // known if d == -1 else d for d in target)
-        if _prod(out) != total:
-            raise ModelRefused(f"layer {name!r} (Reshape) cannot reshape {shape} to {tuple(target)}")
-        return out, 0, 0
-    raise ModelRefused(f"the layer kind {kind:.80} (layer {name!r}) is not one the grader can check; build the "
-                       "model from the course's layers (Dense, Conv2D, MaxPooling2D, Flatten, Dropout, "
-                       "BatchNormalization, Activation, ...)")
+#: how deep models may nest inside models (a base model used as a layer: transfer learning)
+MAX_NESTING = 4
 
 
 def _input_shape(cfg: dict, name: str) -> tuple:
@@ -268,6 +105,28 @@ class _Walk:
         self.macs = 0
         self.layers = 0
         self.counted: set[str] = set()
+        self.prefix = ""  # the names of the models a nested layer lies in ("base/")
+        self.depth = 0
+        self.inputs: list[tuple] = []  # the outermost model's input shapes, in order
+
+    def nested(self, layer: dict, kind: str, cfg: dict, shapes: list[tuple], name: str) -> tuple:
+        """A model used as a layer (a base model inside a transfer-learning model): its own layers
+        are walked on the shapes it is called on, which must be the shapes it was built for."""
+        if self.depth >= MAX_NESTING:
+            raise ModelRefused(f"layer {name!r} nests models more than {MAX_NESTING} deep")
+        inner = _Walk()
+        inner.counted, inner.prefix, inner.depth, inner.layers = self.counted, f"{self.prefix}{name}/", self.depth + 1, self.layers
+        out = _walk_model(kind, cfg, inner)
+        if len(inner.inputs) != len(shapes) or any(tuple(a) != tuple(b) for a, b in zip(inner.inputs, shapes)):
+            raise ModelRefused(f"the model {name!r} inside the model was built for inputs {inner.inputs} but "
+                               f"receives {list(shapes)}")
+        if isinstance(out, tuple) and out and isinstance(out[0], tuple):
+            raise ModelRefused(f"the model {name!r} inside the model has several outputs; use one output")
+        self.layers = inner.layers
+        self.params += inner.params
+        self.activations += inner.activations - sum(shape_size(s) for s in inner.inputs)  # its inputs are counted
+        self.macs += inner.macs
+        return out
 
     def call(self, layer: dict, shapes: list[tuple]) -> tuple:
         kind = layer.get("class_name")
@@ -276,11 +135,11 @@ class _Walk:
             raise ModelRefused("a layer of the model has no class name or config")
         name = str(cfg.get("name", layer.get("name", "?")))[:80]
         if kind in ("Sequential", "Functional", "Model"):
-            raise ModelRefused(f"layer {name!r} is a model inside the model; build one flat model from layers")
+            return self.nested(layer, kind, cfg, shapes, name)
         self.layers += 1
         if self.layers > MAX_LAYERS:
             raise ModelRefused(f"the model has more than {MAX_LAYERS} layers")
-        out, params, macs = _layer(kind, cfg, shapes, name)
+        out, params, macs = layer_cost(kind, cfg, shapes, name)
         if any(d <= 0 for d in out):
             raise ModelRefused(f"layer {name!r} ({kind}) outputs an empty shape {out} from its input {shapes}")
         build = layer.get("build_config")
@@ -291,10 +150,10 @@ class _Walk:
                 raise ModelRefused(f"the configuration of layer {name!r} ({kind}) declares the input shape "
                                    f"{_norm(declared)} but receives {_norm(got)}; the model's configuration is "
                                    "inconsistent: return the model Keras built")
-        if name not in self.counted:  # a shared layer's weights count once
-            self.counted.add(name)
+        if self.prefix + name not in self.counted:  # a shared layer's weights count once
+            self.counted.add(self.prefix + name)
             self.params += params
-        self.activations += _prod(out)
+        self.activations += shape_size(out)
         self.macs += macs
         return out
 
@@ -334,7 +193,8 @@ def _sequential(cfg: dict, walk: _Walk) -> tuple:
                                "Keras built")
     else:
         shape = _full(cfg.get("build_input_shape"), "the Sequential model")
-    walk.activations += _prod(shape)
+    walk.inputs.append(shape)
+    walk.activations += shape_size(shape)
     for layer in layers:
         if not isinstance(layer, dict):
             raise ModelRefused("a layer of the model has an unknown form")
@@ -357,7 +217,7 @@ def _functional(cfg: dict, walk: _Walk) -> tuple:
             raise ModelRefused("a layer of the model has no name")
         if layer.get("class_name") == "InputLayer":
             shape = _input_shape(layer.get("config") or {}, name)
-            walk.activations += _prod(shape)
+            walk.activations += shape_size(shape)
             tensors[(name, 0, 0)] = shape
             continue
         nodes = layer.get("inbound_nodes")
@@ -383,7 +243,33 @@ def _functional(cfg: dict, walk: _Walk) -> tuple:
     if not refs or any(r not in tensors for r in refs):
         raise ModelRefused("the model's outputs are not made by its layers; the configuration cannot be read")
     shapes = [tensors[r] for r in refs]
+    walk.inputs.extend(_functional_inputs(cfg, tensors))
     return shapes[0] if len(shapes) == 1 else tuple(shapes)
+
+
+def _functional_inputs(cfg: dict, tensors: dict) -> list[tuple]:
+    """The functional model's input shapes in the order of its `input_layers` (the order its
+    call takes them)."""
+    inputs = cfg.get("input_layers")
+    if isinstance(inputs, dict):  # keras.Model({"image": ..., "numbers": ...}): model.inputs sorts the keys
+        inputs = [inputs[k] for k in sorted(inputs)]
+    if isinstance(inputs, list) and len(inputs) == 3 and isinstance(inputs[0], str):
+        inputs = [inputs]
+    if not isinstance(inputs, list) or not inputs:
+        raise ModelRefused("the model's inputs cannot be read from its configuration")
+    refs = [tuple(i) for i in inputs if isinstance(i, list) and len(i) == 3]
+    if len(refs) != len(inputs) or any(r not in tensors for r in refs):
+        raise ModelRefused("the model's inputs are not among its layers; the configuration cannot be read")
+    return [tensors[r] for r in refs]
+
+
+def _walk_model(kind: str, cfg: dict, walk: _Walk):
+    if kind == "Sequential":
+        return _sequential(cfg, walk)
+    if kind in ("Functional", "Model"):
+        return _functional(cfg, walk)
+    raise ModelRefused(f"the model is a {kind!s:.80}, not a keras.Sequential or functional keras.Model; "
+                       "build it with keras.Sequential or the functional API")
 
 
 def model_size(config) -> ModelSize:
@@ -398,16 +284,21 @@ def model_size(config) -> ModelSize:
             raise ModelRefused("the model's configuration is not valid JSON") from None
     if not isinstance(config, dict) or not isinstance(config.get("config"), dict):
         raise ModelRefused("the model's configuration cannot be read")
-    kind = config.get("class_name")
     walk = _Walk()
-    if kind == "Sequential":
-        out = _sequential(config["config"], walk)
-    elif kind in ("Functional", "Model"):
-        out = _functional(config["config"], walk)
-    else:
-        raise ModelRefused(f"the model is a {kind!s:.80}, not a keras.Sequential or functional keras.Model; "
-                           "build it with keras.Sequential or the functional API")
-    return ModelSize(walk.params, walk.activations, walk.macs, walk.layers, out)
+    out = _walk_model(config.get("class_name"), config["config"], walk)
+    outputs = list(out) if out and isinstance(out[0], tuple) else [out]
+    return ModelSize(walk.params, walk.activations, walk.macs, walk.layers, out, tuple(walk.inputs), tuple(outputs))
+
+
+def input_shapes(config) -> list[tuple[int, ...]]:
+    """The per-example shape of each of the model's inputs, in the order the model takes them
+    (ModelRefused when the config cannot be read)."""
+    return list(model_size(config).input_shapes)
+
+
+def output_shapes(config) -> list[tuple[int, ...]]:
+    """The per-example shape of each of the model's outputs, in order."""
+    return list(model_size(config).output_shapes)
 
 
 def check_caps(config, caps: Caps, what: str = "your model") -> ModelSize:
