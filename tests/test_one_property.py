@@ -21,7 +21,8 @@ from grader.exercise.testing import Feedback, expect_array, expect_bool, expect_
 
 NEAR_MISS = Path(__file__).resolve().parent / "near_miss"
 NUMPY_EXERCISES = ("perceptron", "backprop", "conv-arithmetic", "param-count", "conv-numpy", "x-vs-o",
-                   "activations-losses", "gradient-descent", "knn", "preprocessing", "batchnorm-dropout")
+                   "activations-losses", "gradient-descent", "knn", "preprocessing", "batchnorm-dropout",
+                   "style-losses")
 
 
 def near_miss(tmp_path: Path, exercise, old: str, new: str, count: int | None = None) -> Path:
