@@ -499,3 +499,28 @@ def test_a_worker_ended_by_sigterm_leaves_no_share_behind(tmp_path):
 if __name__ == "__main__":  # the child process of `without_bwrap`
     sys.path.insert(0, str(REPO))
     _without_bwrap_main(Path(sys.argv[1]), Path(sys.argv[2]))
+
+
+def test_an_interpreter_installed_under_the_sandboxs_work_folder_stays_visible(monkeypatch):
+    """A virtual environment in /work/... (the sandbox's own work folder is a tmpfs at /work) is
+    bound after that tmpfs, without changing the work folder's mode; a real grading then runs with
+    the work folder moved above this interpreter's prefix."""
+    from grader.sandbox import commands
+    from grader.sandbox.limits import Limits
+    monkeypatch.setattr(commands, "python_paths", lambda secret: ["/opt/py", f"{commands.WORK_DIR}/envs/py"])
+    args = commands.bwrap_command(Limits(), "cpu", [], {"mine.py": Path("/dev/null")}, {}, ["python"])
+    tmpfs, late = args.index(commands.WORK_DIR, args.index("--tmpfs", args.index("/opt/py"))), args.index(
+        f"{commands.WORK_DIR}/envs/py")
+    assert args[tmpfs - 1] == "--tmpfs" and tmpfs < late  # after the tmpfs that would hide it
+    assert args[late - 1] == "--ro-bind" and args[late - 3:late - 1] == ["--dir", f"{commands.WORK_DIR}/envs"]
+    assert [args[i + 1] for i, a in enumerate(args) if a == "--dir"].count(commands.WORK_DIR) == 0
+    monkeypatch.undo()
+    prefix = os.path.realpath(sys.prefix)
+    if prefix.startswith("/usr/") or not shutil.which("bwrap"):
+        return  # an interpreter under /usr is bound with the system; without bwrap there is no /work tmpfs
+    from grader.exercise.spec import find_exercise
+    from grader.grading.engine import grade
+    monkeypatch.setattr(commands, "WORK_DIR", os.path.dirname(prefix))  # the interpreter lies under it
+    ex = find_exercise("perceptron")
+    result = grade(ex, ex.solution, "public")
+    assert result.full_marks, [(t.name, t.output[:300]) for t in result.tests]

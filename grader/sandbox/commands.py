@@ -125,8 +125,13 @@ def bwrap_command(limits: Limits, device: str, secret_dirs: list[Path], files: d
             if os.path.exists(dev):
                 args += ["--dev-bind", dev, dev]
         args += ["--ro-bind", "/sys", "/sys"]
-    for path in python_paths(secret_dirs):
-        args += dir_chain_args(path) + ["--ro-bind", path, path]
+    interpreter = python_paths(secret_dirs)
+    # an interpreter installed under WORK_DIR (a virtual environment in /work/...) is bound after the
+    # sandbox's own tmpfs there, which would hide it
+    late = [p for p in interpreter if p == WORK_DIR or p.startswith(WORK_DIR + "/")]
+    for path in interpreter:
+        if path not in late:
+            args += dir_chain_args(path) + ["--ro-bind", path, path]
     for path in bundled_data_dirs():  # held-out data must not be readable inside: empty, read-only
         args += ["--perms", "0555", "--size", "4096", "--tmpfs", path, "--remount-ro", path]
     args += dir_chain_args(f"{INSIDE_DIR}/runner.py")
@@ -135,6 +140,9 @@ def bwrap_command(limits: Limits, device: str, secret_dirs: list[Path], files: d
     args += ["--perms", "01777", "--size", size, "--tmpfs", WORK_DIR]
     for rel, host in sorted(files.items()):
         args += ["--ro-bind", str(host), f"{WORK_DIR}/{rel}"]
+    for path in late:  # the folders that lead there, below WORK_DIR (WORK_DIR itself keeps its mode)
+        args += [a for step in zip(*[iter(dir_chain_args(path))] * 4) if step[3] != WORK_DIR for a in step]
+        args += ["--ro-bind", path, path]
     args += list(extra_binds)
     args += ["--chdir", WORK_DIR, "--clearenv"]
     for k, v in env.items():
