@@ -7,6 +7,7 @@ import re
 
 from grader.grading.result import Kind, kind_of
 from grader.report.i18n import N_, gettext_for
+from grader.report.metrics import missed, normalize_metric, threshold_variant
 from grader.report.text import clean_text
 
 HINTS = {
@@ -33,6 +34,12 @@ HINTS = {
     "threshold": N_("Your model's held-out accuracy %(accuracy)s is below the threshold %(threshold)s: "
                     "train for more epochs, check the learning rate and the scaling of the inputs, and look "
                     "at which classes the confusion matrix mixes up."),
+    "threshold-above": N_("Your model's held-out %(metric)s %(value)s is above the bound %(threshold)s (lower is "
+                          "better): train for more epochs, and check the learning rate, the loss and the scaling of "
+                          "the inputs."),
+    "threshold-below": N_("Your model's held-out %(metric)s %(value)s is below the threshold %(threshold)s (higher "
+                          "is better): train for more epochs, and check the learning rate, the loss and the scaling "
+                          "of the inputs."),
     "wrong": N_("The result is not right yet: the test's message says what it checked and where to look. "
                 "Fix it, then run `dlgrade check %(exercise)s`."),
 }
@@ -48,7 +55,9 @@ _NAME = re.compile(r"[A-Za-z_][\w.]{0,80}")
 def classify(test: dict, metric: dict | None = None) -> tuple[str, dict]:
     """(kind, parameters) of a test's outcome: passed, or the kind of failure (a key of HINTS),
     from the kind the grading stored (`extra_data["kind"]`), never from the message's text. A
-    result stored before kinds existed is passed or timed out (known from its status) or "failed"."""
+    result stored before kinds existed is passed or timed out (known from its status) or "failed".
+    A wrong answer whose recorded metric (either form, see `metrics.normalize_metric`) missed its
+    threshold in its own direction is "threshold" (params: {"variant": ...})."""
     kind = kind_of(test)
     hint = _HINT_OF_KIND.get(kind, "failed")
     detail = (test.get("extra_data") or {}).get("detail") if isinstance(test.get("extra_data"), dict) else None
@@ -61,17 +70,22 @@ def classify(test: dict, metric: dict | None = None) -> tuple[str, dict]:
         if hint == "todo":
             return "todo", {"function": function}
         return "raised", {"function": function, "error": error if _NAME.fullmatch(error) else "an exception"}
-    if hint == "wrong" and metric and metric.get("accuracy") is not None and metric.get("threshold") is not None \
-            and metric["accuracy"] < metric["threshold"]:
-        return "threshold", {}
+    if hint == "wrong":
+        metric = normalize_metric(metric)
+        if missed(metric):  # below its threshold, or above its bound when lower is better
+            return "threshold", {"variant": threshold_variant(metric)}
     return hint, {}
 
 
 def hint_text(kind: str, params: dict, lang: str) -> str:
-    """The hint of a kind of failure in `lang`, its parameters filled in ("" for passed)."""
+    """The hint of a kind of failure in `lang`, its parameters filled in ("" for passed). The
+    threshold hint says the metric's direction (params["variant"]: "above" for a lower-is-better
+    metric over its bound, "below"; an accuracy's own text otherwise)."""
     if kind not in HINTS:
         return ""
     gettext, _ = gettext_for(lang)
+    if kind == "threshold" and params.get("variant") in ("above", "below"):
+        kind = f"threshold-{params['variant']}"
     return gettext(HINTS[kind]) % params
 
 

@@ -1,5 +1,6 @@
 """Plots of a report, hand-written as inline SVG (no plotting library, nothing to load), and the Keras
-test artifacts they draw (training history, held-out metric, confusion matrix), checked first.
+test artifacts they draw (training history, held-out metric, confusion matrix), checked first (the
+metric's own checks are in `grader.report.metrics`; `normalize_metric` is re-exported here).
 
 A plot of identical data in the same language is drawn once (`plot` caches by the data's JSON).
 Labels in the page's language; numbers as the language writes them; text from a learner escaped.
@@ -14,6 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from grader.report.i18n import direction, format_fixed, format_number, format_percent, gettext_for, localize_digits
+from grader.report.metrics import metric_label, metric_texts, missed, normalize_metric
 
 MAX_SERIES = 8                 # history keys drawn
 MAX_POINTS = 400               # points per curve (longer histories are thinned)
@@ -27,18 +29,6 @@ def _finite(value: object) -> float | None:
         return None
     value = float(value)
     return value if math.isfinite(value) else None
-
-
-def normalize_metric(metric: object) -> dict | None:
-    """{accuracy, threshold, dataset, seconds, device} from a recorded metric (either
-    {"accuracy": a, ...} or {"name": "accuracy", "value": a, ...}); None when unusable."""
-    if not isinstance(metric, dict):
-        return None
-    acc = _finite(metric.get("accuracy", metric.get("value")))
-    out = {"accuracy": acc, "threshold": _finite(metric.get("threshold")),
-           "dataset": str(metric.get("dataset") or "")[:40], "seconds": _finite(metric.get("seconds")),
-           "device": str(metric.get("device") or "")[:20]}
-    return out if acc is not None or out["threshold"] is not None else None
 
 
 def normalize_history(history: object) -> dict[str, list[float | None]]:
@@ -226,12 +216,13 @@ def line_chart(series: dict[str, list[float | None]], lang: str, title: str, *, 
     return "".join(parts)
 
 
-def accuracy_gauge(accuracy: float | None, threshold: float | None, lang: str) -> str:
-    """A bar from 0 to 1: the held-out accuracy, and the threshold it had to reach."""
+def accuracy_gauge(accuracy: float | None, threshold: float | None, lang: str, title: str | None = None) -> str:
+    """A bar from 0 to 1: the held-out accuracy (or another 0-1 metric, higher is better, named
+    in `title`), and the threshold it had to reach."""
     gettext, _ = gettext_for(lang)
     W, H, L, R = 420, 92, 20, 20
     pw = W - L - R
-    title = gettext("Held-out accuracy and the threshold")
+    title = title or gettext("Held-out accuracy and the threshold")
     threshold_label = gettext("threshold %(value)s") % {"value": format_fixed(threshold, lang, 2)}
     parts = [_svg_open(W, H, title), _plot_title(W, L, 16, title, lang),
              f'<rect x="{L}" y="34" width="{pw}" height="18" rx="4" fill="#e5e7eb"/>']
@@ -251,6 +242,44 @@ def accuracy_gauge(accuracy: float | None, threshold: float | None, lang: str) -
         parts.append(f'<line class="threshold" x1="{_f(x)}" y1="30" x2="{_f(x)}" y2="56" stroke="{THRESHOLD_COLOR}" '
                      f'stroke-width="3" stroke-dasharray="4 3"/>'
                      + _words(x, 86, threshold_label, lang, "middle", f'fill="{THRESHOLD_COLOR}"'))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def metric_bar(metric: dict, lang: str) -> str:
+    """A bar from 0 for a metric that is not a 0-1 score (an MAE, a reconstruction error): its
+    held-out value and the bound it had to stay under (or the threshold it had to reach); the
+    scale ends a little past the larger of the two, at most three times the threshold (a value
+    beyond is drawn to the end, its number written in full)."""
+    gettext, _ = gettext_for(lang)
+    W, H, L, R = 420, 92, 20, 20
+    pw = W - L - R
+    texts = metric_texts(metric, lang)
+    value, threshold = metric.get("value"), metric.get("threshold")
+    title = gettext("Held-out %(metric)s and the threshold") % {"metric": texts["metric"]}
+    bound = gettext("at most %(value)s") if metric.get("lower_is_better") else gettext("threshold %(value)s")
+    top = max(v for v in (value, threshold, 0.0) if v is not None) * 1.1
+    if threshold is not None and threshold > 0:
+        top = min(top, 3 * threshold)
+    top = top or 1.0
+    parts = [_svg_open(W, H, title), _plot_title(W, L, 16, title, lang),
+             f'<rect x="{L}" y="34" width="{pw}" height="18" rx="4" fill="#e5e7eb"/>']
+    if value is not None:
+        color = "#b91c1c" if missed(metric) else "#15803d"
+        a = min(max(value / top, 0.0), 1.0)
+        anchor = "end" if a > 0.85 else "start" if a < 0.15 else "middle"
+        parts.append(f'<rect class="value" x="{L}" y="34" width="{_f(pw * a)}" height="18" rx="4" fill="{color}"/>'
+                     f'<text x="{_f(L + pw * a)}" y="28" text-anchor="{anchor}" fill="{color}" font-weight="bold">'
+                     f'{_esc(texts["value"])}</text>')
+    for t in _nice_ticks(0.0, top, 4):
+        if t <= top * 1.0001:
+            parts.append(f'<text x="{_f(L + pw * t / top)}" y="68" text-anchor="middle" fill="#6b7280">'
+                         f'{_esc(format_number(t, lang, 3))}</text>')
+    if threshold is not None:
+        x = L + pw * min(max(threshold / top, 0.0), 1.0)
+        parts.append(f'<line class="threshold" x1="{_f(x)}" y1="30" x2="{_f(x)}" y2="56" stroke="{THRESHOLD_COLOR}" '
+                     f'stroke-width="3" stroke-dasharray="4 3"/>'
+                     + _words(x, 86, bound % {"value": texts["threshold"]}, lang, "middle", f'fill="{THRESHOLD_COLOR}"'))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -351,8 +380,15 @@ def _plot(kind: str, payload: str, lang: str) -> str:
         return line_chart(data["series"], lang, gettext("Training accuracy (as your code reported it)"),
                           y_range=(0.0, 1.0) if bounded else None, threshold=data["threshold"],
                           marker=data["held_out"])
+    if kind == "metrics":  # the history's other metrics, beside a held-out metric that is not accuracy
+        bounded = all(v is None or -0.001 <= v <= 1.001 for vs in data["series"].values() for v in vs)
+        return line_chart(data["series"], lang, gettext("Training metrics (as your code reported it)"),
+                          y_range=(0.0, 1.0) if bounded else None)
     if kind == "gauge":
-        return accuracy_gauge(data["accuracy"], data["threshold"], lang)
+        title = gettext("Held-out %(metric)s and the threshold") % {"metric": data["label"]} if "label" in data else None
+        return accuracy_gauge(data["accuracy"], data["threshold"], lang, title)
+    if kind == "bar":
+        return metric_bar(data, lang)
     if kind == "confusion":
         return confusion_svg(data, lang)
     if kind == "histogram":
@@ -366,19 +402,30 @@ def plot(kind: str, data: Any, lang: str) -> str:
 
 
 def accuracy_plots(history: dict, metric: dict | None, confusion: list | None, lang: str) -> list[str]:
-    """The SVGs of one accuracy test: loss curve, accuracy curve with the threshold line, the
-    held-out accuracy against the threshold, and the confusion matrix."""
+    """The SVGs of one held-out metric test: loss curve, the other curves (accuracy with the
+    threshold line and the held-out marker), the held-out metric against its threshold (a gauge
+    from 0 to 1 for accuracy and other 0-1 scores where higher is better, else a bar from 0), and
+    the confusion matrix. `metric` in either recorded form (see `metrics.normalize_metric`)."""
     plots = []
+    metric = normalize_metric(metric)
+    accuracy = metric is None or metric["is_accuracy"]
     threshold = metric.get("threshold") if metric else None
-    held_out = metric.get("accuracy") if metric else None
+    held_out = metric.get("value") if metric else None
     losses = {k: v for k, v in history.items() if "loss" in k.lower()}
     others = {k: v for k, v in history.items() if "loss" not in k.lower()}
     if losses:
         plots.append(plot("loss", {"series": losses}, lang))
-    if others:
+    if others and accuracy:
         plots.append(plot("accuracy", {"series": others, "threshold": threshold, "held_out": held_out}, lang))
-    if metric:
+    elif others:  # a threshold of another metric does not belong on these curves
+        plots.append(plot("metrics", {"series": others}, lang))
+    if metric and accuracy:
         plots.append(plot("gauge", {"accuracy": held_out, "threshold": threshold}, lang))
+    elif metric and metric["bounded"]:
+        plots.append(plot("gauge", {"accuracy": held_out, "threshold": threshold,
+                                    "label": metric_label(metric, lang)}, lang))
+    elif metric:
+        plots.append(plot("bar", metric, lang))
     if confusion and len(confusion) <= MAX_CLASSES:
         plots.append(plot("confusion", confusion, lang))
     return plots
@@ -399,5 +446,5 @@ def history_table(history: dict[str, list[float | None]], max_rows: int = 12) ->
 
 
 __all__ = ["plot", "accuracy_plots", "history_table", "normalize_metric", "normalize_history",
-           "normalize_confusion", "line_chart", "accuracy_gauge", "confusion_svg", "histogram_svg",
+           "normalize_confusion", "line_chart", "accuracy_gauge", "metric_bar", "confusion_svg", "histogram_svg",
            "MAX_SERIES", "MAX_POINTS", "MAX_CLASSES"]

@@ -35,9 +35,9 @@ from grader.gradebook.rows import GradeRow, GradingRow, GradingState, OverrideRo
 from grader.report.errors import ReportError
 from grader.report.failures import NOT_RUN, classify, failure_signature, hint_text
 from grader.report.feedback import make_folder, release_pages, write_report_folder
-from grader.report.i18n import check_lang, format_fixed, gettext_for, localize_digits, template
-from grader.report.plots import (accuracy_plots, history_table, normalize_confusion, normalize_history,
-                                 normalize_metric, plot)
+from grader.report.i18n import check_lang, gettext_for, localize_digits, template
+from grader.report.metrics import metric_texts, normalize_metric
+from grader.report.plots import accuracy_plots, history_table, normalize_confusion, normalize_history, plot
 from grader.report.text import (MESSAGE_MAX_CHARS, cap_text, clean_text, humanize_test, listing, split_output,
                                 strip_grader_frames, when_text)
 
@@ -200,9 +200,8 @@ def _exercise_view(course, row: ReportRow, lang: str) -> dict:
                 entry_ = errors[trace] = {"n": len(errors) + 1, "text": trace, "tests": []}
             entry_["tests"].append(label)
             error_no = entry_["n"]
-        if metric:
-            params.update(accuracy=format_fixed(metric["accuracy"], lang, 3),
-                          threshold=format_fixed(metric["threshold"], lang, 2))
+        texts = metric_texts(metric, lang) if metric else {}
+        params.update(texts)
         params.setdefault("exercise", ex_id)
         passed = kind == "passed"
         view["passed"] += passed
@@ -224,7 +223,7 @@ def _exercise_view(course, row: ReportRow, lang: str) -> dict:
             confusion = normalize_confusion(art.get("confusion"))
             columns, table = history_table(history)
             view["accuracy"].append({
-                "label": label, "metric": metric, "passed": passed,
+                "label": label, "metric": dict(metric, texts=texts) if metric else None, "passed": passed,
                 "plots": accuracy_plots(history, metric, confusion, lang),
                 "history_columns": columns, "history_rows": table, "confusion": confusion,
             })
@@ -310,7 +309,7 @@ def dashboard_view(course, grade_rows: list[GradeRow], gradings: list[GradingRow
                 if entry is None:
                     params.setdefault("exercise", ex_id)
                     if metric:
-                        params.update(accuracy="…", threshold=format_fixed(metric["threshold"], lang, 2))
+                        params.update(metric_texts(metric, lang), accuracy="…", value="…")
                     entry = failures[key] = {"exercise": ex_id, "kind": kind, "hint": hint_text(kind, params, lang),
                                              "example": split_output(message)[0][:300], "count": 0,
                                              "students": set(), "tests": set()}
