@@ -225,6 +225,12 @@ def test_the_bar_keeps_a_runaway_value_on_its_scale():
     assert "خطای بازسازی روی داده‌های کنارگذاشته و آستانه" in report_plots.metric_bar(far, "fa")
     plots = report_plots.accuracy_plots({}, far, None, "en")
     assert len(plots) == 1 and plots[0] == svg
+    # a lower-is-better metric within 0..1 (the autoencoder's) gets the bar too, never the 0-1 gauge
+    mse, message = recorded("reconstruction MSE", 0.0214, 0.03, True, "hoda, noise std 0.3")
+    assert message == ""
+    [bar] = report_plots.accuracy_plots({}, mse, None, "fa")
+    assert 'class="value"' in bar and "خطای بازسازی (MSE) روی داده‌های کنارگذاشته و آستانه" in bar
+    assert "حداکثر ۰٫۰۳۰" in bar and "۰٫۰۲۱" in bar
 
 
 # --- as a person sees it ----------------------------------------------------------------------

@@ -14,7 +14,7 @@ from grader.report.text import clean_text
 NAME_MAX = 40
 # metric names the Persian page translates; any other name is shown as it was recorded
 METRIC_NAMES = frozenset({N_("accuracy"), N_("recall"), N_("minority-class recall"), N_("reconstruction error"),
-                          N_("noisy reconstruction error")})
+                          N_("noisy reconstruction error"), N_("reconstruction MSE")})
 
 
 def _finite(value: object) -> float | None:
