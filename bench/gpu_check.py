@@ -19,13 +19,17 @@ from grader.exercise.spec import all_exercises
 
 
 def metric_of(result) -> str:
+    """Every held-out metric the grading recorded: name, value, data set and threshold."""
+    found = []
     for artifacts in result.extra_data.get("artifacts", {}).values():
         metric = artifacts.get("metric")
         if isinstance(metric, dict):
             value = metric.get("accuracy", metric.get("value"))
             if isinstance(value, (int, float)):
-                return f"{value:.3f} on {metric.get('dataset', '?')} (threshold {metric.get('threshold', '?')})"
-    return "-"
+                bound = "<=" if metric.get("lower_is_better") else ">="
+                found.append(f"{metric.get('name', 'accuracy')} {value:.3f} on {metric.get('dataset', '?')} "
+                             f"({bound} {metric.get('threshold', '?')})")
+    return "; ".join(found) or "-"
 
 
 def main() -> int:
