@@ -1,0 +1,34 @@
+"""keras-regression graded through the real engine and sandbox: the reference gets full marks on
+both suites and the template none; a learner in other conventions the README allows (compiling in
+train_regressor, Sequential, loss and metric objects) gets full marks; a learner with one mistake
+(the MAE as the loss) loses exactly that property's test, with a hint that names the cause."""
+
+from __future__ import annotations
+
+import pytest
+
+from exercise_kit import NEAR_MISS, check_reference_full_and_template_zero, edited_reference, lost
+from grader.exercise.spec import find_exercise
+from grader.grading.engine import grade
+
+
+@pytest.fixture(scope="module")
+def ex():
+    return find_exercise("keras-regression")
+
+
+def test_reference_full_marks_and_template_zero(ex):
+    check_reference_full_and_template_zero(ex)
+
+
+def test_compiling_in_train_regressor_gets_full_marks(ex):
+    result = grade(ex, NEAR_MISS / "keras_regression_compile_in_train.py", "hidden")
+    assert result.full_marks, lost(result)
+
+
+def test_mae_as_the_loss_loses_only_the_compile_test(ex, tmp_path):
+    path = edited_reference(tmp_path, ex, 'loss="mse", metrics=["mae"])\n    return model\n    ### END SOLUTION\n\n\ndef build_wide',
+                            'loss="mae", metrics=["mae"])\n    return model\n    ### END SOLUTION\n\n\ndef build_wide')
+    hidden = lost(grade(ex, path, "hidden"))
+    assert set(hidden) == {"test_trained_model_compiled_with_mse_loss_and_mae_metric"}, hidden
+    assert "loss='mse'" in hidden["test_trained_model_compiled_with_mse_loss_and_mae_metric"]
