@@ -32,6 +32,7 @@ from grader.testing import Feedback, points
 TRAIN_SECONDS = 60  # the README promises the training this much time (on CPU)
 N_NUMERIC = 8
 POOLING = {"MaxPooling2D", "AveragePooling2D", "GlobalMaxPooling2D", "GlobalAveragePooling2D"}
+MERGES = {"Concatenate", "Add", "Average", "Multiply", "Maximum", "Minimum", "Subtract", "Dot"}
 
 task = digit_task_fixture("functional-16")
 trained = trained_fixture()
@@ -124,15 +125,16 @@ def _kinds(names, layers) -> set:
     return kinds
 
 
-def _merge(ref, what, image_shape, n_numeric):
-    """The branches a Concatenate joins: (image branch layer names, number branch layer names)."""
+def _merge(ref, what, image_shape, n_numeric, kinds=("Concatenate",)):
+    """The branches a merge layer of `kinds` joins: (image branch layer names, number branch layer
+    names, the layers). The branch tests accept any merge layer (the Concatenate has its own test)."""
     image_at, number_at = _inputs(ref, what, image_shape, n_numeric)
     layers, parents, inputs, outputs = _graph(ref)
     if len(inputs) != 2:
         raise Feedback(f"{what} is not a functional model with two inputs; build it with keras.Model(inputs=[...], ...)")
     image_in, number_in = inputs[image_at], inputs[number_at]
     for name, (kind, _) in layers.items():
-        if kind != "Concatenate" or not any(name in _ancestors(o, parents) | {o} for o in outputs):
+        if kind not in kinds or not any(name in _ancestors(o, parents) | {o} for o in outputs):
             continue
         joined = [(p, _ancestors(p, parents) | {p}) for p in parents[name]]
         image_side = [p for p, anc in joined if image_in in anc and number_in not in anc]
@@ -141,6 +143,9 @@ def _merge(ref, what, image_shape, n_numeric):
             image_branch = set().union(*(_ancestors(p, parents) | {p} for p in image_side)) - {image_in}
             number_branch = set().union(*(_ancestors(p, parents) | {p} for p in number_side)) - {number_in}
             return image_branch, number_branch, layers
+    if set(kinds) != {"Concatenate"}:
+        raise Feedback(f"{what} has no merge layer that joins the image branch with the number branch on the way to "
+                       "the output; merge them with keras.layers.Concatenate()([image_branch, number_branch])")
     raise Feedback(f"{what} has no Concatenate layer that joins the image branch with the number branch on the way "
                    "to the output; merge them with keras.layers.Concatenate()([image_branch, number_branch])")
 
@@ -160,7 +165,7 @@ def test_a_concatenate_joins_the_two_branches(submission, exercise, builds):
 @points(1)
 def test_the_image_branch_has_a_convolution_and_a_pooling_layer(submission, exercise, builds):
     ref, _, what = _built(submission, exercise, builds)
-    image_branch, _, layers = _merge(ref, what, (16, 16, 1), N_NUMERIC)
+    image_branch, _, layers = _merge(ref, what, (16, 16, 1), N_NUMERIC, MERGES)
     kinds = _kinds(image_branch, layers)
     assert "Conv2D" in kinds and kinds & POOLING, (
         f"the image branch of {what} (from the image input to the Concatenate) should have a Conv2D and a pooling "
@@ -170,7 +175,7 @@ def test_the_image_branch_has_a_convolution_and_a_pooling_layer(submission, exer
 @points(1)
 def test_the_number_branch_has_a_dense_layer(submission, exercise, builds):
     ref, _, what = _built(submission, exercise, builds)
-    _, number_branch, layers = _merge(ref, what, (16, 16, 1), N_NUMERIC)
+    _, number_branch, layers = _merge(ref, what, (16, 16, 1), N_NUMERIC, MERGES)
     kinds = _kinds(number_branch, layers)
     assert "Dense" in kinds, (
         f"the number branch of {what} (from the number input to the Concatenate) should have a Dense layer; it has: "
@@ -192,7 +197,7 @@ def test_a_softmax_head_with_one_output_per_class(submission, exercise, builds):
 def test_other_image_shapes_and_number_counts(submission, exercise, builds):
     for shape, n, k in (((20, 24, 3), 5, 4), ((28, 28, 1), 3, 10)):
         ref, _, what = _built(submission, exercise, builds, shape, n, k)
-        _merge(ref, what, shape, n)
+        _merge(ref, what, shape, n, MERGES)
 
 
 @points(1)

@@ -1,0 +1,46 @@
+"""A transfer-learning learner in other allowed idioms: the new model a Sequential of the kept
+layers, the base frozen with model.trainable = False and the head set trainable again, features
+computed by calling the kept layers, batch size 64."""
+
+import keras
+import numpy as np
+from keras import layers
+
+
+def build_base(input_shape, num_classes=5):
+    model = keras.Sequential([keras.Input(shape=input_shape)])
+    for _ in range(2):
+        model.add(layers.Conv2D(6, 3, padding="same"))
+        model.add(layers.BatchNormalization())
+        model.add(layers.Activation("relu"))
+        model.add(layers.MaxPooling2D())
+    model.add(layers.Flatten())
+    model.add(layers.Dense(50, activation="relu"))
+    model.add(layers.Dense(num_classes, activation="softmax"))
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def train_base(model, x, y, epochs=8):
+    return model.fit(x, y, epochs=epochs, batch_size=64, verbose=0).history
+
+
+def replace_head(model, num_classes):
+    new = keras.Sequential([keras.Input(shape=model.input_shape[1:])] + model.layers[:-1]
+                           + [layers.Dense(num_classes, activation="softmax", name="new_head")])
+    new.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    return new
+
+
+def freeze_base(model):
+    model.trainable = False
+    model.layers[-1].trainable = True
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="categorical_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def extract_features(model, x):
+    out = keras.ops.convert_to_tensor(np.asarray(x, dtype="float32"))
+    for layer in model.layers[:-1]:
+        out = layer(out, training=False)
+    return keras.ops.convert_to_numpy(out)
