@@ -1,9 +1,9 @@
 """transfer-learning graded through the real engine and sandbox: the reference gets every point
 and the template none; a learner in other allowed idioms (a Sequential of the kept layers,
-model.trainable = False then the head trainable again, features by calling the layers) gets full
-marks; a learner whose freeze_base leaves the batch norm layers trainable loses the tests of
-those two properties (only the head trainable, the frozen base unchanged) with a hint that names
-the trainable layer."""
+trainable set in one loop, features by calling the layers) gets full marks; a learner whose
+freeze_base sets model.trainable = False and then the head's flag (Keras 3 then trains nothing,
+though the saved config lists the head as trainable) loses the only-the-head-trainable test with
+a hint that says why, and the held-out accuracy its random head cannot reach."""
 
 from __future__ import annotations
 
@@ -28,14 +28,10 @@ def test_other_idioms_get_full_marks(ex):
     assert result.full_marks, lost(result)
 
 
-def test_batch_norm_left_trainable_loses_the_freezing_tests(ex, tmp_path):
+def test_a_model_level_freeze_loses_the_trainable_head_test(ex, tmp_path):
     path = edited_reference(tmp_path, ex, "    for layer in model.layers[:-1]:\n        layer.trainable = False",
-                            "    for layer in model.layers[:-1]:\n"
-                            "        if not isinstance(layer, layers.BatchNormalization):\n"
-                            "            layer.trainable = False")
+                            "    model.trainable = False")
     hidden = lost(grade(ex, path, "hidden"))
-    assert {"test_freeze_base_leaves_only_the_head_trainable",
-            "test_fine_tuning_leaves_the_frozen_base_unchanged"} <= set(hidden) <= {
-        "test_freeze_base_leaves_only_the_head_trainable", "test_fine_tuning_leaves_the_frozen_base_unchanged",
-        "test_held_out_accuracy_on_the_new_digits"}, hidden
-    assert "left trainable" in hidden["test_fine_tuning_leaves_the_frozen_base_unchanged"]
+    assert set(hidden) == {"test_freeze_base_leaves_only_the_head_trainable",
+                           "test_held_out_accuracy_on_the_new_digits"}, hidden
+    assert "model.trainable = False" in hidden["test_freeze_base_leaves_only_the_head_trainable"]

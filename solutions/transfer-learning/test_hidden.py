@@ -174,10 +174,20 @@ def test_replace_head_keeps_the_trained_weights(submission, old_task, steps, exe
 @points(2)
 @pytest.mark.seconds(TRAIN_SECONDS)
 def test_freeze_base_leaves_only_the_head_trainable(submission, old_task, new_task, steps, exercise):
-    model = rebuild(_tuned(submission, old_task, new_task, steps).before, "freeze_base(model)", exercise.caps)
+    tuned = _tuned(submission, old_task, new_task, steps)
+    model = rebuild(tuned.before, "freeze_base(model)", exercise.caps)
+    assert model.trainable, (
+        "after freeze_base(model) the model itself is not trainable (model.trainable = False): in Keras 3 such a "
+        "model trains none of its layers, whatever their own flags say; set trainable on each layer instead")
     assert _head_only_trainable(model), (
         "after freeze_base(model) the trainable weights should be the head's (the last Dense layer's kernel and "
         "bias) and no others: set layer.trainable = False on every other layer, True on the head")
+    head_before = _weights_by_layer(model)[-1][2]
+    head_after = _weights_by_layer(rebuild(tuned.after, "your fine-tuned model", exercise.caps))[-1][2]
+    assert not all(np.array_equal(b, a) for b, a in zip(head_before, head_after)), (
+        "fine-tuning with train_base did not change the head's weights, so the head is not trainable in your model: "
+        "in Keras 3 a model with model.trainable = False trains none of its layers, whatever their own flags say; "
+        "set trainable on each layer instead")
 
 
 @points(2)

@@ -1,6 +1,6 @@
 """A transfer-learning learner in other allowed idioms: the new model a Sequential of the kept
-layers, the base frozen with model.trainable = False and the head set trainable again, features
-computed by calling the kept layers, batch size 64."""
+layers, trainable set in one loop over the layers, features computed by calling the kept layers,
+batch size 64."""
 
 import keras
 import numpy as np
@@ -33,8 +33,9 @@ def replace_head(model, num_classes):
 
 
 def freeze_base(model):
-    model.trainable = False
-    model.layers[-1].trainable = True
+    head = model.layers[-1]
+    for layer in model.layers:
+        layer.trainable = layer is head
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss="categorical_crossentropy", metrics=["accuracy"])
     return model
 
