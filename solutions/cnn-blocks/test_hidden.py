@@ -2,7 +2,7 @@
 
 The block functions are called in the sandbox on symbolic inputs (`KerasInput`) and come back as
 models (config + initial weights). Structure: the learner's block is rebuilt in safe mode and its
-layers compared with the reference's as a multiset (the order of a functional graph's layers and
+layers compared with the reference's (listed here by arithmetic) as a multiset (the order of a functional graph's layers and
 separate ReLU layers are the learner's choice): each Conv2D by kernel, strides, filters and output
 shape, the pooling and merge layers by output shape, the batch norms by count (a projection with
 or without its own batch norm). Numbers: the inception module's initial weights are loaded into
@@ -10,7 +10,8 @@ the reference module here and both predict the same random images (the learner's
 the residual block's weights are set here (zero convolutions, shifted batch norms, a known
 projection) and the block is predicted by the trusted held-out predictor (`heldout.predict`), so
 its identity, the place of its last ReLU and its projected shortcut are checked whatever
-conventions the README allows (biases or not, batch norm before or after the first ReLU).
+conventions the README allows (biases or not, batch norm before or after the first ReLU). Each
+block is asked of the sandbox once per grading (`builds`) and shared by the tests that look at it.
 AlexNet is compared row by row with the reference's table (computed here by arithmetic: the
 reference's `build_alexnet` would allocate 20M weights) for other input shapes and classes.
 Messages name the property and never an expected value beyond the architecture the README states."""
@@ -22,7 +23,7 @@ import numpy as np
 import pytest
 
 from grader.exercise.heldout import predict
-from grader.modelcheck import ModelRef, builds_fixture, compare_layers, expect_model, layer_rows, rebuild
+from grader.modelcheck import LayerRow, ModelRef, builds_fixture, compare_layers, expect_model, layer_rows, rebuild
 from grader.testing import Feedback, KerasInput, error_summary, expect_array, points
 
 _CAPS = []
@@ -43,11 +44,16 @@ def _keras():
     return keras
 
 
-def _call(submission, name, shape, *args, **kwargs):
-    """The learner's block on a symbolic input of `shape`: (ModelRef, rebuilt model, what)."""
+builds = builds_fixture()  # the learner's blocks and AlexNets, asked of the sandbox once per grading
+
+
+def _call(submission, builds, name, shape, *args, **kwargs):
+    """The learner's block on a symbolic input of `shape`: (ModelRef, a fresh rebuilt model, what).
+    The sandbox builds each block once per grading (a JAX sandbox compiles each new weight shape)."""
     extra = "".join(f", {a}" for a in args) + "".join(f", {k}={v}" for k, v in kwargs.items())
     what = f"{name}(x of shape {shape}{extra})"
-    ref = expect_model(getattr(submission, name)(KerasInput(shape), *args, **kwargs), what)
+    key = (name, shape, args, tuple(sorted(kwargs.items())))
+    ref = builds(key, lambda: expect_model(getattr(submission, name)(KerasInput(shape), *args, **kwargs), what))
     return ref, rebuild(ref, what, _CAPS[0]), what
 
 
@@ -87,8 +93,8 @@ def _describe(sig):
     return f"{kind} with output {shape}"
 
 
-def _same_structure(got_model, want_model, what):
-    got, want = Counter(_signatures(got_model)), Counter(_signatures(want_model))
+def _same_structure(got_model, want, what):
+    got, want = Counter(_signatures(got_model)), Counter(want)
     missing, extra = sorted(want - got), sorted(got - want)
     if missing:
         instead = f"; instead it has {_describe(extra[0])}" if extra else ""
@@ -105,16 +111,24 @@ def _count(model, kind):
 # The inception module
 # --------------------------------------------------------------------------------------------
 
-INCEPTION_CASES = (((14, 14, 480), (192, 96, 208, 16, 48, 64)),   # inception (4a) on 14x14x480
-                   ((9, 7, 12), (5, 6, 7, 3, 4, 2)),
-                   ((7, 7, 832), (256, 160, 320, 32, 128, 128)))  # inception (5a)
+INCEPTION_NUMBERS = ((9, 7, 12), (5, 6, 7, 3, 4, 2))  # every convolution's kernel has its own shape
+INCEPTION_CASES = (((14, 14, 480), (192, 96, 208, 16, 48, 64)),  # inception (4a) on 14x14x480
+                   INCEPTION_NUMBERS)
+
+
+def _inception_signatures(shape, f1, f3_reduce, f3, f5_reduce, f5, pool_proj):
+    """The reference module's layers (reference.inception_module), by arithmetic."""
+    h, w, c = shape
+    convs = ((f1, 1), (f3_reduce, 1), (f3, 3), (f5_reduce, 1), (f5, 5), (pool_proj, 1))
+    return ([("Conv2D", (f, (k, k), (1, 1)), (h, w, f)) for f, k in convs]
+            + [("MaxPooling2D", ((3, 3), (1, 1)), (h, w, c)), ("Concatenate", (), (h, w, f1 + f3 + f5 + pool_proj))])
 
 
 @points(2)
-def test_inception_module_other_sizes(submission, reference):
+def test_inception_module_other_sizes(submission, builds):
     for shape, filters in INCEPTION_CASES:
-        _, model, what = _call(submission, "inception_module", shape, *filters)
-        _same_structure(model, _reference_block(reference.inception_module, shape, *filters), what)
+        _, model, what = _call(submission, builds, "inception_module", shape, *filters)
+        _same_structure(model, _inception_signatures(shape, *filters), what)
 
 
 def _branch_names(filters):
@@ -127,9 +141,9 @@ def _branch_names(filters):
 
 
 @points(3)
-def test_inception_module_computes_four_relu_branches_in_order(submission, reference):
-    shape, filters = (9, 7, 12), (5, 6, 7, 3, 4, 2)  # every convolution's kernel has its own shape
-    ref, model, what = _call(submission, "inception_module", shape, *filters)
+def test_inception_module_computes_four_relu_branches_in_order(submission, reference, builds):
+    shape, filters = INCEPTION_NUMBERS
+    ref, model, what = _call(submission, builds, "inception_module", shape, *filters)
     want_model = _reference_block(reference.inception_module, shape, *filters)
     theirs = {tuple(layer.get_weights()[0].shape): layer.get_weights() for layer in model.layers
               if type(layer).__name__ == "Conv2D"}
@@ -167,15 +181,34 @@ def test_inception_module_computes_four_relu_branches_in_order(submission, refer
 # The residual block
 # --------------------------------------------------------------------------------------------
 
-RESIDUAL_CASES = (((7, 7, 8), 8, 1), ((7, 7, 8), 12, 1), ((9, 9, 6), 10, 2), ((8, 8, 8), 8, 2))
+# the blocks the numeric tests below predict, and a projection with stride 1 on an odd size
+IDENTITY, SHIFTED, PROJECTED = ((6, 6, 8), 8, 1), ((5, 5, 4), 4, 1), ((6, 6, 4), 8, 2)
+RESIDUAL_CASES = (IDENTITY, SHIFTED, PROJECTED, ((7, 7, 6), 10, 1), ((7, 7, 8), 8, 2))
+
+
+def _residual_signatures(shape, filters, stride):
+    """The reference block's convolutions and merge (reference.residual_block), by arithmetic."""
+    h, w, c = shape
+    h, w = -(-h // stride), -(-w // stride)  # 'same' padding: ceil(size / stride)
+    out = [("Conv2D", (filters, (3, 3), (stride, stride)), (h, w, filters)),
+           ("Conv2D", (filters, (3, 3), (1, 1)), (h, w, filters)), ("Add", (), (h, w, filters))]
+    if stride != 1 or c != filters:
+        out.append(("Conv2D", (filters, (1, 1), (stride, stride)), (h, w, filters)))
+    return out
+
+
+def _residual(submission, builds, case):
+    shape, filters, stride = case
+    if stride == 1:
+        return _call(submission, builds, "residual_block", shape, filters)
+    return _call(submission, builds, "residual_block", shape, filters, stride=stride)
 
 
 @points(2)
-def test_residual_block_other_sizes(submission, reference):
+def test_residual_block_other_sizes(submission, builds):
     for shape, filters, stride in RESIDUAL_CASES:
-        _, model, what = _call(submission, "residual_block", shape, filters, stride=stride)
-        want_model = _reference_block(reference.residual_block, shape, filters, stride=stride)
-        _same_structure(model, want_model, what)
+        _, model, what = _residual(submission, builds, (shape, filters, stride))
+        _same_structure(model, _residual_signatures(shape, filters, stride), what)
         projected = stride != 1 or shape[-1] != filters
         norms = _count(model, "BatchNormalization")
         allowed = (2, 3) if projected else (2,)
@@ -214,9 +247,9 @@ def _predict(ref, x, what):
 
 
 @points(2)
-def test_zero_weights_pass_the_input_through(submission):
+def test_zero_weights_pass_the_input_through(submission, builds):
     # lecture 002: with W[l+2] = 0 and b[l+2] = 0, a[l+2] = g(a[l]) = a[l] (a[l] >= 0 after a ReLU)
-    ref, model, what = _call(submission, "residual_block", (6, 6, 8), 8)
+    ref, model, what = _residual(submission, builds, IDENTITY)
     x = np.random.default_rng(7).uniform(0.0, 2.0, size=(5, 6, 6, 8)).astype(np.float32)
     got = _predict(_with_weights(ref, model), x, f"{what} with zero convolution weights")
     if got.shape != x.shape:
@@ -230,10 +263,10 @@ def test_zero_weights_pass_the_input_through(submission):
 
 
 @points(2)
-def test_the_input_is_added_before_the_last_relu(submission):
+def test_the_input_is_added_before_the_last_relu(submission, builds):
     # a[l+2] = g(z[l+2] + a[l]): with zero convolutions and batch norms shifted by beta = -0.5,
     # z[l+2] = -0.5 everywhere and a[l+2] = relu(a[l] - 0.5); g(z) + a[l] would give a[l]
-    ref, model, what = _call(submission, "residual_block", (5, 5, 4), 4)
+    ref, model, what = _residual(submission, builds, SHIFTED)
     x = np.random.default_rng(8).uniform(0.0, 1.0, size=(6, 5, 5, 4)).astype(np.float32)
     got = _predict(_with_weights(ref, model, beta=-0.5), x, f"{what} with zero convolutions")
     want = np.maximum(x - 0.5, 0.0)
@@ -251,9 +284,9 @@ def test_the_input_is_added_before_the_last_relu(submission):
 
 
 @points(2)
-def test_a_projected_shortcut_is_a_strided_1x1_convolution(submission):
+def test_a_projected_shortcut_is_a_strided_1x1_convolution(submission, builds):
     # main path zero, batch norms fresh: a[l+2] = relu(P(x)) with P the 1x1 convolution, strides 2
-    ref, model, what = _call(submission, "residual_block", (6, 6, 4), 8, stride=2)
+    ref, model, what = _residual(submission, builds, PROJECTED)
     ones = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"
             and tuple(layer.get_weights()[0].shape[:2]) == (1, 1)]
     if len(ones) != 1:
@@ -281,8 +314,6 @@ def _rows(model):
 
 ALEXNET_CASES = (((67, 67, 1), 3), ((75, 83, 3), 7))  # 67x67: the smallest input all three poolings take
 
-builds = builds_fixture()  # the learner's AlexNets, built once per grading for the two tests below
-
 
 def _alexnet(submission, builds, shape, classes):
     what = f"build_alexnet({shape}, {classes})"
@@ -294,7 +325,6 @@ def _alexnet_table(shape, classes):
     """The reference's layer table (reference.build_alexnet) computed by arithmetic, without
     allocating 20M weights on the trusted side: valid 11x11/4 convolution, 3x3/2 poolings,
     'same' convolutions after it."""
-    from grader.modelcheck import LayerRow
     h, w, c = shape
     rows = []
 
