@@ -93,14 +93,14 @@ def _describe(sig):
     return f"{kind} with output {shape}"
 
 
-def _same_structure(got_model, want, what):
+def _same_structure(got_model, want, what, hint=""):
     got, want = Counter(_signatures(got_model)), Counter(want)
     missing, extra = sorted(want - got), sorted(got - want)
     if missing:
         instead = f"; instead it has {_describe(extra[0])}" if extra else ""
-        raise Feedback(f"{what} has no {_describe(missing[0])}{instead}")
+        raise Feedback(f"{what} has no {_describe(missing[0])}{instead}{hint}")
     if extra:
-        raise Feedback(f"{what} has a layer the block does not have: {_describe(extra[0])}")
+        raise Feedback(f"{what} has a layer the block does not have: {_describe(extra[0])}{hint}")
 
 
 def _count(model, kind):
@@ -208,7 +208,9 @@ def _residual(submission, builds, case):
 def test_residual_block_other_sizes(submission, builds):
     for shape, filters, stride in RESIDUAL_CASES:
         _, model, what = _residual(submission, builds, (shape, filters, stride))
-        _same_structure(model, _residual_signatures(shape, filters, stride), what)
+        _same_structure(model, _residual_signatures(shape, filters, stride), what,
+                        " (the stride goes on the first 3x3 convolution and on the shortcut's 1x1 projection, "
+                        "which is there only when the shape changes; padding='same')")
         projected = stride != 1 or shape[-1] != filters
         norms = _count(model, "BatchNormalization")
         allowed = (2, 3) if projected else (2,)
@@ -274,6 +276,9 @@ def test_the_input_is_added_before_the_last_relu(submission, builds):
         raise Feedback(f"{what} outputs shape {got.shape[1:]}; it should keep the input's shape {x.shape[1:]}")
     if np.allclose(got, want, atol=1e-5):
         return
+    if np.allclose(got, 0.0, atol=1e-6):
+        raise Feedback(f"with zero convolution weights {what} outputs zeros, so where its ReLU is cannot be seen; "
+                       "the block must add its input a[l] itself (no projection when the shape stays) to z[l+2]")
     if np.allclose(got, x, atol=1e-5):
         raise Feedback(f"{what} applies the ReLU to z[l+2] before adding the shortcut; the block is "
                        "a[l+2] = g(z[l+2] + a[l]): Add first, then the ReLU")
@@ -285,21 +290,22 @@ def test_the_input_is_added_before_the_last_relu(submission, builds):
 
 @points(2)
 def test_a_projected_shortcut_is_a_strided_1x1_convolution(submission, builds):
-    # main path zero, batch norms fresh: a[l+2] = relu(P(x)) with P the 1x1 convolution, strides 2
+    # main path zero, batch norms fresh: a[l+2] = relu(P(x)) with P the 1x1 convolution, strides 2;
+    # x and P are positive, so the sum is and where the ReLU sits is another test's property
     ref, model, what = _residual(submission, builds, PROJECTED)
     ones = [layer for layer in model.layers if type(layer).__name__ == "Conv2D"
             and tuple(layer.get_weights()[0].shape[:2]) == (1, 1)]
     if len(ones) != 1:
         raise Feedback(f"{what} should project its shortcut with one Conv2D(8, (1, 1), strides=2)")
-    p = np.random.default_rng(9).normal(size=(4, 8)).astype(np.float32)
-    x = np.random.default_rng(10).normal(size=(4, 6, 6, 4)).astype(np.float32)
+    p = np.random.default_rng(9).uniform(0.1, 1.0, size=(4, 8)).astype(np.float32)
+    x = np.random.default_rng(10).uniform(0.0, 1.0, size=(4, 6, 6, 4)).astype(np.float32)
     got = _predict(_with_weights(ref, model, projection=p), x, f"{what} with a known projection")
-    want = np.maximum(x[:, ::2, ::2, :] @ p, 0.0)
+    want = x[:, ::2, ::2, :] @ p  # the top-left pixel of each 2x2 window, as a 1x1 convolution with strides 2 takes
     if got.shape != want.shape:
         raise Feedback(f"{what} outputs shape {got.shape[1:]}; it should be {want.shape[1:]}")
     # a fresh batch norm divides by sqrt(1 + epsilon): at most 0.1% for Keras's epsilon 1e-3
     assert np.allclose(got, want, rtol=2e-3, atol=1e-4), (
-        f"{what} does not add the projected input Conv2D(8, (1, 1), strides=2)(a[l]) to z[l+2] before the ReLU "
+        f"{what} does not add the projected input Conv2D(8, (1, 1), strides=2)(a[l]) to z[l+2] "
         f"({error_summary(got, want)})")
 
 
