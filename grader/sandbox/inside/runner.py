@@ -204,8 +204,9 @@ class Session:
             if "keras" not in sys.modules:
                 _quiet_import(["keras"])
             import keras
-        except ImportError:
-            raise wire.WireError("the sandbox cannot import Keras, which a Keras input needs") from None
+        except Exception as err:  # not installed, or over the sandbox's memory (an exercise without preload)
+            raise wire.WireError(f"the sandbox could not import Keras, which a Keras input needs "
+                                 f"({type(err).__name__})") from None
         tensor = keras.Input(shape=shape)
         self.call_inputs.append(tensor)
         return tensor
