@@ -42,4 +42,4 @@ def add_noise(x, std, seed):
 def train_autoencoder(model, x):
     inputs = np.concatenate([x, add_noise(x, 0.3, 1)])
     targets = np.concatenate([x, x])
-    return model.fit(inputs, targets, epochs=8, batch_size=64, shuffle=True, verbose=0).history
+    return model.fit(inputs, targets, epochs=5, batch_size=64, shuffle=True, verbose=0).history
