@@ -16,6 +16,8 @@ One module, one purpose (the lower ones first; each imports only those above it 
   bundled      scikit-learn's 8x8 digits and sample photos
   synthetic    logic gates, blobs, the 9x9 X-vs-O grids of the lecture notes
   digits       ``digit_task``: the split an exercise trains and is graded on
+  tabular      ``tabular_task``: scikit-learn's diabetes, iris and breast-cancer sets split with a
+               held-out seed, standardised from the training split; ``imbalanced_task``
 
 This package re-exports the public names; import from ``grader.data``.
 """
@@ -29,6 +31,7 @@ from grader.data.hoda import FROM_ENV, HODA_ENV, HODA_FILES, EnvFolder, hoda_ava
 from grader.data.normalize import normalize_digit, normalize_digits
 from grader.data.seeded import seeded_keys, subset_indices
 from grader.data.synthetic import LOGIC_GATES, O_GRID, X_DEFORMED_GRID, X_GRID, blobs, logic_gate_data, x_vs_o
+from grader.data.tabular import TabularTask, imbalanced_task, tabular_task
 
 __all__ = [
     "DataError",
@@ -59,4 +62,7 @@ __all__ = [
     "load_definition",
     "DigitTask",
     "digit_task",
+    "TabularTask",
+    "tabular_task",
+    "imbalanced_task",
 ]
