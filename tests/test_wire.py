@@ -649,7 +649,8 @@ def test_a_grading_sends_keras_inputs_and_gets_the_blocks_back_as_models(tmp_pat
     folder = tmp_path / "exercises" / "keras-input-check"
     folder.mkdir(parents=True)
     (folder / "exercise.toml").write_text(
-        'id = "keras-input-check"\nentry = "learner.py"\nfunctions = ["dense_block", "merge", "own_input", "no_input"]\n'
+        'id = "keras-input-check"\nentry = "learner.py"\n'
+        'functions = ["dense_block", "merge", "own_input", "no_input"]\n'
         'preload = ["keras"]\n[points]\npublic = 3\n[limits]\nwall_seconds = 120\ntest_seconds = 60\n'
         'memory_mb = 4096\nprocesses = 256\n', encoding="utf-8")
     (folder / "test_public.py").write_text(KERAS_INPUT_TESTS, encoding="utf-8")

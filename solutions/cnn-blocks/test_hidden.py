@@ -2,8 +2,8 @@
 
 The block functions are called in the sandbox on symbolic inputs (`KerasInput`) and come back as
 models (config + initial weights). Structure: the learner's block is rebuilt in safe mode and its
-layers compared with the reference's (listed here by arithmetic) as a multiset (the order of a functional graph's layers and
-separate ReLU layers are the learner's choice): each Conv2D by kernel, strides, filters and output
+layers compared with the reference's (listed here by arithmetic) as a multiset (the order of a
+functional graph's layers and separate ReLU layers are the learner's choice): each Conv2D by kernel, strides, filters and output
 shape, the pooling and merge layers by output shape, the batch norms by count (a projection with
 or without its own batch norm). Numbers: the inception module's initial weights are loaded into
 the reference module here and both predict the same random images (the learner's in the sandbox);

@@ -644,7 +644,8 @@ def decode(frame: bytes, make_rng=None, resolve_handle=None, make_input=None) ->
         blobs.append(frame[pos:pos + size])
         pos += size
     trusted = resolve_handle is None
-    value = _Decoder(blobs, make_rng, resolve_handle, clean=trusted, make_input=make_input).value(head.pop("value", None))
+    decoder = _Decoder(blobs, make_rng, resolve_handle, clean=trusted, make_input=make_input)
+    value = decoder.value(head.pop("value", None))
     if trusted:
         head = clean_tree(head, MAX_TEXT)
     return head, value
