@@ -376,10 +376,21 @@ def _answer(folder: Path, **fields) -> None:
     os.replace(tmp, folder / "result.json")
 
 
+def _address_space() -> int:
+    """This process's mapped address space in bytes (0 where /proc cannot tell)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def child(folder: Path) -> int:
     request = json.loads((folder / "request.json").read_text(encoding="utf-8"))
     caps = Caps(**request["caps"])
-    size = caps.predict_memory_mb << 20
+    # the child's own budget on top of what it inherited: a server forked from a process that
+    # imported Keras on torch already maps ~5 GB of address space before any prediction
+    size = _address_space() + (caps.predict_memory_mb << 20)
     resource.setrlimit(resource.RLIMIT_AS, (size, size))
     cpu = int(caps.predict_seconds * max(1, os.cpu_count() or 1)) + 2
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
