@@ -27,7 +27,8 @@ REPO = TESTS.parent
 HOSTILE = TESTS / "hostile"
 SLOT = 7  # conftest.HOSTILE_SLOT: hostile gradings run under their own uid
 NUMPY_EXERCISES = ("perceptron", "backprop", "conv-arithmetic", "param-count", "conv-numpy", "x-vs-o",
-                   "activations-losses", "gradient-descent", "knn", "preprocessing", "batchnorm-dropout")
+                   "activations-losses", "gradient-descent", "knn", "preprocessing", "batchnorm-dropout",
+                   "style-losses")
 FRESH_TOO = ("perceptron", "backprop", "conv-arithmetic", "param-count", "augmentation")  # graded fresh as well
 KERAS_EXERCISES = ("keras-mlp", "lenet", "vgg", "augmentation")
 
