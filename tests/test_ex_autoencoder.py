@@ -2,7 +2,8 @@
 template none; a learner in other conventions the README allows (nested models, the notes' valid
 decoder cropped to 28x28, training on clean and noisy inputs) gets full marks; a learner who
 trains on clean inputs only loses exactly the noisy test; a model that copies its input scores a
-perfect clean error and is stopped by the bottleneck test. The bottleneck's graph walk
+near-perfect clean error and is stopped by the bottleneck test, and one whose training swaps its
+layers for a copy is scored nothing. The bottleneck's graph walk
 (grader.exercise.modelgraph) is checked on models built here."""
 
 from __future__ import annotations
@@ -63,6 +64,18 @@ def test_a_model_that_copies_its_input_is_stopped_by_the_bottleneck_test(ex, tmp
     # a near-perfect clean error: only the bottleneck test tells it is no autoencoder (it also keeps the noise)
     assert set(hidden) == {BOTTLENECK, NOISY} if HODA else BOTTLENECK in hidden, hidden
     assert "never holds fewer values than its input's 784" in hidden[BOTTLENECK], hidden[BOTTLENECK]
+
+
+def test_a_training_that_swaps_the_layers_for_a_copy_scores_nothing(ex, tmp_path):
+    path = edited_reference(tmp_path, ex, """    noisy = add_noise(x, NOISE_STD, seed=0)
+    history = model.fit(noisy, x, epochs=10, batch_size=64, verbose=0)""", """    while model.layers:
+        model.pop()
+    model.add(layers.Conv2DTranspose(1, 1))
+    model.compile(optimizer="adam", loss="mse")
+    history = model.fit(x, x, epochs=1, batch_size=64, verbose=0)""")
+    hidden = lost(grade(ex, path, "hidden", hoda_dir=HODA))
+    assert set(hidden) == {"test_held_out_reconstruction_error", NOISY}, hidden
+    assert all("changed the layers" in text for text in hidden.values()), hidden
 
 
 # ------------------------------------------------------------------------------------------------

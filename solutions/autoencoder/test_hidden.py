@@ -20,6 +20,8 @@ add_noise is checked by its statistics (any draw from np.random.default_rng(seed
 clipping and its repeatability. Messages never show an expected value beyond what the README
 states."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -83,11 +85,26 @@ def _noisy(x: np.ndarray, std: float, seed: int) -> np.ndarray:
     return np.clip(x + rng.normal(0.0, std, size=x.shape), 0.0, 1.0).astype(np.float32)
 
 
+def _trained_autoencoder(model):
+    """The trained model as the sandbox holds it now, with the layers build_autoencoder gave it (the
+    ones the tests of its properties checked): a training that swaps them (Sequential.pop/add), for
+    a copy of the input say, is scored nothing."""
+    trained = model.trained() if model.session is not None else model
+    try:
+        same = json.loads(trained.config) == json.loads(model.config)
+    except ValueError:
+        same = False
+    if not same:
+        raise Feedback("train_autoencoder changed the layers of the model build_autoencoder built (e.g. with "
+                       "pop/add); train the model it is given, as it is")
+    return trained
+
+
 def _score(submission, exercise, task, trained, builds, record, heldout_seed, noisy: bool):
     result = _train(submission, exercise, task, trained, builds)
     limits = exercise.extra["threshold"]
     std = float(limits["noise_std"])
-    model = builds(("trained",), lambda: result.model.trained() if result.model.session is not None else result.model)
+    model = builds(("trained",), lambda: _trained_autoencoder(result.model))
     x_clean = task.x_test
     x_in = _noisy(x_clean, std, heldout_seed) if noisy else x_clean
     kind = "noisy held-out digits" if noisy else "held-out digits"
