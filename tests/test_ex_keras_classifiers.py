@@ -18,8 +18,14 @@ def ex():
     return find_exercise("keras-classifiers")
 
 
+def _held_out(seed, hoda):
+    from grader.data import imbalanced_task, tabular_task
+    return [tabular_task("iris", seed).x_test, tabular_task("breast_cancer", seed).x_test,
+            imbalanced_task("breast_cancer", seed, 0.10, ("mean texture", "mean smoothness")).x_test]
+
+
 def test_reference_full_marks_and_template_zero(ex):
-    check_reference_full_and_template_zero(ex)
+    check_reference_full_and_template_zero(ex, held_out=_held_out)
 
 
 def test_proportional_class_weights_and_other_idioms_get_full_marks(ex):
