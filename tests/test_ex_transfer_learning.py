@@ -1,6 +1,8 @@
 """transfer-learning graded through the real engine and sandbox: the reference gets every point
-and the template none; a learner in other allowed idioms (a Sequential of the kept layers,
-trainable set in one loop, features by calling the layers) gets full marks; a learner whose
+and the template none; a learner with exactly the issue's signatures (build_base(input_shape),
+train_base(model, x, y) with its epochs inside, so the fine-tuning calls it again) in other
+allowed idioms (a Sequential of the kept layers, trainable set in one loop, features by calling
+the layers) gets full marks on both suites; a learner whose
 freeze_base sets model.trainable = False and then the head's flag (Keras 3 then trains nothing,
 though the saved config lists the head as trainable) loses the only-the-head-trainable test with
 a hint that says why, and the held-out accuracy its random head cannot reach."""
@@ -23,9 +25,10 @@ def test_reference_full_marks_and_template_zero(ex):
     check_reference_full_and_template_zero(ex)
 
 
-def test_other_idioms_get_full_marks(ex):
-    result = grade(ex, NEAR_MISS / "transfer_learning_other_idioms.py", "hidden")
-    assert result.full_marks, lost(result)
+def test_the_issue_signatures_in_other_idioms_get_full_marks(ex):
+    for suite in ("public", "hidden"):
+        result = grade(ex, NEAR_MISS / "transfer_learning_issue_signatures.py", suite)
+        assert result.full_marks and result.max_score == ex.points[suite], (suite, lost(result))
 
 
 def test_a_model_level_freeze_loses_the_trainable_head_test(ex, tmp_path):

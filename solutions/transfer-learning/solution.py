@@ -16,11 +16,13 @@ in Keras 3: the base is the notes' small network,
     MaxPooling2D((2, 2))                     (7, 7, 6)          0
     Flatten()                                (294,)             0
     Dense(50, activation="relu")             (50,)         14,750   (the notes' fc1: 294 -> 50)
-    Dense(26, activation="softmax")          (26,)          1,326   (the notes' fc2: 50 -> 26)
+    Dense(5, activation="softmax")           (5,)             255   (the head: the digits 0-4)
+                                                           15,443 in all
 
-(the table for the notes' 28x28 letters, num_classes=26). The grader trains it on the digits 0-4
-at 16x16x1, replaces its head with a new 5-way softmax for the digits 5-9, freezes the rest,
-fine-tunes it on a few digits 5-9 and scores it on held-out digits 5-9.
+(the notes' fc2 is Dense(26) for their 26 letters: 1,326 parameters, 16,514 in all; the base
+here has 5 outputs, the digits 0-4). The grader trains it on the digits 0-4 at 16x16x1, replaces
+its head with a new 5-way softmax for the digits 5-9, freezes the rest, fine-tunes it on a few
+digits 5-9 and scores it on held-out digits 5-9.
 
 Use `keras` (Keras 3) only: no `tensorflow` imports, so the code runs on every backend.
 Run the public tests with `dlgrade check`.
@@ -32,7 +34,8 @@ from keras import layers
 
 def build_base(input_shape, num_classes=5):
     """Build and compile the base network of the table above for images of `input_shape`
-    (height, width, channels) and `num_classes` classes; return the model.
+    (height, width, channels), with 5 outputs (the digits 0-4); return the model. The grader
+    calls build_base(input_shape); `num_classes` is an optional extra it never passes.
 
     Layers, in this order: two blocks of Conv2D(6, (3, 3), padding="same") (no activation of its
     own), BatchNormalization(), Activation("relu"), MaxPooling2D((2, 2)); then Flatten(),
@@ -67,8 +70,9 @@ def train_base(model, x, y, epochs=8):
     (n, num_classes) for `epochs` epochs; return the training history,
     `model.fit(...).history` (a dict such as {"loss": [...], "accuracy": [...]}).
 
-    Train for exactly `epochs` epochs (the grader fine-tunes with this same function and chooses
-    the number of epochs); you choose the batch size. Pass verbose=0 to keep the output short.
+    Train for exactly `epochs` epochs (the grader fine-tunes with this same function and asks for
+    40 epochs; a train_base(model, x, y) without `epochs` is called again until it has trained
+    40); you choose the batch size. Pass verbose=0 to keep the output short.
     """
     ### BEGIN SOLUTION
     history = model.fit(x, y, epochs=int(epochs), batch_size=32, verbose=0)
