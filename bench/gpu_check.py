@@ -1,7 +1,7 @@
 """Grade the Keras exercises' references with their hidden tests on each device and print what ran:
 device, backend and versions, wall time, score and the held-out metric.
 
-    python bench/gpu_check.py [--device gpu --device cpu] [--runs 3] [--exercise lenet ...]
+    python bench/gpu_check.py [--device gpu --device cpu] [--runs 3] [--exercise lenet ...] [--hoda-dir DIR]
 
 On a machine with a GPU, `--device gpu` must report device=gpu (the sandbox sees the GPU); it
 fails loudly when it does not. Use KERAS_BACKEND=jax where TensorFlow has no GPU build.
@@ -37,6 +37,7 @@ def main() -> int:
     parser.add_argument("--device", action="append", choices=["cpu", "gpu", "auto"])
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--exercise", action="append")
+    parser.add_argument("--hoda-dir", help="the course's Hoda folder (default: scikit-learn's digits)")
     args = parser.parse_args()
     devices = args.device or ["gpu", "cpu"]
     keras_exercises = [e for e in all_exercises() if "keras" in e.preload
@@ -49,7 +50,7 @@ def main() -> int:
             times, result = [], None
             try:
                 for _ in range(args.runs):
-                    result = grade(ex, ex.solution, "hidden", device=device)
+                    result = grade(ex, ex.solution, "hidden", device=device, hoda_dir=args.hoda_dir)
                     times.append(result.execution_time)
             except SubmissionError as err:
                 print(f"{ex.id:14} {device:5} refused: {err}")
