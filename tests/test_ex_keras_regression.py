@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from exercise_kit import NEAR_MISS, check_reference_full_and_template_zero, edited_reference, lost
+from exercise_kit import HELD_OUT_SEED, NEAR_MISS, check_reference_full_and_template_zero, edited_reference, lost
 from grader.exercise.spec import find_exercise
 from grader.grading.engine import grade
 
@@ -27,7 +27,8 @@ def test_reference_full_marks_and_template_zero(ex):
 
 
 def test_compiling_in_train_regressor_gets_full_marks(ex):
-    result = grade(ex, NEAR_MISS / "keras_regression_compile_in_train.py", "hidden")
+    # a fixed held-out draw: this learner's ratio to the mean predictor is 0.62-0.87 over 30 draws (bound 0.92)
+    result = grade(ex, NEAR_MISS / "keras_regression_compile_in_train.py", "hidden", heldout_seed=HELD_OUT_SEED)
     assert result.full_marks, lost(result)
 
 

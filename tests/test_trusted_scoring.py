@@ -254,11 +254,11 @@ assert np.allclose(heldout.predict(ref, x, Caps()), model.predict(x, verbose=0),
 assert not os.path.exists(f"/proc/{warm_pid}/status") or "zombie" in open(f"/proc/{warm_pid}/status").read()
 assert np.allclose(heldout.predict(ref, x, Caps()), model.predict(x, verbose=0), atol=1e-6)  # no warm child: forked now
 try:
-    heldout.predict(ref, x, Caps(predict_memory_mb=200))
+    heldout.predict(ref, x, Caps(predict_memory_mb=1))
 except heldout.HeldOutPredictorFault as err:
-    assert "memory limit 200 MB" in str(err), err
+    assert "memory limit 1 MB" in str(err), err
 else:
-    raise AssertionError("no fault at 200 MB")
+    raise AssertionError("no fault at 1 MB over what the child inherited")
 assert heldout._local.server is server and server.alive()  # a child died, its server did not
 assert np.allclose(heldout.predict(ref, x, Caps()), model.predict(x, verbose=0), atol=1e-6)
 print("forked", server.pid, os.getpid())

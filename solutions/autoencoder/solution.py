@@ -84,7 +84,7 @@ def add_noise(x, std, seed):
     """
     ### BEGIN SOLUTION
     x = np.asarray(x, dtype=np.float32)
-    rng = np.random.default_rng(seed)
-    noisy = x + rng.normal(0.0, std, size=x.shape).astype(np.float32)
+    noise = np.random.default_rng(seed).normal(0.0, std, size=x.shape)
+    noisy = x + noise.astype(np.float32)
     return np.clip(noisy, 0.0, 1.0).astype(np.float32)
     ### END SOLUTION

@@ -11,7 +11,8 @@ with the training split's statistics, targets standardised with the training tar
 standard deviation); only the training split enters the sandbox. The trained model comes back as
 data and predicts the held-out patients on the trusted side (`grader.exercise.heldout`); its
 outputs are brought back to the target's units (times the standard deviation, plus the mean) and
-the MAE in those units is compared with exercise.toml's [threshold] (`score_metric`).
+the MAE in those units must be at most exercise.toml's [threshold] fraction of the MAE of predicting
+the training mean on the same held-out patients (`score_metric`).
 
 Each test costs one property's points: the layer tables compare classes, shapes and parameter
 counts; the activations, the compile settings, the history and each model's held-out MAE are
@@ -70,7 +71,11 @@ def _held_out_mae(result, task, exercise, device, record, name):
     model = result.model.trained() if result.model.session is not None else result.model
     out = heldout.predict(model, task.x_test, exercise.caps, f"your trained {name}(10) model", output_shape=(1,))
     mae = float(np.mean(np.abs(out[:, 0].astype(np.float64) * std + mean - task.y_test)))
-    score_metric(record, name="MAE", value=mae, threshold=float(exercise.extra["threshold"]["diabetes"]),
+    # the bound is a fraction of what predicting the training mean scores on the same held-out patients:
+    # 110 patients vary too much from one draw to the next for one fixed number (README, exercise.toml)
+    baseline = float(np.mean(np.abs(mean - task.y_test)))
+    bound = round(float(exercise.extra["threshold"]["diabetes"]) * baseline, 1)
+    score_metric(record, name="MAE", value=mae, threshold=bound,
                  lower_is_better=True, dataset=task.dataset, seconds=result.seconds, device=device,
                  what=f"your {name} model")
 
