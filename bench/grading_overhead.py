@@ -29,7 +29,8 @@ from grader.grading.suite import pytest_args as _pytest_args
 from grader.grading.plugin import SandboxSession
 from grader.sandbox.probe import probe
 from grader.exercise.spec import all_exercises
-from grader.exercise.testing import SubmissionRaised
+from grader.exercise.testing import Rng, SubmissionRaised
+from grader.sandbox.inside.wire import KerasInput, Surface, SurfaceGrad
 
 
 class _Direct:
@@ -42,12 +43,31 @@ class _Direct:
         fn = getattr(self._module, name)
 
         def call(*args, **kwargs):
+            args, kwargs = _as_sandbox_sees(args), _as_sandbox_sees(kwargs)
             try:
                 return fn(*args, **kwargs)
             except Exception as exc:
                 raise SubmissionRaised(name, type(exc).__name__, [c.__name__ for c in type(exc).__mro__],
                                        str(exc), "") from None
         return call
+
+
+def _as_sandbox_sees(value):
+    """The descriptors the tests send (Rng, Surface, KerasInput) as the learner's code receives
+    them in the sandbox; everything else unchanged."""
+    if isinstance(value, Rng):
+        import numpy
+        return numpy.random.default_rng(value.seed)
+    if isinstance(value, Surface):
+        return SurfaceGrad(value)
+    if isinstance(value, KerasInput):
+        import keras
+        return keras.Input(shape=value.shape)
+    if type(value) in (list, tuple):
+        return type(value)(_as_sandbox_sees(v) for v in value)
+    if type(value) is dict:
+        return {k: _as_sandbox_sees(v) for k, v in value.items()}
+    return value
 
 
 class _DirectPlugin:
