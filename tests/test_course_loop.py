@@ -316,6 +316,38 @@ def test_a_crashed_worker_says_its_last_stderr_lines(tmp_path, monkeypatch):
     assert "Too many open files" in answer["crashed"] and "loading the exercise" in answer["crashed"]
 
 
+SLOW_STARTING_WORKER = '''
+import json, os, sys, time
+log = sys.argv[1]
+started = time.time()
+time.sleep(0.5)  # a worker's imports
+with open(os.path.join(log, str(os.getpid())), "w") as f:
+    json.dump([started, time.time()], f)
+print(json.dumps({"ready": True, "pid": os.getpid(), "slot": 100}), flush=True)
+for line in sys.stdin:
+    print(json.dumps({"task_id": json.loads(line)["task_id"], "result": {"score": 0}}), flush=True)
+'''
+
+
+def test_local_workers_start_side_by_side(tmp_path, monkeypatch):
+    """The pool starts every worker before it waits for any to be ready: N workers cost one
+    worker's start-up, not N of them."""
+    from grader.batch import run
+    from grader.batch.plan import Task
+    script, log = tmp_path / "slow_worker.py", tmp_path / "log"
+    script.write_text(SLOW_STARTING_WORKER)
+    log.mkdir()
+    monkeypatch.setattr(run._Worker, "command", (sys.executable, str(script), str(log)))
+    tasks = [Task(task_id=f"t{i}", student="ali", exercise_id="perceptron", submission_id=i, key=str(i) * 64,
+                  exercise_hash="h", exercise_dir=str(tmp_path), solutions_dir="", submission_path=str(tmp_path))
+             for i in range(2)]
+    answers = [a for _, a in run.LocalPool(2).run(tasks)]
+    assert sorted(a["task_id"] for a in answers) == ["t0", "t1"]
+    spans = [json.loads(f.read_text()) for f in log.iterdir()]
+    assert len(spans) == 2
+    assert max(start for start, _ in spans) < min(ready for _, ready in spans), spans
+
+
 def test_worker_messages_are_validated_at_the_wire():
     from grader.batch.messages import MessageError, TaskMessage, parse_answer
     assert parse_answer('{"task_id": "t", "result": {"score": 1}}').result == {"score": 1}

@@ -65,7 +65,8 @@ def task_message(task: Task) -> TaskMessage:
 
 class _Worker:
     """One local worker process, with the last lines it wrote on stderr (read as they come, so a
-    chatty worker never blocks on a full pipe)."""
+    chatty worker never blocks on a full pipe). Starting one does not wait for it: `wait_ready`
+    does, so that several workers start side by side."""
 
     command = (sys.executable, "-m", "grader.batch.worker")
 
@@ -76,6 +77,10 @@ class _Worker:
         self.stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
         self.reader = threading.Thread(target=self._drain, daemon=True)
         self.reader.start()
+        self.slot: int | None = None
+
+    def wait_ready(self) -> "_Worker":
+        """Wait for the worker's ready line (its slot); a worker that dies first raises RuntimeError."""
         line = self.proc.stdout.readline()
         try:
             self.slot = Ready.model_validate_json(line).slot
@@ -83,6 +88,7 @@ class _Worker:
             code = self.proc.poll()
             self.stop()
             raise RuntimeError(f"a grading worker did not start (exit {code}){self.last_words()}") from None
+        return self
 
     def _drain(self) -> None:
         for line in self.proc.stderr:
@@ -129,8 +135,10 @@ class LocalPool:
         busy: dict[int, Task] = {}
         sel = selectors.DefaultSelector()
         try:
-            for n in range(min(self.size, len(pending))):
+            for n in range(min(self.size, len(pending))):  # all started before any is waited for
                 self.workers[n] = _Worker()
+            for worker in self.workers.values():
+                worker.wait_ready()
             while pending or busy:
                 for n, worker in list(self.workers.items()):
                     if n not in busy and pending:
@@ -175,7 +183,7 @@ class LocalPool:
             except (KeyError, ValueError):
                 pass
             old.stop()
-        self.workers[n] = _Worker()
+        self.workers[n] = _Worker().wait_ready()
 
     def close(self) -> None:
         for worker in self.workers.values():
