@@ -302,16 +302,20 @@ sys.exit(70)
 '''
 
 
+def _fake_task(folder, i: int):
+    """A task for a fake worker command: task id t<i>, paths under `folder` (never read)."""
+    from grader.batch.plan import Task
+    return Task(task_id=f"t{i}", student="ali", exercise_id="perceptron", submission_id=i, key=str(i) * 64,
+                exercise_hash="h", exercise_dir=str(folder), solutions_dir="", submission_path=str(folder))
+
+
 def test_a_crashed_worker_says_its_last_stderr_lines(tmp_path, monkeypatch):
     """A worker that dies tells the instructor why, in its own last words on stderr."""
     from grader.batch import run
-    from grader.batch.plan import Task
     script = tmp_path / "crashing_worker.py"
     script.write_text(CRASHING_WORKER)
     monkeypatch.setattr(run._Worker, "command", (sys.executable, str(script)))
-    task = Task(task_id="t1", student="ali", exercise_id="perceptron", submission_id=1, key="k" * 64,
-                exercise_hash="h", exercise_dir=str(tmp_path), solutions_dir="", submission_path=str(tmp_path))
-    (answer,) = [a for _, a in run.LocalPool(1).run([task])]
+    (answer,) = [a for _, a in run.LocalPool(1).run([_fake_task(tmp_path, 1)])]
     assert answer["task_id"] == "t1" and "exited with code 70" in answer["crashed"]
     assert "Too many open files" in answer["crashed"] and "loading the exercise" in answer["crashed"]
 
@@ -333,15 +337,11 @@ def test_local_workers_start_side_by_side(tmp_path, monkeypatch):
     """The pool starts every worker before it waits for any to be ready: N workers cost one
     worker's start-up, not N of them."""
     from grader.batch import run
-    from grader.batch.plan import Task
     script, log = tmp_path / "slow_worker.py", tmp_path / "log"
     script.write_text(SLOW_STARTING_WORKER)
     log.mkdir()
     monkeypatch.setattr(run._Worker, "command", (sys.executable, str(script), str(log)))
-    tasks = [Task(task_id=f"t{i}", student="ali", exercise_id="perceptron", submission_id=i, key=str(i) * 64,
-                  exercise_hash="h", exercise_dir=str(tmp_path), solutions_dir="", submission_path=str(tmp_path))
-             for i in range(2)]
-    answers = [a for _, a in run.LocalPool(2).run(tasks)]
+    answers = [a for _, a in run.LocalPool(2).run([_fake_task(tmp_path, i) for i in range(2)])]
     assert sorted(a["task_id"] for a in answers) == ["t0", "t1"]
     spans = [json.loads(f.read_text()) for f in log.iterdir()]
     assert len(spans) == 2
