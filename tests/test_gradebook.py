@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import os
 import socket
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -15,12 +17,13 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from pg import fresh_database
 from pg import postgres_url  # noqa: F401
-from sqlalchemy import event, inspect, text
+from sqlalchemy import create_engine, event, inspect, text
 
 from grader import gradebook as gradebook_module
 from grader.gradebook.rows import GradeRow, GradingFault, GradingRow, GradingState, SubmissionRow
 from grader.gradebook.models import Base
 from grader.gradebook.store import Gradebook
+from grader.gradebook import database as database_module
 from grader.gradebook.database import GradebookError, alembic_config
 from grader.grading.result import Result
 from grader.grading.result import TestResult as OneTest
@@ -177,6 +180,35 @@ def test_a_gradebook_of_the_first_schema_is_migrated_with_its_rows(db_url):
         assert gb.revision() == head_revision()
         (row,) = gb.grades()
         assert (row["status"], row["score"], row["fault"]) == ("graded", 4.0, None)
+
+
+def test_the_head_revision_read_from_the_files_is_alembics():
+    """`open` skips Alembic for a gradebook at the head it reads off the migration files: that
+    reading must be Alembic's own head, or a gradebook one migration behind would not be migrated."""
+    assert database_module.head_revision() == head_revision()
+
+
+def test_an_up_to_date_gradebook_opens_without_loading_alembic(db_url):
+    Gradebook(db_url).close()  # made and migrated
+    probe = ("import sys; from grader.gradebook.store import Gradebook; gb = Gradebook(sys.argv[1]); "
+             "gb.add_student('alice'); print(gb.students()[0]['id'], 'alembic' in sys.modules); gb.close()")
+    done = subprocess.run([sys.executable, "-c", probe, db_url], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["alice", "False"]
+
+
+def test_a_gradebook_of_a_newer_dlgrade_is_refused_untouched(db_url):
+    Gradebook(db_url).close()
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    engine.dispose()
+    with pytest.raises(GradebookError, match="migrated by a newer dlgrade"):
+        Gradebook(db_url)
+    engine = create_engine(db_url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == ["9999"]
+    engine.dispose()
 
 
 def test_a_transaction_that_fails_midway_leaves_nothing(gb):

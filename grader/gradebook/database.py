@@ -3,7 +3,9 @@ what is not a gradebook before touching it, and migrating it to the newest schem
 
 from __future__ import annotations
 
+import functools
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -104,18 +106,42 @@ def alembic_config(url: str | None = None):
     return cfg
 
 
+_REVISION_LINE = re.compile(r"^(down_revision|revision)\s*=\s*(None|[\"'][^\"']*[\"'])\s*$", re.MULTILINE)
+
+
+@functools.cache
+def head_revision() -> str:
+    """The newest migration's revision, read from the migration files' `revision` and
+    `down_revision` lines (the one no other migration builds on) without loading Alembic."""
+    revisions, parents = set(), set()
+    for path in (MIGRATIONS / "versions").glob("*.py"):
+        found = dict((k, v.strip("\"'")) for k, v in _REVISION_LINE.findall(path.read_text(encoding="utf-8")))
+        revisions.add(found["revision"])
+        if found.get("down_revision", "None") != "None":
+            parents.add(found["down_revision"])
+    (head,) = revisions - parents  # one line of migrations: one head
+    return head
+
+
 def upgrade(engine: Engine, url: URL, where: str) -> None:
     """Migrate the database to the newest schema (Alembic `upgrade head`); idempotent. A database
-    that holds other tables is refused untouched."""
-    from alembic import command
-    from alembic.util.exc import CommandError
-
-    cfg = alembic_config()
+    that holds other tables is refused untouched. A database already at the newest revision is
+    left as it is without loading Alembic (most commands open an up-to-date gradebook)."""
     try:
         with engine.connect() as conn:
             tables = set(inspect(conn).get_table_names())
             if tables and "alembic_version" not in tables:
                 raise _fail(where, f"it holds other tables ({', '.join(sorted(tables)[:5])})")
+            if tables and conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() \
+                    == [head_revision()]:
+                return
+    except SQLAlchemyError as err:
+        raise _fail(where, first_line(err)) from None
+    from alembic import command
+    from alembic.util.exc import CommandError
+
+    cfg = alembic_config()
+    try:
         with engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
@@ -137,4 +163,4 @@ def revision(engine: Engine) -> str | None:
 
 
 __all__ = ["GradebookError", "MIGRATIONS", "parse_url", "make_engine", "check_sqlite_file", "alembic_config",
-           "upgrade", "revision", "first_line"]
+           "head_revision", "upgrade", "revision", "first_line"]
