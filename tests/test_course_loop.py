@@ -311,11 +311,11 @@ def _fake_task(folder, i: int):
 
 def test_a_crashed_worker_says_its_last_stderr_lines(tmp_path, monkeypatch):
     """A worker that dies tells the instructor why, in its own last words on stderr."""
-    from grader.batch import run
+    from grader.batch import local
     script = tmp_path / "crashing_worker.py"
     script.write_text(CRASHING_WORKER)
-    monkeypatch.setattr(run._Worker, "command", (sys.executable, str(script)))
-    (answer,) = [a for _, a in run.LocalPool(1).run([_fake_task(tmp_path, 1)])]
+    monkeypatch.setattr(local._Worker, "command", (sys.executable, str(script)))
+    (answer,) = [a for _, a in local.LocalPool(1).run([_fake_task(tmp_path, 1)])]
     assert answer["task_id"] == "t1" and "exited with code 70" in answer["crashed"]
     assert "Too many open files" in answer["crashed"] and "loading the exercise" in answer["crashed"]
 
@@ -336,16 +336,36 @@ for line in sys.stdin:
 def test_local_workers_start_side_by_side(tmp_path, monkeypatch):
     """The pool starts every worker before it waits for any to be ready: N workers cost one
     worker's start-up, not N of them."""
-    from grader.batch import run
+    from grader.batch import local
     script, log = tmp_path / "slow_worker.py", tmp_path / "log"
     script.write_text(SLOW_STARTING_WORKER)
     log.mkdir()
-    monkeypatch.setattr(run._Worker, "command", (sys.executable, str(script), str(log)))
-    answers = [a for _, a in run.LocalPool(2).run([_fake_task(tmp_path, i) for i in range(2)])]
+    monkeypatch.setattr(local._Worker, "command", (sys.executable, str(script), str(log)))
+    answers = [a for _, a in local.LocalPool(2).run([_fake_task(tmp_path, i) for i in range(2)])]
     assert sorted(a["task_id"] for a in answers) == ["t0", "t1"]
     spans = [json.loads(f.read_text()) for f in log.iterdir()]
     assert len(spans) == 2
     assert max(start for start, _ in spans) < min(ready for _, ready in spans), spans
+
+
+def test_an_early_started_pool_stops_the_workers_a_batch_does_not_need(tmp_path, monkeypatch):
+    """`dlgrade autograde` starts its workers before it plans; a plan with fewer tasks than workers
+    uses only as many (the others are stopped before they are ready), and a pool that gets no task
+    at all ends at once, its workers gone."""
+    from grader.batch import local
+    script, log = tmp_path / "slow_worker.py", tmp_path / "log"
+    script.write_text(SLOW_STARTING_WORKER)
+    log.mkdir()
+    monkeypatch.setattr(local._Worker, "command", (sys.executable, str(script), str(log)))
+    pool = local.LocalPool(3).start()
+    assert len(pool.workers) == 3
+    answers = [a for _, a in pool.run([_fake_task(tmp_path, 0)])]
+    assert [a["task_id"] for a in answers] == ["t0"]
+    assert len(list(log.iterdir())) == 1  # the two unneeded workers never got as far as ready
+    idle = local.LocalPool(2).start()
+    procs = [w.proc for w in idle.workers.values()]
+    idle.close()
+    assert all(p.poll() is not None for p in procs) and not idle.workers
 
 
 def test_worker_messages_are_validated_at_the_wire():

@@ -317,7 +317,7 @@ def test_hidden_grading_on_submit_is_a_grade_held_until_release_and_a_fault_is_n
 def test_grading_workers_that_cannot_start_leave_a_failed_grading_not_a_lost_one(tmp_path, monkeypatch):
     import sys
 
-    from grader.batch import run as batch_run
+    from grader.batch import local as batch_local
     from grader.course.config import load_course
     from grader.gradebook.store import Gradebook
     from grader.server.grading import grading_view, start_grading, stop_grading
@@ -328,7 +328,7 @@ def test_grading_workers_that_cannot_start_leave_a_failed_grading_not_a_lost_one
         settings=types.SimpleNamespace(grade_on_submit="public")))
     try:
         sub = _stored_submission(app, "ali", "partial")
-        monkeypatch.setattr(batch_run._Worker, "command", (sys.executable, "-c", "raise SystemExit(3)"))
+        monkeypatch.setattr(batch_local._Worker, "command", (sys.executable, "-c", "raise SystemExit(3)"))
         start_grading(app, sub)
         _wait_idle(app)
         view = grading_view(app, sub, released=False)

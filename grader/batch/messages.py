@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 Fault = Literal["grader_fault", "submission", "database"]  # why a grading is not a grade
 
-__all__ = ["TaskMessage", "Ready", "Answer", "Fault", "MessageError", "parse_answer"]
+__all__ = ["TaskMessage", "Ready", "Answer", "Fault", "MessageError", "parse_answer", "task_message"]
 
 
 class MessageError(ValueError):
@@ -79,3 +79,10 @@ def parse_answer(data: str | dict) -> Answer:
     except ValidationError as err:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}" for e in err.errors()[:5])
         raise MessageError(f"the grading worker sent an answer that is not valid ({problems})") from None
+
+
+def task_message(task) -> TaskMessage:
+    """What a worker receives of a planned task (`grader.batch.plan.Task`): the grading's arguments only."""
+    return TaskMessage(task_id=task.task_id, exercise_dir=task.exercise_dir, solutions_dir=task.solutions_dir,
+                       submission_path=task.submission_path, device=task.device, suite=task.suite,
+                       hoda_dir=task.hoda_dir, heldout_seed=task.heldout_seed)

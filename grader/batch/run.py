@@ -1,5 +1,6 @@
-"""Running a batch: its plan's gradings in parallel (a local pool of worker processes, or a Dask
-cluster; both run `grader.batch.worker`), each result recorded in the gradebook as it arrives.
+"""Running a batch: its plan's gradings in parallel (a local pool of worker processes,
+`grader.batch.local`, or a Dask cluster; both run `grader.batch.worker`), each result recorded in
+the gradebook as it arrives.
 
 The coordinator (this process) is the only writer of the gradebook. A worker that dies mid-grading
 fails that grading with status "crashed" (with the worker's last lines on stderr); it is retried
@@ -11,32 +12,26 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import selectors
-import subprocess
-import sys
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
 from grader import __version__
-from grader.batch.messages import MessageError, Ready, TaskMessage, parse_answer
+from grader.batch.local import TICK_S, LocalPool
+from grader.batch.messages import MessageError, parse_answer, task_message
 from grader.batch.plan import Task, plan
 from grader.gradebook.rows import GradingFault, GradingState
 from grader.gradebook.store import Gradebook, GradingRecord
 from grader.protocols import PlanCallback, ResultCallback
 
 MAX_ATTEMPTS = 2  # the first try and one retry
-STDERR_LINES = 12  # a dead worker's last lines on stderr, told to the instructor
-START_TIMEOUT_S = 120  # a worker imports pytest and the grader before it says it is ready
 # The gradebook is written in groups: a commit per grading costs the coordinator more than the
 # grading's own bookkeeping on a big cohort. A result waits at most LINGER_S before it is committed
 # (so a kill -9 loses at most the gradings in flight and the last LINGER_S of results), and a group
 # holds at most GROUP_MAX results.
 LINGER_S = 1.0
 GROUP_MAX = 50
-TICK_S = 0.25  # how often a waiting pool lets the coordinator commit what it holds
 DASK_IN_FLIGHT_PER_THREAD = 2  # tasks handed to the cluster per worker thread (the rest wait here)
 
 
@@ -54,149 +49,6 @@ class BatchSummary:
     @property
     def total(self) -> int:
         return self.graded + self.failed + self.cached
-
-
-def task_message(task: Task) -> TaskMessage:
-    """What a worker receives of a task: the grading's arguments only."""
-    return TaskMessage(task_id=task.task_id, exercise_dir=task.exercise_dir, solutions_dir=task.solutions_dir,
-                       submission_path=task.submission_path, device=task.device, suite=task.suite,
-                       hoda_dir=task.hoda_dir, heldout_seed=task.heldout_seed)
-
-
-class _Worker:
-    """One local worker process, with the last lines it wrote on stderr (read as they come, so a
-    chatty worker never blocks on a full pipe). Starting one does not wait for it: `wait_ready`
-    does, so that several workers start side by side."""
-
-    command = (sys.executable, "-m", "grader.batch.worker")
-
-    def __init__(self):
-        self.proc = subprocess.Popen(list(self.command), stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
-                                     errors="replace")
-        self.stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
-        self.reader = threading.Thread(target=self._drain, daemon=True)
-        self.reader.start()
-        self.slot: int | None = None
-
-    def wait_ready(self) -> "_Worker":
-        """Wait for the worker's ready line (its slot); a worker that dies first raises RuntimeError."""
-        line = self.proc.stdout.readline()
-        try:
-            self.slot = Ready.model_validate_json(line).slot
-        except ValueError:
-            code = self.proc.poll()
-            self.stop()
-            raise RuntimeError(f"a grading worker did not start (exit {code}){self.last_words()}") from None
-        return self
-
-    def _drain(self) -> None:
-        for line in self.proc.stderr:
-            if line.strip():
-                self.stderr.append(line.rstrip("\n"))
-
-    def last_words(self) -> str:
-        """The worker's last lines on stderr, as the tail of a message (empty when it wrote none)."""
-        self.reader.join(timeout=2)
-        lines = list(self.stderr)
-        return ("; its last lines on stderr:\n" + "\n".join("  " + ln[:300] for ln in lines)) if lines else ""
-
-    def died(self) -> str:
-        code = self.proc.wait()
-        why = (f"the grading worker died (signal {-code})" if code and code < 0
-               else f"the grading worker exited with code {code}")
-        return why + self.last_words()
-
-    def stop(self) -> None:
-        """SIGTERM first (the worker removes its zygotes' private folders), SIGKILL if it lingers."""
-        proc = self.proc
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-
-
-class LocalPool:
-    """N worker processes (`python -m grader.batch.worker`, each claims its own sandbox slot), fed
-    tasks as JSON lines."""
-
-    def __init__(self, workers: int):
-        self.size = max(1, int(workers))
-        self.workers: dict[int, _Worker] = {}
-        self.on_idle: Callable[[], None] | None = None
-
-    def run(self, tasks: list[Task]) -> Iterator[tuple[Task, dict]]:
-        """Yield (task, answer dict) as gradings finish; a worker's death yields {"crashed": why}.
-        `on_idle` is called every TICK_S while no answer has come."""
-        pending = collections.deque(tasks)
-        busy: dict[int, Task] = {}
-        sel = selectors.DefaultSelector()
-        try:
-            for n in range(min(self.size, len(pending))):  # all started before any is waited for
-                self.workers[n] = _Worker()
-            for worker in self.workers.values():
-                worker.wait_ready()
-            while pending or busy:
-                for n, worker in list(self.workers.items()):
-                    if n not in busy and pending:
-                        task = pending.popleft()
-                        try:
-                            worker.proc.stdin.write(task_message(task).model_dump_json() + "\n")
-                            worker.proc.stdin.flush()
-                        except (BrokenPipeError, OSError):
-                            pending.appendleft(task)
-                            self._replace(sel, n)
-                            continue
-                        busy[n] = task
-                        sel.register(worker.proc.stdout, selectors.EVENT_READ, n)
-                if not busy:
-                    continue
-                ready = sel.select(timeout=TICK_S)
-                if not ready and self.on_idle is not None:
-                    self.on_idle()
-                for key, _ in ready:
-                    n = key.data
-                    worker = self.workers[n]
-                    sel.unregister(worker.proc.stdout)
-                    task = busy.pop(n)
-                    line = worker.proc.stdout.readline()
-                    if not line:
-                        yield task, {"task_id": task.task_id, "crashed": worker.died()}
-                        self._replace(sel, n)
-                        continue
-                    try:
-                        yield task, parse_answer(line).as_dict()
-                    except MessageError as err:  # its stream cannot be trusted any more: a new worker
-                        yield task, {"task_id": task.task_id, "crashed": f"{err}{worker.last_words()}"}
-                        self._replace(sel, n)
-        finally:
-            self.close()
-
-    def _replace(self, sel, n: int) -> None:
-        old = self.workers.pop(n, None)
-        if old is not None:
-            try:
-                sel.unregister(old.proc.stdout)
-            except (KeyError, ValueError):
-                pass
-            old.stop()
-        self.workers[n] = _Worker().wait_ready()
-
-    def close(self) -> None:
-        for worker in self.workers.values():
-            try:
-                worker.proc.stdin.close()
-            except OSError:
-                pass
-        for worker in self.workers.values():
-            try:
-                worker.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                worker.stop()
-        self.workers.clear()
 
 
 class DaskPool:
@@ -373,15 +225,21 @@ def _one_line(err: BaseException) -> str:
 def run_batch(course, gradebook: Gradebook, *, exercise: str | None = None, student: str | None = None,
               workers: int = 1, scheduler: str | None = None, device: str = "auto", force: bool = False,
               hoda_dir: Path | str | None = None, on_plan: PlanCallback | None = None,
-              on_result: ResultCallback | None = None) -> BatchSummary:
+              on_result: ResultCallback | None = None, pool: LocalPool | None = None) -> BatchSummary:
     """Grade what the course needs; record every result in the gradebook as it arrives.
-    `hoda_dir`: see `grader.batch.plan.hoda_folder`."""
+    `hoda_dir`: see `grader.batch.plan.hoda_folder`. `pool`: a local pool started beforehand (its
+    workers import while the batch is planned; `workers` is then its size); it is closed here."""
     t0 = time.monotonic()
-    tasks, cached = plan(course, gradebook, exercise, student, force, device, hoda_dir)
+    if pool is None:
+        pool = DaskPool(scheduler) if scheduler else LocalPool(workers)
+    try:
+        tasks, cached = plan(course, gradebook, exercise, student, force, device, hoda_dir)
+    except BaseException:
+        pool.close()
+        raise
     summary = BatchSummary(cached=len(cached))
     if on_plan:
         on_plan(len(tasks), len(cached))
-    pool = DaskPool(scheduler) if scheduler else LocalPool(workers)
     recorder = _GroupRecorder(gradebook, summary, on_result)
     pool.on_idle = recorder.tick  # a pool waiting for answers lets the recorder commit what it holds
     try:

@@ -185,26 +185,35 @@ def print_sandbox_mode() -> None:
 @click.option("--force", is_flag=True, help="Grade again even what is already graded.")
 def autograde(course_dir, db, exercise, student, workers, scheduler, device, hoda_dir, force):
     """Instructors: grade every collected submission with the hidden tests, in parallel."""
-    quiet_frameworks()
-    from grader.course.config import CourseError
-    course = load_course(course_dir)
-    if exercise is not None:
-        course_exercise(course, exercise)  # an unknown id fails here, naming the course's exercises
-    gradebook = open_gradebook(course, db)
-    if student is not None and student not in {s["id"] for s in gradebook.students()}:
-        fail(f"unknown student {student!r}; `dlgrade grades` lists the learners with collected work")
-    from grader.batch.plan import hoda_folder
-    from grader.data import DataError
+    quiet_frameworks()  # before the workers start: they inherit it
+    pool = None
+    if scheduler is None:  # the local workers import while this process reads the course and plans
+        from grader.batch.local import LocalPool
+        pool = LocalPool(workers or os.cpu_count() or 1).start()
     try:
-        hoda = hoda_folder(hoda_dir, course)
-    except DataError as err:
-        fail(str(err))
-    if scheduler is None:  # a Dask cluster's machines say their own
-        print_sandbox_mode()
+        from grader.course.config import CourseError
+        course = load_course(course_dir)
+        if exercise is not None:
+            course_exercise(course, exercise)  # an unknown id fails here, naming the course's exercises
+        gradebook = open_gradebook(course, db)
+        if student is not None and student not in {s["id"] for s in gradebook.students()}:
+            fail(f"unknown student {student!r}; `dlgrade grades` lists the learners with collected work")
+        from grader.batch.plan import hoda_folder
+        from grader.data import DataError
+        try:
+            hoda = hoda_folder(hoda_dir, course)
+        except DataError as err:
+            fail(str(err))
+        if scheduler is None:  # a Dask cluster's machines say their own
+            print_sandbox_mode()
+    except BaseException:
+        if pool is not None:
+            pool.close()
+        raise
     try:
         summary = run_with_progress(course, gradebook, exercise=exercise, student=student,
                                     workers=workers or os.cpu_count() or 1, scheduler=scheduler, device=device,
-                                    hoda_dir=hoda, force=force)
+                                    hoda_dir=hoda, force=force, pool=pool)
     except CourseError as err:
         fail(str(err))
     print_summary(summary)

@@ -12,7 +12,7 @@ by the batch's own workers, and the "grading" object of a receipt (`grading_view
 * "none": nothing runs on submit; the receipt's grading shows what autograde recorded.
 
 One background thread per application takes queued submission ids and grades them in rounds
-through `grader.batch.run.LocalPool` (`python -m grader.batch.worker` processes, their zygotes and
+through `grader.batch.local.LocalPool` (`python -m grader.batch.worker` processes, their zygotes and
 sandboxes: the path every batch takes). Identical content is graded once. A grader fault (or a
 worker that died twice) is recorded as failed, never as a grade, and `start_grading` runs it
 again. Queued and running are known in memory only; `resume_grading` re-queues at start-up what a
@@ -156,7 +156,7 @@ class OnSubmitGrader:
             self._store_failure(key, sub_ids, why, exercise_hash=ex_hash)
         if not jobs:
             return
-        from grader.batch.run import LocalPool
+        from grader.batch.local import LocalPool
         round_jobs, left = list(jobs.values()), dict(jobs)
         try:
             while round_jobs:
