@@ -104,3 +104,29 @@ def test_an_image_output_is_predicted_whole_and_checked_against_the_shape_the_ta
     np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-5, atol=1e-6)
     with pytest.raises(Feedback, match=r"outputs shape \(8, 8, 1\).*should output shape \(7, 7, 1\)"):
         predict(_ref(model), x, Caps(), output_shape=(7, 7, 1))
+
+
+def test_a_reference_layer_table_is_built_once_per_function_and_arguments():
+    """A batch worker compares every learner with the same reference tables: the reference's build
+    runs once per (function, arguments), and each function and each set of arguments has its own."""
+    from grader.exercise.keras_tasks import layer_table, reference_layer_table
+    built = []
+
+    def build_dense(units, activation="relu"):
+        built.append((units, activation))
+        return keras.Sequential([keras.Input(shape=(4,)), layers.Dense(units, activation=activation)])
+
+    def build_other(units):
+        built.append(("other", units))
+        return keras.Sequential([keras.Input(shape=(4,)), layers.Dense(units), layers.Dense(1)])
+
+    first = reference_layer_table(build_dense, 8)
+    assert first == layer_table(build_dense(8)) and [r.params for r in first] == [40]
+    built.clear()
+    assert reference_layer_table(build_dense, 8) == first and built == []
+    first.append("changed by a caller")  # a caller's copy: the cached table stays as built
+    assert reference_layer_table(build_dense, 8) == first[:-1]
+    assert [r.params for r in reference_layer_table(build_dense, 3)] == [15]
+    assert [r.params for r in reference_layer_table(build_dense, 8, activation="tanh")] == [40]
+    assert [r.params for r in reference_layer_table(build_other, 8)] == [40, 9]
+    assert built == [(3, "relu"), (8, "tanh"), ("other", 8)]

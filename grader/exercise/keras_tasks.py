@@ -18,6 +18,7 @@ Exercise authors import them through `grader.modelcheck`:
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -29,7 +30,7 @@ from grader.exercise.testing import Feedback
 from grader.sandbox.inside.wire import ModelRef
 
 __all__ = ["Trained", "TrainOnce", "OnceEach", "digit_task_fixture", "trained_fixture", "builds_fixture", "score_trained",
-           "layer_table"]
+           "layer_table", "reference_layer_table"]
 
 
 class Trained(NamedTuple):
@@ -144,3 +145,18 @@ def layer_table(model) -> list[LayerRow]:
     """The rows of a rebuilt model's layer table without its InputLayer (what the README's
     architecture lists)."""
     return [r for r in layer_rows(model) if r.kind != "InputLayer"]
+
+
+_reference_tables: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def reference_layer_table(build: Callable, *args, **kwargs) -> list[LayerRow]:
+    """`layer_table(build(*args, **kwargs))` for a build function of the *reference* solution (the
+    `reference` fixture's), computed once per function and arguments for as long as the trusted
+    process keeps that reference loaded: a batch worker compares every learner with the same
+    reference tables. Never for a learner's function (theirs run in the sandbox)."""
+    tables = _reference_tables.setdefault(build, {})
+    key = repr((args, sorted(kwargs.items())))
+    if key not in tables:
+        tables[key] = layer_table(build(*args, **kwargs))
+    return list(tables[key])

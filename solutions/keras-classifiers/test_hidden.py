@@ -26,7 +26,8 @@ import pytest
 from grader.data.tabular import imbalanced_task, minority_class, tabular_task
 from grader.exercise import heldout
 from grader.modelcheck import (builds_fixture, compare_layers, compile_settings, expect_history, layer_table,
-                               loss_name, metric_names, model_from, rebuild, score_metric, trained_fixture)
+                               reference_layer_table, loss_name, metric_names, model_from, rebuild, score_metric,
+                               trained_fixture)
 from grader.testing import Feedback, expect_dict, expect_number, points
 
 TRAIN_SECONDS = 30  # the README promises each training this much time (on CPU)
@@ -84,7 +85,7 @@ def _record_history(result, record):
 def test_iris_layer_table(submission, reference, exercise, builds):
     for hidden in (16, 8, 32):
         _, model = _built(submission, exercise, builds, "build_iris_classifier", hidden)
-        compare_layers(layer_table(model), layer_table(reference.build_iris_classifier(hidden)),
+        compare_layers(layer_table(model), reference_layer_table(reference.build_iris_classifier, hidden),
                        f"build_iris_classifier({hidden})")
 
 
@@ -115,7 +116,7 @@ def test_iris_compiled_with_sparse_categorical_crossentropy(submission, exercise
 def test_binary_classifier_layer_table(submission, reference, exercise, builds):
     for n in (30, 2, 5):
         _, model = _built(submission, exercise, builds, "build_binary_classifier", n)
-        compare_layers(layer_table(model), layer_table(reference.build_binary_classifier(n)),
+        compare_layers(layer_table(model), reference_layer_table(reference.build_binary_classifier, n),
                        f"build_binary_classifier({n})")
 
 

@@ -22,8 +22,8 @@ architecture that the README states."""
 import pytest
 
 from grader.modelcheck import (builds_fixture, check_training_history, compare_layers, compile_settings,
-                               digit_task_fixture, layer_table, loss_name, metric_names, model_from, rebuild,
-                               score_trained, trained_fixture)
+                               digit_task_fixture, layer_table, reference_layer_table, loss_name, metric_names,
+                               model_from, rebuild, score_trained, trained_fixture)
 from grader.testing import Feedback, points
 
 TRAIN_SECONDS = 60  # the README promises the training this much time (on CPU)
@@ -67,7 +67,7 @@ def test_build_mlp_returns_a_built_keras_model(submission, exercise, builds):
 def test_layer_table_for_25_inputs(submission, reference, exercise, builds):
     what = "build_mlp(input_dim=25, num_classes=10)"
     _, model = _built(submission, exercise, builds, what, input_dim=25, num_classes=10)
-    compare_layers(layer_table(model), layer_table(reference.build_mlp(input_dim=25, num_classes=10)),
+    compare_layers(layer_table(model), reference_layer_table(reference.build_mlp, input_dim=25, num_classes=10),
                    "build_mlp(input_dim=25, num_classes=10)")
     total = sum(r.params for r in layer_table(model))
     assert total == 2314, f"build_mlp(input_dim=25, num_classes=10) has {total:,} parameters in all; the notes' model has 2,314"
@@ -85,8 +85,8 @@ def test_layer_table_for_other_inputs_and_classes(submission, reference, exercis
     for input_dim, num_classes in ((64, 10), (784, 10), (16, 3), (25, 2)):
         what = f"build_mlp(input_dim={input_dim}, num_classes={num_classes})"
         _, model = _built(submission, exercise, builds, what, input_dim=input_dim, num_classes=num_classes)
-        compare_layers(layer_table(model), layer_table(reference.build_mlp(input_dim=input_dim,
-                                                                             num_classes=num_classes)), what)
+        compare_layers(layer_table(model), reference_layer_table(reference.build_mlp, input_dim=input_dim,
+                                                                 num_classes=num_classes), what)
 
 
 @points(2)

@@ -26,7 +26,8 @@ import pytest
 from grader.data.tabular import tabular_task
 from grader.exercise import heldout
 from grader.modelcheck import (builds_fixture, compare_layers, compile_settings, expect_history, layer_table,
-                               loss_name, metric_names, model_from, rebuild, score_metric, trained_fixture)
+                               reference_layer_table, loss_name, metric_names, model_from, rebuild, score_metric,
+                               trained_fixture)
 from grader.testing import Feedback, points
 
 TRAIN_SECONDS = 30  # the README promises each training this much time (on CPU)
@@ -84,7 +85,7 @@ def _held_out_mae(result, task, exercise, device, record, name):
 def test_regressor_layer_table(submission, reference, exercise, builds):
     for n in (10, 4, 30):
         _, model = _built(submission, exercise, builds, "build_regressor", n)
-        compare_layers(layer_table(model), layer_table(reference.build_regressor(n)), f"build_regressor({n})")
+        compare_layers(layer_table(model), reference_layer_table(reference.build_regressor, n), f"build_regressor({n})")
 
 
 @points(1)
@@ -138,7 +139,8 @@ def test_wide_and_deep_concatenates_the_input_and_the_deep_path(submission, exer
 def test_wide_and_deep_layer_table(submission, reference, exercise, builds):
     for n in (10, 4):
         _, model = _built(submission, exercise, builds, "build_wide_and_deep", n)
-        compare_layers(layer_table(model), layer_table(reference.build_wide_and_deep(n)), f"build_wide_and_deep({n})")
+        compare_layers(layer_table(model), reference_layer_table(reference.build_wide_and_deep, n),
+                       f"build_wide_and_deep({n})")
 
 
 @points(2)

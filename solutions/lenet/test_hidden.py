@@ -24,8 +24,8 @@ import numpy as np
 import pytest
 
 from grader.modelcheck import (builds_fixture, check_training_history, compare_layers, compile_settings,
-                               digit_task_fixture, layer_table, loss_name, metric_names, model_from, rebuild,
-                               score_trained, trained_fixture)
+                               digit_task_fixture, layer_table, reference_layer_table, loss_name, metric_names,
+                               model_from, rebuild, score_trained, trained_fixture)
 from grader.testing import Feedback, points
 
 TRAIN_SECONDS = 90  # the README promises the training this much time (on CPU)
@@ -51,7 +51,7 @@ def _built(submission, exercise, builds, input_shape=(32, 32, 3), num_classes=10
 def _check_layers(submission, reference, exercise, builds, input_shape, num_classes):
     _, model, what = _built(submission, exercise, builds, input_shape, num_classes)
     compare_layers(layer_table(model),
-                   layer_table(reference.build_lenet(input_shape=input_shape, num_classes=num_classes)), what)
+                   reference_layer_table(reference.build_lenet, input_shape=input_shape, num_classes=num_classes), what)
     return model
 
 
