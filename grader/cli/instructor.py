@@ -186,10 +186,11 @@ def print_sandbox_mode() -> None:
 def autograde(course_dir, db, exercise, student, workers, scheduler, device, hoda_dir, force):
     """Instructors: grade every collected submission with the hidden tests, in parallel."""
     quiet_frameworks()  # before the workers start: they inherit it
+    workers = workers or os.cpu_count() or 1
     pool = None
     if scheduler is None:  # the local workers import while this process reads the course and plans
         from grader.batch.local import LocalPool
-        pool = LocalPool(workers or os.cpu_count() or 1).start()
+        pool = LocalPool(workers).start()
     try:
         from grader.course.config import CourseError
         course = load_course(course_dir)
@@ -212,7 +213,7 @@ def autograde(course_dir, db, exercise, student, workers, scheduler, device, hod
         raise
     try:
         summary = run_with_progress(course, gradebook, exercise=exercise, student=student,
-                                    workers=workers or os.cpu_count() or 1, scheduler=scheduler, device=device,
+                                    workers=workers, scheduler=scheduler, device=device,
                                     hoda_dir=hoda, force=force, pool=pool)
     except CourseError as err:
         fail(str(err))
