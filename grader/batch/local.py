@@ -89,7 +89,7 @@ class LocalPool:
     def start(self, count: int | None = None) -> "LocalPool":
         """Start up to `count` workers (default: the pool's size) without waiting for them, so that
         they import while this process does other work; `run` waits for them."""
-        for n in range(min(self.size, self.size if count is None else count)):
+        for n in range(self.size if count is None else min(self.size, count)):
             if n not in self.workers:
                 self.workers[n] = _Worker()
         return self
