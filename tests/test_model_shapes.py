@@ -5,6 +5,7 @@ itself builds and predicts."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 
@@ -130,3 +131,99 @@ def test_a_reference_layer_table_is_built_once_per_function_and_arguments():
     assert [r.params for r in reference_layer_table(build_dense, 8, activation="tanh")] == [40]
     assert [r.params for r in reference_layer_table(build_other, 8)] == [40, 9]
     assert built == [(3, "relu"), (8, "tanh"), ("other", 8)]
+
+
+def _reference(exercise_id: str):
+    import importlib.util
+
+    from grader.exercise.spec import find_exercise
+    spec = importlib.util.spec_from_file_location(f"{exercise_id.replace('-', '_')}_reference",
+                                                  find_exercise(exercise_id).solution)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _course_models():
+    """The reference solutions' models at the shapes their hidden tests build, and models that use
+    every layer kind the walker knows, in Sequential and functional form, nested and shared."""
+    lenet, vgg, mlp = _reference("lenet"), _reference("vgg"), _reference("keras-mlp")
+    classifiers, regression = _reference("keras-classifiers"), _reference("keras-regression")
+    models = [lenet.build_lenet(shape, k) for shape, k in (((32, 32, 3), 10), ((32, 32, 1), 10), ((28, 28, 1), 10),
+                                                           ((64, 64, 3), 5), ((40, 48, 1), 4), ((36, 36, 2), 2))]
+    models += [vgg.build_vgg_small((32, 32, 1), 10, widths=(16, 32)), mlp.build_mlp(25, 10), mlp.build_mlp(64, 3),
+               classifiers.build_iris_classifier(16), classifiers.build_binary_classifier(30),
+               regression.build_regressor(10), regression.build_wide_and_deep(10),
+               _reference("autoencoder").build_autoencoder((28, 28, 1)),
+               _reference("functional-api").build_two_input_model((16, 16, 1), 4, 10),
+               _reference("transfer-learning").build_base((32, 32, 1), 5),
+               _reference("cnn-blocks").build_alexnet((67, 67, 3), 7)]
+    images = keras.Input((20, 18, 3))
+    x = layers.ZeroPadding2D(((1, 2), (0, 3)))(images)
+    x = layers.Conv2D(6, (3, 5), strides=(2, 1), dilation_rate=1, padding="valid", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    y = layers.AveragePooling2D(3, strides=2, padding="same")(images)
+    y = layers.Conv2D(6, 1, padding="same")(layers.Cropping2D(((0, 0), (1, 1)))(y))
+    y = layers.Resizing(x.shape[1], x.shape[2])(y)
+    merged = layers.Concatenate()([x, y])
+    shared = layers.Conv2D(12, 3, padding="same", groups=3)
+    z = layers.Add()([shared(merged), shared(layers.LeakyReLU()(merged))])  # one layer, called twice
+    z = layers.UpSampling2D((2, 1))(layers.SpatialDropout2D(0.1)(z))
+    z = layers.Conv2DTranspose(4, 3, strides=2, padding="valid")(z)
+    z = layers.LayerNormalization(axis=[-1])(layers.MaxPooling2D(2)(z))
+    pooled = layers.GlobalAveragePooling2D()(z)
+    flat = layers.Reshape((-1, 4))(layers.GlobalMaxPooling2D(keepdims=True)(z))
+    out = layers.Dense(3, activation="softmax")(layers.Dropout(0.2)(layers.Concatenate()(
+        [pooled, layers.Flatten()(flat)])))
+    functional = keras.Model(images, out)
+    base = _base()
+    stacked = keras.Sequential([keras.Input((12, 12, 1)), layers.Rescaling(1 / 255), base,
+                                layers.Dense(5, activation="softmax")])
+    inp = keras.Input((12, 12, 1))
+    twice = keras.Model(inp, layers.Dense(2)(layers.Add()([base(inp), base(layers.GaussianNoise(0.1)(inp))])))
+    return models + [functional, stacked, twice]
+
+
+def test_the_walkers_layer_table_is_keras_own_for_every_course_model():
+    """The Keras exercises compare a learner's layer table read off the config by the walker
+    (`check_layer_table`): it must be the table Keras's rebuilt model gives, row for row."""
+    from grader.exercise.keras_tasks import layer_table
+    models = _course_models()
+    kinds = set()
+    for model in models:
+        rows = list(model_size(model.to_json()).rows)
+        assert rows == layer_table(model), model.name
+        kinds |= {r.kind for r in rows}
+    assert {"Conv2D", "Conv2DTranspose", "Dense", "BatchNormalization", "LayerNormalization", "Concatenate", "Add",
+            "Sequential", "Reshape", "Resizing", "Cropping2D", "ZeroPadding2D", "UpSampling2D"} <= kinds
+
+
+def test_a_layer_table_is_checked_from_the_config_and_keras_decides_where_the_walker_differs(monkeypatch):
+    from grader.exercise import keras_tasks
+    from grader.exercise.keras_tasks import check_layer_table, layer_table
+    lenet = _reference("lenet")
+    want = layer_table(lenet.build_lenet((32, 32, 1), 10))
+    learner = ModelRef(1, "m", lenet.build_lenet((32, 32, 1), 10).to_json(), None, [])  # structure only
+    rebuilt = []
+    original = keras_tasks.rebuild
+    monkeypatch.setattr(keras_tasks, "rebuild", lambda *a, **k: rebuilt.append(1) or original(*a, **k))
+    assert check_layer_table(learner, want, "build_lenet()") == want and rebuilt == []  # no Keras rebuild
+    other = keras.Sequential([keras.Input((32, 32, 1)), layers.Conv2D(8, 3, activation="relu"), layers.Flatten(),
+                              layers.Dense(10, activation="softmax")])
+    with pytest.raises(Feedback, match=r"build_lenet\(\) has 3 layers, but the architecture asked for has 9"):
+        check_layer_table(_ref(other), want, "build_lenet()")
+    assert rebuilt == [1]  # a table that differs is Keras's to decide
+    # a walker that got a row wrong cannot cost a learner a point: Keras's own table decides
+    from grader.exercise import modelsize
+    walk = modelsize.check_caps
+
+    def wrong_row(config, caps, what="your model"):
+        size = walk(config, caps, what)
+        rows = list(size.rows)
+        rows[0] = modelsize.LayerRow(rows[0].kind, rows[0].output_shape, rows[0].params + 1)
+        return dataclasses.replace(size, rows=tuple(rows))
+    monkeypatch.setattr(keras_tasks, "check_caps", wrong_row)
+    assert check_layer_table(learner, want, "build_lenet()") == want and rebuilt == [1, 1]
+    with pytest.raises(Feedback, match="over this exercise's limit"):
+        check_layer_table(learner, want, "build_lenet()", Caps(max_params=1000))

@@ -226,7 +226,7 @@ def test_the_predictor_server_is_kept_across_predictions_and_replaced_when_it_di
 
 
 FORKED_SERVER = """
-import os, sys, numpy as np
+import json, os, sys, numpy as np
 from grader.exercise.frameworks import import_keras_quietly
 from grader.exercise import heldout
 from grader.exercise.modelsize import Caps
@@ -261,6 +261,26 @@ else:
     raise AssertionError("no fault at 1 MB over what the child inherited")
 assert heldout._local.server is server and server.alive()  # a child died, its server did not
 assert np.allclose(heldout.predict(ref, x, Caps()), model.predict(x, verbose=0), atol=1e-6)
+# warmed with the config of the model being trained, a child rebuilds it ahead and loads the
+# trained weights at the prediction; a prediction of another model never gets that prebuilt one
+answers = []
+run_request = heldout._run_request
+def spy(server, folder, *args):
+    out = run_request(server, folder, *args)
+    answers.append(json.loads((folder / "result.json").read_text()))
+    return out
+heldout._run_request = spy
+other = keras.Sequential([keras.Input(shape=(25,)), layers.Dense(4, activation="relu"),
+                          layers.Dense(10, activation="softmax")])
+other_ref = ModelRef(2, "o", other.to_json(), None, other.get_weights())
+heldout.warm_up(ref.config)
+assert np.allclose(heldout.predict(other_ref, x, Caps()), other.predict(x, verbose=0), atol=1e-6)
+heldout.warm_up(other_ref.config)
+heldout.warm_up(ref.config)  # the child warmed for `other` (its prediction never came) is replaced
+assert np.allclose(heldout.predict(ref, x, Caps()), model.predict(x, verbose=0), atol=1e-6)
+heldout.warm_up("{not a model")
+assert np.allclose(heldout.predict(ref, x, Caps()), model.predict(x, verbose=0), atol=1e-6)
+assert [a["prebuilt"] for a in answers] == [False, True, False], answers
 print("forked", server.pid, os.getpid())
 """
 

@@ -45,9 +45,8 @@ import numpy as np
 
 from grader.exercise.frameworks import quiet_env
 from grader.exercise.modelsize import Caps, ModelRefused, check_caps
-from grader.exercise.rebuild import rebuild
+from grader.exercise.rebuild import load_weights, rebuild_structure
 from grader.exercise.testing import Feedback, GraderFault
-from grader.sandbox.inside.wire import ModelRef
 
 #: weights travel only for models up to this size (runner.MAX_EXPORTED_PARAMS)
 MAX_SCORED_PARAMS = 5_000_000
@@ -55,6 +54,8 @@ MAX_SCORED_PARAMS = 5_000_000
 MAX_PREDICT_MACS = 200_000_000_000
 #: the part of the predictor's memory that one batch's activations may fill (TensorFlow keeps the rest)
 _BATCH_MEMORY_SHARE = 4
+#: a config longer than this is not sent ahead to the warm child (it is rebuilt at the prediction)
+MAX_WARM_CONFIG = 1 << 20
 _OUTPUT_CAP = 8000
 
 
@@ -133,9 +134,15 @@ class _Server:
         os.close(ans_w)
         return cls(pid, req_w, ans_r)
 
-    def warm(self) -> None:
-        """Have the server fork its next child now (it starts the Keras runtime while waiting)."""
-        os.write(self.req, b"warm\n")
+    def warm(self, config: str | None = None) -> None:
+        """Have the server fork its next child now: it starts the Keras runtime while waiting and,
+        given the JSON config of the model being trained, rebuilds that model's structure."""
+        line = b"warm\n"
+        if isinstance(config, str) and "\n" not in config and len(config) <= MAX_WARM_CONFIG:
+            line = b"warm " + config.encode("utf-8", "surrogateescape") + b"\n"
+        view = memoryview(line)
+        while view:
+            view = view[os.write(self.req, view):]
 
     def alive(self) -> bool:
         if self.owner != os.getpid():
@@ -237,11 +244,14 @@ def fork_server() -> None:
             _local.server = None  # `warm_up` or `predict` spawns one and reports its failure
 
 
-def warm_up() -> None:
+def warm_up(config: str | None = None) -> None:
     """Make sure this thread's predictor server runs, so that a fresh one imports Keras while the
-    sandbox trains; `predict` uses it. It stays for the next gradings of this thread."""
+    sandbox trains; `predict` uses it. It stays for the next gradings of this thread. `config`: the
+    JSON config of the learner's model being trained; its next child rebuilds the structure now
+    (caps checked first) and only loads the trained weights at the prediction, when the config it
+    is sent is the same."""
     try:
-        _server().warm()
+        _server().warm(config)
     except (HeldOutPredictorFault, OSError):
         pass  # `predict` tries again and reports it
 
@@ -404,8 +414,10 @@ def child(folder: Path) -> int:
         return 0
     weights = [np.load(folder / f"w{i:04d}.npy", allow_pickle=False) for i in range(int(request["weights"]))]
     xs = [np.load(folder / f"x{i:02d}.npy", allow_pickle=False) for i in range(int(request.get("inputs", 1)))]
+    prebuilt = _prebuilt is not None and _prebuilt[0] == config
     try:
-        model = rebuild(ModelRef(0, "model", config, None, weights), what, caps)
+        model = _prebuilt[1] if prebuilt else rebuild_structure(config, what, caps)
+        load_weights(model, weights, what)
     except Feedback as err:
         _answer(folder, status="refused", message=str(err))
         return 0
@@ -419,7 +431,7 @@ def child(folder: Path) -> int:
                 f"{str(err)[:300]}")
         return 0
     np.save(folder / "out.npy", np.asarray(out, dtype=np.float32), allow_pickle=False)
-    _answer(folder, status="ok")
+    _answer(folder, status="ok", prebuilt=prebuilt)
     return 0
 
 
@@ -453,9 +465,15 @@ def _serve(req: int, ans: int) -> None:
                 return
             buffer += chunk
         line, buffer = buffer.split(b"\n", 1)
-        if line == b"warm":
+        if line == b"warm" or line.startswith(b"warm "):
+            config = line[5:] or None
+            if warm is not None and config:  # a child warmed for another model (a grading that never predicted)
+                os.kill(warm[0], signal.SIGKILL)
+                os.waitpid(warm[0], 0)
+                os.close(warm[1])
+                warm = None
             if warm is None:
-                warm = _fork_warm(req, ans)
+                warm = _fork_warm(req, ans, config)
             continue
         pid = None
         if warm is not None:
@@ -477,7 +495,7 @@ def _serve(req: int, ans: int) -> None:
         os.write(ans, f"rc {os.waitstatus_to_exitcode(status)}\n".encode())
 
 
-def _fork_warm(req: int, ans: int) -> tuple[int, int]:
+def _fork_warm(req: int, ans: int, config: bytes | None) -> tuple[int, int]:
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -487,6 +505,8 @@ def _fork_warm(req: int, ans: int) -> tuple[int, int]:
             import keras
             keras.ops.convert_to_numpy(keras.ops.zeros((1,)))  # the runtime's start, before any request
             from grader.exercise import rebuild  # noqa: F401
+            if config:
+                _prebuild(config.decode("utf-8", "surrogateescape"))
             with os.fdopen(r, "rb") as pipe:
                 line = pipe.readline().rstrip(b"\n")
         except BaseException:  # noqa: BLE001  (no folder: the server forks a fresh child)
@@ -496,6 +516,32 @@ def _fork_warm(req: int, ans: int) -> tuple[int, int]:
         _child_main(req, ans, line)
     os.close(r)
     return pid, w
+
+
+#: in a warm child: (the config it was sent, the model rebuilt from it without trained weights)
+_prebuilt: tuple[str, object] | None = None
+
+
+def _prebuild(config: str) -> None:
+    """In a warm child, while the sandbox trains: rebuild the structure of the model being trained
+    (the default caps checked first, and soft limits on memory and CPU until the request's caps
+    set the hard ones) and run it once on zeros, so the prediction only loads the trained weights.
+    A config that cannot be rebuilt here is left to the prediction, which reports it."""
+    global _prebuilt
+    caps = Caps()
+    for limit, value in ((resource.RLIMIT_AS, _address_space() + (caps.predict_memory_mb << 20)),
+                         (resource.RLIMIT_CPU, int(caps.predict_seconds * max(1, os.cpu_count() or 1)) + 2)):
+        hard = resource.getrlimit(limit)[1]
+        resource.setrlimit(limit, (value if hard == resource.RLIM_INFINITY else min(value, hard), hard))
+    try:
+        shapes = check_caps(config, caps).input_shapes
+        model = rebuild_structure(config, "the model", caps)
+        _predict_eagerly(model, [np.zeros((1, *s), dtype=np.float32) for s in shapes], 1)
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001  (the prediction rebuilds it and says what is wrong)
+        return
+    _prebuilt = (config, model)
 
 
 def _child_main(req: int, ans: int, line: bytes) -> None:
@@ -531,8 +577,11 @@ def main(argv: list[str]) -> int:
     """`--serve REQ_FD ANS_FD`: a spawned predictor server (Keras imported first); `FOLDER`: one
     prediction in this process."""
     if argv[1] == "--serve":
+        import gc
+
         from grader.exercise.frameworks import import_keras_quietly
         import_keras_quietly()
+        gc.freeze()  # the children's collections walk their own objects, not Keras's (~0.2 s each)
         _serve(int(argv[2]), int(argv[3]))
         return 0
     return _predict_request(Path(argv[1]))

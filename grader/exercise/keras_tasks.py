@@ -25,12 +25,14 @@ from typing import Any, NamedTuple
 import pytest
 
 from grader.data import DigitTask, digit_task
-from grader.exercise.modelcheck import LayerRow, expect_history, layer_rows, score_held_out, warm_up
+from grader.exercise.modelcheck import (LayerRow, compare_layers, expect_history, layer_rows, rebuild, score_held_out,
+                                       warm_up)
+from grader.exercise.modelsize import Caps, ModelRefused, check_caps
 from grader.exercise.testing import Feedback
 from grader.sandbox.inside.wire import ModelRef
 
 __all__ = ["Trained", "TrainOnce", "OnceEach", "digit_task_fixture", "trained_fixture", "builds_fixture", "score_trained",
-           "layer_table", "reference_layer_table"]
+           "layer_table", "reference_layer_table", "check_layer_table"]
 
 
 class Trained(NamedTuple):
@@ -57,7 +59,7 @@ class TrainOnce:
         if self._result is None and self._error is None:
             try:
                 model = build()
-                warm_up()  # the trusted predictor starts while the sandbox trains
+                warm_up(model)  # the trusted predictor starts, and rebuilds the model, while the sandbox trains
                 started = time.monotonic()
                 history = train(model)
                 self._result = Trained(model, history, time.monotonic() - started)
@@ -160,3 +162,26 @@ def reference_layer_table(build: Callable, *args, **kwargs) -> list[LayerRow]:
     if key not in tables:
         tables[key] = layer_table(build(*args, **kwargs))
     return list(tables[key])
+
+
+def check_layer_table(ref: ModelRef, want: list[LayerRow], what: str = "your model",
+                      caps: Caps | None = None) -> list[LayerRow]:
+    """Compare the layer table of a learner's model (as the sandbox described it) with `want`
+    (e.g. `reference_layer_table(...)`) and return it; Feedback with the first difference.
+
+    The table is read off the model's config by the size walker (`modelsize.check_caps`: the
+    exercise's caps apply, nothing is allocated, no Keras), which costs ~1 ms where rebuilding the
+    model with Keras costs ~60 ms. Where the walker's table differs from `want`, the model is
+    rebuilt with Keras (`rebuild`) and Keras's own table decides: the walker's arithmetic can
+    save time but never costs a learner a point on its own."""
+    try:
+        rows = list(check_caps(ref.config, caps or Caps(), what).rows)
+    except ModelRefused as err:
+        raise Feedback(str(err)) from None
+    try:
+        compare_layers(rows, want, what)
+        return rows
+    except Feedback:
+        rows = layer_table(rebuild(ref, what, caps))
+        compare_layers(rows, want, what)
+        return rows

@@ -10,32 +10,18 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-
 import numpy as np
 
 from grader.exercise import heldout
-from grader.exercise.modelsize import Caps
+from grader.exercise.modelsize import Caps, LayerRow
 from grader.exercise.rebuild import rebuild
 from grader.exercise.testing import Feedback, SubmissionRaised, expect_array
 from grader.sandbox.inside.wire import ModelRef
 
 __all__ = ["ModelRef", "LayerRow", "expect_model", "model_from", "rebuild", "layer_rows", "compare_layers",
-           "compile_settings", "loss_name", "metric_names", "class_predictions", "accuracy", "confusion",
+           "compile_settings", "layer_configs", "loss_name", "metric_names", "class_predictions", "accuracy", "confusion",
            "expect_history", "check_training_history", "score_held_out", "accuracy_feedback", "score_metric",
            "metric_feedback", "warm_up"]
-
-
-@dataclass(frozen=True)
-class LayerRow:
-    """One layer as a Keras summary shows it."""
-
-    kind: str
-    output_shape: tuple
-    params: int
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.output_shape} {self.params:,} params"
 
 
 def expect_model(value, what: str) -> ModelRef:
@@ -106,6 +92,28 @@ def compile_settings(ref: ModelRef, what: str = "your model") -> dict:
         raise Feedback(f"{what}'s compile settings are not what model.compile(...) records; compile the model "
                        "with Keras's own compile(optimizer=..., loss=..., metrics=[...])")
     return settings
+
+
+def layer_configs(ref: ModelRef, what: str = "your model") -> list[tuple[str, dict]]:
+    """The class name and config of each layer of the outermost model, in order, without its
+    InputLayers, read from the JSON config the sandbox sent (what `layer.get_config()` gives for
+    each of `model.layers` after a rebuild, without rebuilding); Feedback when it cannot be read."""
+    try:
+        config = json.loads(ref.config)
+        layers = config["config"]["layers"]
+        if not isinstance(layers, list):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise Feedback(f"{what}'s configuration cannot be read; build it with keras.Sequential or the "
+                       "functional API") from None
+    out = []
+    for layer in layers:
+        if not (isinstance(layer, dict) and isinstance(layer.get("class_name"), str)
+                and isinstance(layer.get("config"), dict)):
+            raise Feedback(f"a layer of {what} has no class name or config; build it from Keras's own layers")
+        if layer["class_name"] != "InputLayer":
+            out.append((layer["class_name"], layer["config"]))
+    return out
 
 
 def loss_name(settings: dict) -> str:
@@ -229,6 +237,8 @@ def metric_feedback(name: str, value: float, threshold: float, lower_is_better: 
     return f"{what} reached {fmt(value)} held-out {name} on {dataset}{took}; {verdict}"
 
 
-def warm_up() -> None:
-    """Start the held-out predictor before the learner's training runs (see `grader.exercise.heldout.warm_up`)."""
-    heldout.warm_up()
+def warm_up(model: ModelRef | None = None) -> None:
+    """Start the held-out predictor before the learner's training runs; given the learner's model
+    about to be trained, the predictor rebuilds its structure meanwhile (see
+    `grader.exercise.heldout.warm_up`)."""
+    heldout.warm_up(model.config if isinstance(model, ModelRef) else None)

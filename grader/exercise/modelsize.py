@@ -4,7 +4,8 @@ A learner's model travels as a JSON config (`wire.ModelRef.config`). Rebuilding 
 allocates every weight the config declares, and predicting with it allocates every activation:
 `Dense(6_000_000)` would take gigabytes on the trusted side. `model_size(config)` walks the config
 with arithmetic of its own (no Keras import, no allocation) and returns the parameter count, the
-activation elements per example and the multiply-adds per example; `check_caps` refuses a model
+activation elements per example, the multiply-adds per example and the model's layer table (each
+layer's class, output shape and parameters, as Keras's summary lists them); `check_caps` refuses a model
 over an exercise's caps (`[caps]` in exercise.toml) with a `ModelRefused` that names the problem
 and what to do. Both `modelcheck.rebuild` and the held-out predictor (`grader.exercise.heldout`) call it
 first.
@@ -22,8 +23,8 @@ from dataclasses import dataclass, fields
 
 from grader.exercise.layer_shapes import KNOWN_LAYERS, MAX_DIM, ModelRefused, layer_cost, shape_size
 
-__all__ = ["Caps", "ModelSize", "ModelRefused", "model_size", "check_caps", "input_shapes", "output_shapes",
-           "KNOWN_LAYERS"]
+__all__ = ["Caps", "LayerRow", "ModelSize", "ModelRefused", "model_size", "check_caps", "input_shapes",
+           "output_shapes", "KNOWN_LAYERS"]
 
 #: a model config bigger than this is not even parsed (VGG16's is about 20 kB)
 MAX_CONFIG_CHARS = 8 << 20
@@ -66,6 +67,18 @@ class Caps:
 
 
 @dataclass(frozen=True)
+class LayerRow:
+    """One layer as a Keras summary shows it."""
+
+    kind: str
+    output_shape: tuple
+    params: int
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.output_shape} {self.params:,} params"
+
+
+@dataclass(frozen=True)
 class ModelSize:
     params: int
     activations: int  # per example
@@ -74,6 +87,9 @@ class ModelSize:
     output_shape: tuple  # one output's shape, or a tuple of shapes for several outputs
     input_shapes: tuple = ()  # each input's shape per example, in the model's input order
     output_shapes: tuple = ()  # each output's shape per example
+    #: the outermost model's layers in `model.layers` order, without InputLayers: a model used as a
+    #: layer is one row (its class, output, all its parameters), a layer called twice is listed once
+    rows: tuple[LayerRow, ...] = ()
 
 
 #: how deep models may nest inside models (a base model used as a layer: transfer learning)
@@ -108,6 +124,8 @@ class _Walk:
         self.prefix = ""  # the names of the models a nested layer lies in ("base/")
         self.depth = 0
         self.inputs: list[tuple] = []  # the outermost model's input shapes, in order
+        self.rows: list[LayerRow] = []  # the outermost model's layer table (depth 0 only)
+        self.listed: set[str] = set()  # the names of the layers already in `rows`
 
     def nested(self, layer: dict, kind: str, cfg: dict, shapes: list[tuple], name: str) -> tuple:
         """A model used as a layer (a base model inside a transfer-learning model): its own layers
@@ -126,7 +144,14 @@ class _Walk:
         self.params += inner.params
         self.activations += inner.activations - sum(shape_size(s) for s in inner.inputs)  # its inputs are counted
         self.macs += inner.macs
+        self.list(kind, name, out, inner.params)
         return out
+
+    def list(self, kind: str, name: str, out: tuple, params: int) -> None:
+        """A row of the outermost model's layer table, at the layer's first call."""
+        if self.depth == 0 and name not in self.listed:
+            self.listed.add(name)
+            self.rows.append(LayerRow(kind, tuple(out), params))
 
     def call(self, layer: dict, shapes: list[tuple]) -> tuple:
         kind = layer.get("class_name")
@@ -155,6 +180,7 @@ class _Walk:
             self.params += params
         self.activations += shape_size(out)
         self.macs += macs
+        self.list(kind, name, out, params)
         return out
 
 
@@ -287,7 +313,8 @@ def model_size(config) -> ModelSize:
     walk = _Walk()
     out = _walk_model(config.get("class_name"), config["config"], walk)
     outputs = list(out) if out and isinstance(out[0], tuple) else [out]
-    return ModelSize(walk.params, walk.activations, walk.macs, walk.layers, out, tuple(walk.inputs), tuple(outputs))
+    return ModelSize(walk.params, walk.activations, walk.macs, walk.layers, out, tuple(walk.inputs), tuple(outputs),
+                     tuple(walk.rows))
 
 
 def input_shapes(config) -> list[tuple[int, ...]]:

@@ -1,9 +1,12 @@
 """Hidden tests for lenet.
 
-Architecture: the learner's models are rebuilt from their configuration in safe mode on the
-trusted side and compared layer by layer (class, output shape, parameters) with the reference
-solution's model built here, for the notes' 32x32x3 input and for other image sizes, channel
-counts and class counts; activations and the dropout rate are read from the layer configs.
+Architecture: the learner's models, as the sandbox described them (JSON config), are compared
+layer by layer (class, output shape, parameters) with the reference solution's model built here,
+for the notes' 32x32x3 input and for other image sizes, channel counts and class counts. The
+learner's table is read off the config by the size walker (`check_layer_table`; Keras rebuilds the
+model where the walker's table differs, and its table decides); the notes' model is also rebuilt
+in Keras's safe mode on the trusted side (the first test). Activations and the dropout rate are
+read from the layer configs.
 
 Accuracy: the learner's LeNet is built and trained in the sandbox on the training digits of
 digit_task("lenet-32") (Hoda at 32x32x1 when the course has it, else scikit-learn's digits
@@ -23,8 +26,8 @@ architecture that the README states."""
 import numpy as np
 import pytest
 
-from grader.modelcheck import (builds_fixture, check_training_history, compare_layers, compile_settings,
-                               digit_task_fixture, layer_table, reference_layer_table, loss_name, metric_names,
+from grader.modelcheck import (builds_fixture, check_layer_table, check_training_history, compile_settings,
+                               digit_task_fixture, layer_configs, reference_layer_table, loss_name, metric_names,
                                model_from, rebuild, score_trained, trained_fixture)
 from grader.testing import Feedback, points
 
@@ -39,30 +42,28 @@ def _call(input_shape, num_classes):
     return f"build_lenet(input_shape={tuple(input_shape)}, num_classes={num_classes})"
 
 
-def _built(submission, exercise, builds, input_shape=(32, 32, 3), num_classes=10):
+def _built(submission, builds, input_shape=(32, 32, 3), num_classes=10):
+    """The learner's model for these arguments as the sandbox described it, and the call's text;
+    one sandbox call per grading and arguments (the trained model is the 32x32x1 one)."""
     what = _call(input_shape, num_classes)
-
-    def build():
-        ref = model_from(submission.build_lenet, what, input_shape=tuple(input_shape), num_classes=num_classes)
-        return ref, rebuild(ref, what, exercise.caps), what
-    return builds((tuple(input_shape), num_classes), build)
+    return builds((tuple(input_shape), num_classes), lambda: (
+        model_from(submission.build_lenet, what, input_shape=tuple(input_shape), num_classes=num_classes), what))
 
 
 def _check_layers(submission, reference, exercise, builds, input_shape, num_classes):
-    _, model, what = _built(submission, exercise, builds, input_shape, num_classes)
-    compare_layers(layer_table(model),
-                   reference_layer_table(reference.build_lenet, input_shape=input_shape, num_classes=num_classes), what)
-    return model
+    ref, what = _built(submission, builds, input_shape, num_classes)
+    return check_layer_table(ref, reference_layer_table(reference.build_lenet, input_shape=input_shape,
+                                                        num_classes=num_classes), what, exercise.caps)
 
 
-def _check_activations(model, what):
+def _check_activations(ref, what):
     """Conv2D and hidden Dense layers use ReLU, the last Dense softmax, Dropout drops half."""
     dense = []
-    for layer in model.layers:
-        kind, config = type(layer).__name__, layer.get_config()
+    for kind, config in layer_configs(ref, what):
         if kind == "Conv2D" and config.get("activation") != "relu":
             raise Feedback(f"a Conv2D layer of {what} does not use activation='relu'")
-        if kind == "Dropout" and not np.isclose(float(config.get("rate", -1)), 0.5):
+        rate = config.get("rate")
+        if kind == "Dropout" and not (isinstance(rate, (int, float)) and np.isclose(float(rate), 0.5)):
             raise Feedback(f"the Dropout layer of {what} should drop half of its inputs: Dropout(0.5)")
         if kind == "Dense":
             dense.append(config)
@@ -74,23 +75,24 @@ def _check_activations(model, what):
         raise Feedback(f"the last Dense layer of {what} does not use activation='softmax'")
 
 
-def _train(submission, task, trained):
-    """The learner's LeNet built for the task and trained on its training split (once per grading)."""
+def _train(submission, task, trained, builds):
+    """The learner's LeNet built for the task and trained on its training split (once per grading);
+    its build is the one the layer-table test of the same shape looked at."""
     shape = tuple(int(d) for d in task.x_train.shape[1:])
-    return trained(lambda: model_from(submission.build_lenet, _call(shape, task.num_classes), input_shape=shape,
-                                      num_classes=task.num_classes),
+    return trained(lambda: _built(submission, builds, shape, task.num_classes)[0],
                    lambda model: submission.train_lenet(model, task.x_train, task.y_train_onehot))
 
 
 @points(1)
 def test_build_lenet_returns_a_built_keras_model(submission, exercise, builds):
-    _built(submission, exercise, builds)
+    ref, what = _built(submission, builds)
+    rebuild(ref, what, exercise.caps)  # Keras's safe mode rebuilds it from its config, weights included
 
 
 @points(2)
 def test_layer_table_of_the_notes(submission, reference, exercise, builds):
-    model = _check_layers(submission, reference, exercise, builds, (32, 32, 3), 10)
-    total = sum(r.params for r in layer_table(model))
+    rows = _check_layers(submission, reference, exercise, builds, (32, 32, 3), 10)
+    total = sum(r.params for r in rows)
     assert total == 62958, f"{_call((32, 32, 3), 10)} has {total:,} parameters in all; the notes' LeNet has 62,958"
 
 
@@ -106,15 +108,14 @@ def test_layer_table_for_other_shapes_and_classes(submission, reference, exercis
 
 
 @points(1)
-def test_activations_and_dropout_rate(submission, exercise, builds):
+def test_activations_and_dropout_rate(submission, builds):
     for input_shape, num_classes in (((32, 32, 3), 10), ((40, 48, 1), 4)):
-        _, model, what = _built(submission, exercise, builds, input_shape, num_classes)
-        _check_activations(model, what)
+        _check_activations(*_built(submission, builds, input_shape, num_classes))
 
 
 @points(1)
 def test_compiled_with_categorical_crossentropy_and_accuracy(submission, exercise, builds):
-    ref, _, what = _built(submission, exercise, builds)
+    ref, what = _built(submission, builds)
     settings = compile_settings(ref, what)
     name = loss_name(settings)  # function losses included
     assert name == "categorical_crossentropy", (
@@ -126,13 +127,13 @@ def test_compiled_with_categorical_crossentropy_and_accuracy(submission, exercis
 
 @points(2)
 @pytest.mark.seconds(TRAIN_SECONDS)
-def test_train_lenet_returns_the_history(submission, task, trained):
-    _, history, _ = _train(submission, task, trained)
+def test_train_lenet_returns_the_history(submission, task, trained, builds):
+    _, history, _ = _train(submission, task, trained, builds)
     check_training_history(history, "train_lenet(model, x, y)")
 
 
 @points(5)
 @pytest.mark.seconds(TRAIN_SECONDS)
-def test_held_out_accuracy(submission, task, trained, exercise, record):
-    score_trained(_train(submission, task, trained), task, exercise, submission.device, record,
+def test_held_out_accuracy(submission, task, trained, builds, exercise, record):
+    score_trained(_train(submission, task, trained, builds), task, exercise, submission.device, record,
                   "train_lenet(model, x, y)")
