@@ -1,7 +1,8 @@
 """Hidden tests for keras-classifiers.
 
-Architecture: the learner's models are rebuilt from their configuration in safe mode on the
-trusted side and compared layer by layer (class, output shape, parameters) with the reference's;
+Architecture: the learner's models, as the sandbox described them (JSON config; their layer
+tables read by the size walker, and rebuilt in Keras's safe mode only where those differ:
+`check_layer_table`), are compared layer by layer (class, output shape, parameters) with the reference's;
 activations and compile settings have tests of their own. class_weight_dict is compared with
 what the README fixes: one float weight per label that occurs (int keys), inversely proportional
 to the label's count (scikit-learn's "balanced" n / (k * count_c), or the same up to one factor
@@ -25,8 +26,8 @@ import pytest
 
 from grader.data.tabular import imbalanced_task, minority_class, tabular_task
 from grader.exercise import heldout
-from grader.modelcheck import (builds_fixture, compare_layers, compile_settings, expect_history, layer_table,
-                               reference_layer_table, loss_name, metric_names, model_from, rebuild, score_metric,
+from grader.modelcheck import (builds_fixture, check_layer_table, compile_settings, expect_history, layer_configs,
+                               reference_layer_table, loss_name, metric_names, model_from, score_metric,
                                trained_fixture)
 from grader.testing import Feedback, expect_dict, expect_number, points
 
@@ -47,17 +48,14 @@ def tasks(heldout_seed):
             "imbalanced": imbalanced_task("breast_cancer", heldout_seed, MINORITY_SHARE, IMBALANCED_FEATURES)}
 
 
-def _built(submission, exercise, builds, name, arg):
-    what = f"{name}({arg})"
-
-    def build():
-        ref = model_from(getattr(submission, name), what, arg)
-        return ref, rebuild(ref, what, exercise.caps)
-    return builds((name, arg), build)
+def _built(submission, builds, name, arg):
+    """The learner's `name(arg)` as the sandbox described it; one sandbox call per grading and
+    arguments (the trained models are built on their own: two of them may share arguments)."""
+    return builds((name, arg), lambda: model_from(getattr(submission, name), f"{name}({arg})", arg))
 
 
-def _activations(model):
-    return [layer.get_config().get("activation") for layer in model.layers if type(layer).__name__ == "Dense"]
+def _activations(ref, what):
+    return [config.get("activation") for kind, config in layer_configs(ref, what) if kind == "Dense"]
 
 
 def _train(submission, trained, task, build_name, arg):
@@ -84,15 +82,14 @@ def _record_history(result, record):
 @points(2)
 def test_iris_layer_table(submission, reference, exercise, builds):
     for hidden in (16, 8, 32):
-        _, model = _built(submission, exercise, builds, "build_iris_classifier", hidden)
-        compare_layers(layer_table(model), reference_layer_table(reference.build_iris_classifier, hidden),
-                       f"build_iris_classifier({hidden})")
+        check_layer_table(_built(submission, builds, "build_iris_classifier", hidden),
+                          reference_layer_table(reference.build_iris_classifier, hidden),
+                          f"build_iris_classifier({hidden})", exercise.caps)
 
 
 @points(1)
-def test_iris_activations_relu_then_softmax(submission, exercise, builds):
-    _, model = _built(submission, exercise, builds, "build_iris_classifier", 16)
-    acts = _activations(model)
+def test_iris_activations_relu_then_softmax(submission, builds):
+    acts = _activations(_built(submission, builds, "build_iris_classifier", 16), "build_iris_classifier(16)")
     if len(acts) != 2:
         raise Feedback(f"build_iris_classifier(16) should have 2 Dense layers, but it has {len(acts)}")
     assert acts[0] == "relu", "the hidden Dense layer of build_iris_classifier(16) should use activation='relu'"
@@ -101,8 +98,8 @@ def test_iris_activations_relu_then_softmax(submission, exercise, builds):
 
 
 @points(1)
-def test_iris_compiled_with_sparse_categorical_crossentropy(submission, exercise, builds):
-    ref, _ = _built(submission, exercise, builds, "build_iris_classifier", 16)
+def test_iris_compiled_with_sparse_categorical_crossentropy(submission, builds):
+    ref = _built(submission, builds, "build_iris_classifier", 16)
     settings = compile_settings(ref, "build_iris_classifier(16)")
     name = loss_name(settings)
     assert name == "sparse_categorical_crossentropy", (
@@ -115,23 +112,22 @@ def test_iris_compiled_with_sparse_categorical_crossentropy(submission, exercise
 @points(2)
 def test_binary_classifier_layer_table(submission, reference, exercise, builds):
     for n in (30, 2, 5):
-        _, model = _built(submission, exercise, builds, "build_binary_classifier", n)
-        compare_layers(layer_table(model), reference_layer_table(reference.build_binary_classifier, n),
-                       f"build_binary_classifier({n})")
+        check_layer_table(_built(submission, builds, "build_binary_classifier", n),
+                          reference_layer_table(reference.build_binary_classifier, n),
+                          f"build_binary_classifier({n})", exercise.caps)
 
 
 @points(1)
-def test_binary_classifier_ends_with_one_sigmoid(submission, exercise, builds):
-    _, model = _built(submission, exercise, builds, "build_binary_classifier", 30)
-    acts = _activations(model)
+def test_binary_classifier_ends_with_one_sigmoid(submission, builds):
+    acts = _activations(_built(submission, builds, "build_binary_classifier", 30), "build_binary_classifier(30)")
     assert acts and acts[-1] == "sigmoid", (
         "the output Dense(1) of build_binary_classifier(30) should use activation='sigmoid' (the probability of class 1)")
     assert all(a == "relu" for a in acts[:-1]), "the hidden Dense layer of build_binary_classifier(30) should use 'relu'"
 
 
 @points(1)
-def test_binary_classifier_compiled_with_binary_crossentropy(submission, exercise, builds):
-    ref, _ = _built(submission, exercise, builds, "build_binary_classifier", 30)
+def test_binary_classifier_compiled_with_binary_crossentropy(submission, builds):
+    ref = _built(submission, builds, "build_binary_classifier", 30)
     settings = compile_settings(ref, "build_binary_classifier(30)")
     name = loss_name(settings)
     assert name == "binary_crossentropy", (

@@ -1,7 +1,8 @@
 """Hidden tests for keras-regression.
 
-Architecture: the learner's models are rebuilt from their configuration in safe mode on the
-trusted side and compared layer by layer (class, output shape, parameters) with the reference's,
+Architecture: the learner's models, as the sandbox described them (JSON config; their layer
+tables read by the size walker, and rebuilt in Keras's safe mode only where those differ:
+`check_layer_table`), are compared layer by layer (class, output shape, parameters) with the reference's,
 for the notes' 10 features and for other feature counts; the wide and deep model's Concatenate is
 checked in its config (one of its inputs is the model's Input itself, the other the deep path).
 
@@ -25,8 +26,8 @@ import pytest
 
 from grader.data.tabular import tabular_task
 from grader.exercise import heldout
-from grader.modelcheck import (builds_fixture, compare_layers, compile_settings, expect_history, layer_table,
-                               reference_layer_table, loss_name, metric_names, model_from, rebuild, score_metric,
+from grader.modelcheck import (builds_fixture, check_layer_table, compile_settings, expect_history, layer_configs,
+                               reference_layer_table, loss_name, metric_names, model_from, score_metric,
                                trained_fixture)
 from grader.testing import Feedback, points
 
@@ -51,19 +52,17 @@ def _scaled_targets(task):
     return ((task.y_train - mean) / std).astype(np.float32), mean, std
 
 
-def _built(submission, exercise, builds, name, n_features):
-    what = f"{name}({n_features})"
-
-    def build():
-        ref = model_from(getattr(submission, name), what, n_features)
-        return ref, rebuild(ref, what, exercise.caps)
-    return builds((name, n_features), build)
+def _built(submission, builds, name, n_features):
+    """The learner's `name(n_features)` as the sandbox described it; one sandbox call per grading
+    and arguments (the trained models are the 10-feature ones)."""
+    return builds((name, n_features), lambda: model_from(getattr(submission, name), f"{name}({n_features})",
+                                                         n_features))
 
 
-def _train(submission, task, trained, name):
+def _train(submission, task, trained, builds, name):
     """The learner's model of `name` built for 10 features and trained by train_regressor (once)."""
     y, _, _ = _scaled_targets(task)
-    return trained(lambda: model_from(getattr(submission, name), f"{name}({task.n_features})", task.n_features),
+    return trained(lambda: _built(submission, builds, name, int(task.n_features)),
                    lambda model: submission.train_regressor(model, task.x_train, y))
 
 
@@ -84,15 +83,14 @@ def _held_out_mae(result, task, exercise, device, record, name):
 @points(3)
 def test_regressor_layer_table(submission, reference, exercise, builds):
     for n in (10, 4, 30):
-        _, model = _built(submission, exercise, builds, "build_regressor", n)
-        compare_layers(layer_table(model), reference_layer_table(reference.build_regressor, n), f"build_regressor({n})")
+        check_layer_table(_built(submission, builds, "build_regressor", n),
+                          reference_layer_table(reference.build_regressor, n), f"build_regressor({n})", exercise.caps)
 
 
 @points(1)
-def test_regressor_activations_relu_relu_linear(submission, exercise, builds):
-    _, model = _built(submission, exercise, builds, "build_regressor", 10)
-    dense = [layer for layer in model.layers if type(layer).__name__ == "Dense"]
-    acts = [layer.get_config().get("activation") for layer in dense]
+def test_regressor_activations_relu_relu_linear(submission, builds):
+    acts = [config.get("activation") for kind, config in
+            layer_configs(_built(submission, builds, "build_regressor", 10), "build_regressor(10)") if kind == "Dense"]
     if len(acts) != 3:
         raise Feedback(f"build_regressor(10) should have 3 Dense layers, but it has {len(acts)}")
     assert acts[:2] == ["relu", "relu"], "the two hidden Dense layers of build_regressor(10) should use activation='relu'"
@@ -122,8 +120,8 @@ def _concatenate_inputs(model_config: str):
 
 
 @points(3)
-def test_wide_and_deep_concatenates_the_input_and_the_deep_path(submission, exercise, builds):
-    ref, model = _built(submission, exercise, builds, "build_wide_and_deep", 10)
+def test_wide_and_deep_concatenates_the_input_and_the_deep_path(submission, builds):
+    ref = _built(submission, builds, "build_wide_and_deep", 10)
     merged, inputs = _concatenate_inputs(ref.config)
     if not merged:
         raise Feedback("build_wide_and_deep(10) has no Concatenate layer; join the input and the deep path's output "
@@ -138,15 +136,15 @@ def test_wide_and_deep_concatenates_the_input_and_the_deep_path(submission, exer
 @points(2)
 def test_wide_and_deep_layer_table(submission, reference, exercise, builds):
     for n in (10, 4):
-        _, model = _built(submission, exercise, builds, "build_wide_and_deep", n)
-        compare_layers(layer_table(model), reference_layer_table(reference.build_wide_and_deep, n),
-                       f"build_wide_and_deep({n})")
+        check_layer_table(_built(submission, builds, "build_wide_and_deep", n),
+                          reference_layer_table(reference.build_wide_and_deep, n), f"build_wide_and_deep({n})",
+                          exercise.caps)
 
 
 @points(2)
 @pytest.mark.seconds(TRAIN_SECONDS)
-def test_trained_model_compiled_with_mse_loss_and_mae_metric(submission, task, trained_regressor):
-    result = _train(submission, task, trained_regressor, "build_regressor")
+def test_trained_model_compiled_with_mse_loss_and_mae_metric(submission, task, trained_regressor, builds):
+    result = _train(submission, task, trained_regressor, builds, "build_regressor")
     ref = result.model.trained() if result.model.session is not None else result.model
     settings = compile_settings(ref, "the model train_regressor trained")
     name = loss_name(settings)
@@ -159,8 +157,8 @@ def test_trained_model_compiled_with_mse_loss_and_mae_metric(submission, task, t
 
 @points(1)
 @pytest.mark.seconds(TRAIN_SECONDS)
-def test_train_regressor_returns_the_history(submission, task, trained_regressor):
-    history = expect_history(_train(submission, task, trained_regressor, "build_regressor").history,
+def test_train_regressor_returns_the_history(submission, task, trained_regressor, builds):
+    history = expect_history(_train(submission, task, trained_regressor, builds, "build_regressor").history,
                              "train_regressor(model, X, y)")
     if not MAE_NAMES & set(history):
         raise Feedback("train_regressor(model, X, y): the history has no 'mae'; compile with metrics=['mae']")
@@ -173,8 +171,8 @@ def test_train_regressor_returns_the_history(submission, task, trained_regressor
 
 @points(4)
 @pytest.mark.seconds(TRAIN_SECONDS)
-def test_regressor_held_out_mae(submission, task, trained_regressor, exercise, record):
-    result = _train(submission, task, trained_regressor, "build_regressor")
+def test_regressor_held_out_mae(submission, task, trained_regressor, builds, exercise, record):
+    result = _train(submission, task, trained_regressor, builds, "build_regressor")
     try:
         record("history", expect_history(result.history, "train_regressor(model, X, y)"))
     except Feedback:
@@ -184,6 +182,6 @@ def test_regressor_held_out_mae(submission, task, trained_regressor, exercise, r
 
 @points(2)
 @pytest.mark.seconds(TRAIN_SECONDS)
-def test_wide_and_deep_held_out_mae(submission, task, trained_wide, exercise, record):
-    result = _train(submission, task, trained_wide, "build_wide_and_deep")
+def test_wide_and_deep_held_out_mae(submission, task, trained_wide, builds, exercise, record):
+    result = _train(submission, task, trained_wide, builds, "build_wide_and_deep")
     _held_out_mae(result, task, exercise, submission.device, record, "build_wide_and_deep")

@@ -1,8 +1,11 @@
 """Hidden tests for vgg.
 
-Architecture: the learner's models are rebuilt from their configuration in safe mode on the
-trusted side and compared layer by layer (class, output shape, parameters) with
-keras.applications.VGG16(weights=None) or with the reference solution built here. The VGG
+Architecture: the learner's models, as the sandbox described them (JSON config), are compared
+layer by layer (class, output shape, parameters) with keras.applications.VGG16(weights=None) or
+with the reference solution built here (each built once per worker: `reference_layer_table`).
+The learner's table is read off the config by the size walker (`check_layer_table`, caps first,
+nothing allocated); only where it differs is the model rebuilt in Keras's safe mode, and Keras's
+table decides. Activations and layer names are read from the layer configs. The VGG
 block is also checked by its numbers: the learner's block weights are loaded into the
 reference block on the trusted side and both predict the same random images.
 
@@ -11,8 +14,8 @@ of digit_task("vgg-32") (Hoda when the course has it, else scikit-learn's digits
 training split enters the sandbox. The sandbox hands back the trained model (config + weights)
 and the held-out images, drawn with the grading's secret `heldout_seed`, are predicted on the
 trusted side (`grader.exercise.heldout`, a limited child process) and scored here. The threshold per data
-set is in exercise.toml; [caps] bounds what a model may cost the trusted side (VGG16's layer
-table travels as config only and is rebuilt here: 138M parameters are within vgg's caps).
+set is in exercise.toml; [caps] bounds what a model may cost the trusted side (VGG16 travels as
+config only: 138M parameters are within vgg's caps).
 
 Each test costs one property's points: the VGG16 activations are checked once (test_vgg16_
 activations); the small VGG's own Dense activations with its layer table; its training history
@@ -21,55 +24,40 @@ and its held-out accuracy are separate tests.
 Messages name the property that failed and never show an expected value beyond the
 architecture that the README states."""
 
-import gc
-
 import numpy as np
 import pytest
 
-from grader.modelcheck import (compare_layers, compile_settings, digit_task_fixture, expect_history, expect_model,
-                               layer_table, loss_name, rebuild, score_trained, trained_fixture)
+from grader.modelcheck import (check_layer_table, compile_settings, digit_task_fixture, expect_history, expect_model,
+                               layer_configs, loss_name, reference_layer_table, score_trained, trained_fixture)
 from grader.testing import Feedback, error_summary, expect_array, points
 
-_rows = layer_table  # the layer table without its InputLayer
 
-_CAPS = []
-
-
-@pytest.fixture(autouse=True)
-def _exercise_caps(exercise):
-    """The exercise's [caps], for every rebuild of this file."""
-    _CAPS[:] = [exercise.caps]
-
-
-def _built(submission, call, what, *args, **kwargs):
+def _checked(submission, exercise, want, call, what, *args, **kwargs):
+    """The learner's `call(*args, **kwargs)` as the sandbox described it, its layer table compared
+    with `want`; (the description, the table)."""
     ref = expect_model(getattr(submission, call)(*args, **kwargs), what)
-    return ref, rebuild(ref, what, _CAPS[0])
+    return ref, check_layer_table(ref, want, what, exercise.caps)
 
 
-def _free():
-    gc.collect()
-
-
-def _check_activations(model, what, convs=True):
+def _check_activations(ref, what, convs=True):
     """Conv2D (when `convs`) and hidden Dense layers use ReLU, the last Dense softmax."""
     dense = []
-    for i, layer in enumerate(model.layers, start=1):
-        kind = type(layer).__name__
-        if convs and kind == "Conv2D" and layer.get_config().get("activation") != "relu":
+    for kind, config in layer_configs(ref, what):
+        if convs and kind == "Conv2D" and config.get("activation") != "relu":
             raise Feedback(f"a Conv2D layer of {what} does not use activation='relu'")
         if kind == "Dense":
-            dense.append(layer)
+            dense.append(config)
     if not dense:
         raise Feedback(f"{what} has no Dense layer")
-    if any(d.get_config().get("activation") != "relu" for d in dense[:-1]):
+    if any(d.get("activation") != "relu" for d in dense[:-1]):
         raise Feedback(f"a hidden Dense layer of {what} does not use activation='relu'")
-    if dense[-1].get_config().get("activation") != "softmax":
+    if dense[-1].get("activation") != "softmax":
         raise Feedback(f"the last Dense layer of {what} does not use activation='softmax'")
 
 
-def _not_keras_applications(model, what):
+def _not_keras_applications(ref, what):
     """keras.applications.VGG16 itself (recognised by its layer names) is not an answer."""
-    names = [layer.name for layer in model.layers if type(layer).__name__ != "InputLayer"]
+    names = [config.get("name") for _, config in layer_configs(ref, what)]
     theirs = [f"block{b}_{kind}" for b, convs in enumerate((2, 2, 3, 3, 3), start=1)
               for kind in [f"conv{i}" for i in range(1, convs + 1)] + ["pool"]]
     if names == theirs + ["flatten", "fc1", "fc2", "predictions"]:
@@ -79,11 +67,7 @@ def _not_keras_applications(model, what):
 
 def _vgg16_rows(input_shape, classes):
     import keras
-    model = keras.applications.VGG16(weights=None, input_shape=input_shape, classes=classes)
-    rows = _rows(model)
-    del model
-    _free()
-    return rows
+    return reference_layer_table(keras.applications.VGG16, weights=None, input_shape=input_shape, classes=classes)
 
 
 # --------------------------------------------------------------------------------------------
@@ -92,11 +76,11 @@ def _vgg16_rows(input_shape, classes):
 
 
 @points(2)
-def test_vgg_block_other_sizes(submission, reference):
+def test_vgg_block_other_sizes(submission, reference, exercise):
     for shape, filters, convs in (((12, 10, 5), 7, 3), ((9, 9, 2), 4, 1), ((6, 6, 16), 8, 2)):
         what = f"vgg_block_model({shape}, {filters}, {convs})"
-        _, model = _built(submission, "vgg_block_model", what, shape, filters, convs)
-        compare_layers(_rows(model), _rows(reference.vgg_block_model(shape, filters, convs)), what)
+        _checked(submission, exercise, reference_layer_table(reference.vgg_block_model, shape, filters, convs),
+                 "vgg_block_model", what, shape, filters, convs)
 
 
 @points(2)
@@ -130,34 +114,27 @@ def test_vgg_block_computes_relu_convolutions_and_max_pooling(submission, refere
 
 
 @points(3)
-def test_vgg16_default_matches_keras_applications(submission):
-    _, model = _built(submission, "build_vgg16", "build_vgg16()")
-    _not_keras_applications(model, "build_vgg16()")
-    got = _rows(model)
-    total = int(model.count_params())
-    del model
-    _free()
-    compare_layers(got, _vgg16_rows((224, 224, 3), 1000), "build_vgg16()")
+def test_vgg16_default_matches_keras_applications(submission, exercise):
+    ref = expect_model(submission.build_vgg16(), "build_vgg16()")
+    _not_keras_applications(ref, "build_vgg16()")
+    rows = check_layer_table(ref, _vgg16_rows((224, 224, 3), 1000), "build_vgg16()", exercise.caps)
+    total = sum(r.params for r in rows)
     assert total == 138_357_544, "build_vgg16() does not have the 138,357,544 parameters of VGG16"
 
 
 @points(3)
-def test_vgg16_other_classes_and_input_shapes(submission):
+def test_vgg16_other_classes_and_input_shapes(submission, exercise):
     for shape, classes in (((64, 96, 3), 7), ((32, 32, 1), 10)):
         what = f"build_vgg16({shape}, {classes})"
-        _, model = _built(submission, "build_vgg16", what, shape, classes)
-        _not_keras_applications(model, what)
-        got = _rows(model)
-        del model
-        _free()
-        compare_layers(got, _vgg16_rows(shape, classes), what)
+        ref = expect_model(submission.build_vgg16(shape, classes), what)
+        _not_keras_applications(ref, what)
+        check_layer_table(ref, _vgg16_rows(shape, classes), what, exercise.caps)
 
 
 @points(1)
 def test_vgg16_activations(submission):
     what = "build_vgg16((48, 48, 3), 4)"
-    _, model = _built(submission, "build_vgg16", what, (48, 48, 3), 4)
-    _check_activations(model, what)
+    _check_activations(expect_model(submission.build_vgg16((48, 48, 3), 4), what), what)
 
 
 # --------------------------------------------------------------------------------------------
@@ -166,14 +143,14 @@ def test_vgg16_activations(submission):
 
 
 @points(2)
-def test_small_vgg_other_widths(submission, reference):
+def test_small_vgg_other_widths(submission, reference, exercise):
     cases = (((28, 28, 3), 5, (8, 16, 24), 1), ((32, 32, 1), 10, (16, 32), 3), ((20, 24, 2), 3, (12,), 2))
     for shape, classes, widths, convs in cases:
         what = f"build_vgg_small({shape}, {classes}, widths={widths}, convs_per_block={convs})"
-        _, model = _built(submission, "build_vgg_small", what, shape, classes, widths=widths,
-                          convs_per_block=convs)
-        compare_layers(_rows(model), _rows(reference.build_vgg_small(shape, classes, widths, convs)), what)
-        _check_activations(model, what, convs=False)  # the blocks' ReLU is test_vgg16_activations' property
+        ref, _ = _checked(submission, exercise, reference_layer_table(reference.build_vgg_small, shape, classes,
+                                                                      widths, convs),
+                          "build_vgg_small", what, shape, classes, widths=widths, convs_per_block=convs)
+        _check_activations(ref, what, convs=False)  # the blocks' ReLU is test_vgg16_activations' property
 
 
 @points(1)
