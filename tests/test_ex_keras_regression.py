@@ -38,3 +38,22 @@ def test_mae_as_the_loss_loses_only_the_compile_test(ex, tmp_path):
     hidden = lost(grade(ex, path, "hidden"))
     assert set(hidden) == {"test_trained_model_compiled_with_mse_loss_and_mae_metric"}, hidden
     assert "loss='mse'" in hidden["test_trained_model_compiled_with_mse_loss_and_mae_metric"]
+
+
+def test_a_crash_in_one_test_costs_that_test_only_though_the_trained_models_were_built_before_it(ex, tmp_path):
+    """The trained models are the ones the layer-table tests built (`builds`). When a later test
+    stops the learner's code (here build_wide_and_deep(4) exits the sandbox), the sandbox is started
+    again and the models built before are gone from it: they are built again there, never trained
+    by a handle that names nothing (or another model) in the new sandbox."""
+    path = edited_reference(tmp_path, ex, '''    ### BEGIN SOLUTION
+    inputs = keras.Input(shape=(n_features,))
+    deep = ''', '''    ### BEGIN SOLUTION
+    if n_features == 4:
+        import os
+        os._exit(3)
+    inputs = keras.Input(shape=(n_features,))
+    deep = ''')
+    result = grade(ex, path, "hidden", heldout_seed=HELD_OUT_SEED)
+    hidden = lost(result)
+    assert set(hidden) == {"test_wide_and_deep_layer_table"}, hidden
+    assert "exited (exit code 3)" in hidden["test_wide_and_deep_layer_table"], hidden

@@ -227,3 +227,18 @@ def test_a_layer_table_is_checked_from_the_config_and_keras_decides_where_the_wa
     assert check_layer_table(learner, want, "build_lenet()") == want and rebuilt == [1, 1]
     with pytest.raises(Feedback, match="over this exercise's limit"):
         check_layer_table(learner, want, "build_lenet()", Caps(max_params=1000))
+
+
+def test_layers_are_told_apart_by_their_config_entries_not_by_a_shortened_name():
+    """Layer names longer than a message shows are still distinct layers (each counted, each a row),
+    and a configuration that names two layers alike (Keras never writes one) is refused: one
+    layer's weights would stand for two in the count."""
+    model = keras.Sequential([keras.Input((20,))] + [layers.Dense(30, name="x" * 80 + str(i)) for i in range(4)])
+    size = model_size(model.to_json())
+    assert size.params == model.count_params() == 20 * 30 + 30 + 3 * (30 * 30 + 30)
+    assert len(size.rows) == 4
+    config = json.loads(model.to_json())
+    for layer in config["config"]["layers"][1:]:
+        layer["config"]["name"] = "same"
+    with pytest.raises(ModelRefused, match="two layers of the model are both named 'same'"):
+        model_size(json.dumps(config))

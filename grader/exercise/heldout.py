@@ -54,8 +54,9 @@ MAX_SCORED_PARAMS = 5_000_000
 MAX_PREDICT_MACS = 200_000_000_000
 #: the part of the predictor's memory that one batch's activations may fill (TensorFlow keeps the rest)
 _BATCH_MEMORY_SHARE = 4
-#: a config longer than this is not sent ahead to the warm child (it is rebuilt at the prediction)
-MAX_WARM_CONFIG = 1 << 20
+#: a warm-up line longer than this carries no config (the model is rebuilt at the prediction): it
+#: stays within a pipe's buffer, so writing it never waits for a server that is still starting
+MAX_WARM_LINE = 60_000
 _OUTPUT_CAP = 8000
 
 
@@ -134,12 +135,14 @@ class _Server:
         os.close(ans_w)
         return cls(pid, req_w, ans_r)
 
-    def warm(self, config: str | None = None) -> None:
+    def warm(self, config: str | None = None, caps: Caps | None = None) -> None:
         """Have the server fork its next child now: it starts the Keras runtime while waiting and,
-        given the JSON config of the model being trained, rebuilds that model's structure."""
+        given the JSON config of the model being trained (and the exercise's caps), rebuilds that
+        model's structure."""
         line = b"warm\n"
-        if isinstance(config, str) and "\n" not in config and len(config) <= MAX_WARM_CONFIG:
-            line = b"warm " + config.encode("utf-8", "surrogateescape") + b"\n"
+        if isinstance(config, str):
+            ahead = b"warm " + json.dumps({"config": config, "caps": (caps or Caps()).as_dict()}).encode("ascii") + b"\n"
+            line = ahead if len(ahead) <= MAX_WARM_LINE else line
         view = memoryview(line)
         while view:
             view = view[os.write(self.req, view):]
@@ -244,14 +247,14 @@ def fork_server() -> None:
             _local.server = None  # `warm_up` or `predict` spawns one and reports its failure
 
 
-def warm_up(config: str | None = None) -> None:
+def warm_up(config: str | None = None, caps: Caps | None = None) -> None:
     """Make sure this thread's predictor server runs, so that a fresh one imports Keras while the
     sandbox trains; `predict` uses it. It stays for the next gradings of this thread. `config`: the
     JSON config of the learner's model being trained; its next child rebuilds the structure now
-    (caps checked first) and only loads the trained weights at the prediction, when the config it
-    is sent is the same."""
+    (`caps`, the exercise's, checked first) and only loads the trained weights at the prediction,
+    when the config it is sent is the same."""
     try:
-        _server().warm(config)
+        _server().warm(config, caps)
     except (HeldOutPredictorFault, OSError):
         pass  # `predict` tries again and reports it
 
@@ -495,7 +498,7 @@ def _serve(req: int, ans: int) -> None:
         os.write(ans, f"rc {os.waitstatus_to_exitcode(status)}\n".encode())
 
 
-def _fork_warm(req: int, ans: int, config: bytes | None) -> tuple[int, int]:
+def _fork_warm(req: int, ans: int, ahead: bytes | None) -> tuple[int, int]:
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -505,8 +508,8 @@ def _fork_warm(req: int, ans: int, config: bytes | None) -> tuple[int, int]:
             import keras
             keras.ops.convert_to_numpy(keras.ops.zeros((1,)))  # the runtime's start, before any request
             from grader.exercise import rebuild  # noqa: F401
-            if config:
-                _prebuild(config.decode("utf-8", "surrogateescape"))
+            if ahead:
+                _prebuild(ahead)
             with os.fdopen(r, "rb") as pipe:
                 line = pipe.readline().rstrip(b"\n")
         except BaseException:  # noqa: BLE001  (no folder: the server forks a fresh child)
@@ -522,13 +525,19 @@ def _fork_warm(req: int, ans: int, config: bytes | None) -> tuple[int, int]:
 _prebuilt: tuple[str, object] | None = None
 
 
-def _prebuild(config: str) -> None:
+def _prebuild(ahead: bytes) -> None:
     """In a warm child, while the sandbox trains: rebuild the structure of the model being trained
-    (the default caps checked first, and soft limits on memory and CPU until the request's caps
-    set the hard ones) and run it once on zeros, so the prediction only loads the trained weights.
-    A config that cannot be rebuilt here is left to the prediction, which reports it."""
+    (`ahead`: JSON {"config", "caps"}; the exercise's caps checked first, no core file, and soft
+    limits on memory and CPU until the request's caps set the hard ones) and run it once on zeros,
+    so the prediction only loads the trained weights. A config that cannot be rebuilt here, or runs
+    out of memory, is left to the prediction, which rebuilds it and reports what is wrong."""
     global _prebuilt
-    caps = Caps()
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    try:
+        data = json.loads(ahead)
+        config, caps = str(data["config"]), Caps(**data["caps"])
+    except (ValueError, KeyError, TypeError):
+        return
     for limit, value in ((resource.RLIMIT_AS, _address_space() + (caps.predict_memory_mb << 20)),
                          (resource.RLIMIT_CPU, int(caps.predict_seconds * max(1, os.cpu_count() or 1)) + 2)):
         hard = resource.getrlimit(limit)[1]
@@ -537,9 +546,9 @@ def _prebuild(config: str) -> None:
         shapes = check_caps(config, caps).input_shapes
         model = rebuild_structure(config, "the model", caps)
         _predict_eagerly(model, [np.zeros((1, *s), dtype=np.float32) for s in shapes], 1)
-    except MemoryError:
-        raise
-    except Exception:  # noqa: BLE001  (the prediction rebuilds it and says what is wrong)
+    except Exception:  # noqa: BLE001  (MemoryError too: the prediction rebuilds it and says what is wrong)
+        import gc
+        gc.collect()
         return
     _prebuilt = (config, model)
 

@@ -49,9 +49,10 @@ class TrainOnce:
     """Builds and trains the learner's model once for the tests of a grading that need it; a
     failure (the learner's exception, a time-out) is kept and raised again for each of them."""
 
-    def __init__(self) -> None:
+    def __init__(self, caps: Caps | None = None) -> None:
         self._result: Trained | None = None
         self._error: BaseException | None = None
+        self._caps = caps  # the exercise's: what the held-out predictor may build ahead
 
     def __call__(self, build: Callable[[], ModelRef], train: Callable[[ModelRef], Any]) -> Trained:
         """`build()` returns the learner's model (e.g. `model_from(submission.build_mlp, ...)`),
@@ -60,7 +61,7 @@ class TrainOnce:
         if self._result is None and self._error is None:
             try:
                 model = build()
-                warm_up(model)  # the trusted predictor starts, and rebuilds the model, while the sandbox trains
+                warm_up(model, self._caps)  # the trusted predictor starts, and rebuilds the model, while the sandbox trains
                 started = time.monotonic()
                 history = train(model)
                 self._result = Trained(model, history, time.monotonic() - started)
@@ -81,7 +82,11 @@ class OnceEach:
         self._done: dict[Any, tuple[bool, Any]] = {}
 
     def __call__(self, key, make: Callable[[], Any]):
-        """`make()`'s value for `key`, made on the first call with that key."""
+        """`make()`'s value for `key`, made on the first call with that key, and made again when a
+        model in it is stale (an earlier test stopped the learner's code, so the sandbox that held
+        the model was started again: its handle is gone there)."""
+        if key in self._done and self._done[key][0] and _holds_stale_model(self._done[key][1]):
+            del self._done[key]
         if key not in self._done:
             try:
                 self._done[key] = (True, make())
@@ -91,6 +96,14 @@ class OnceEach:
         if not ok:
             raise value
         return value
+
+
+def _holds_stale_model(value, depth: int = 0) -> bool:
+    if isinstance(value, ModelRef):
+        return value.stale()
+    if isinstance(value, (list, tuple)) and depth < 4:
+        return any(_holds_stale_model(v, depth + 1) for v in value)
+    return False
 
 
 def builds_fixture():
@@ -124,9 +137,9 @@ def trained_fixture():
     `trained = trained_fixture()`."""
 
     @pytest.fixture(scope="module")
-    def trained() -> TrainOnce:
+    def trained(exercise) -> TrainOnce:
         """Holds the learner's trained model (or the failure) for the tests of this grading."""
-        return TrainOnce()
+        return TrainOnce(exercise.caps)
 
     return trained
 
@@ -184,6 +197,9 @@ def check_layer_table(ref: ModelRef, want: list[LayerRow], what: str = "your mod
         compare_layers(rows, want, what)
         return rows
     except Feedback:
-        rows = layer_table(rebuild(ref, what, caps))
+        try:
+            rows = layer_table(rebuild(ref, what, caps))
+        finally:
+            gc.collect()  # the rebuilt model is gone at once (a VGG16 is 0.5 GB), not at a later walk
         compare_layers(rows, want, what)
         return rows

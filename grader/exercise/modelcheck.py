@@ -237,8 +237,8 @@ def metric_feedback(name: str, value: float, threshold: float, lower_is_better: 
     return f"{what} reached {fmt(value)} held-out {name} on {dataset}{took}; {verdict}"
 
 
-def warm_up(model: ModelRef | None = None) -> None:
+def warm_up(model: ModelRef | None = None, caps: Caps | None = None) -> None:
     """Start the held-out predictor before the learner's training runs; given the learner's model
-    about to be trained, the predictor rebuilds its structure meanwhile (see
-    `grader.exercise.heldout.warm_up`)."""
-    heldout.warm_up(model.config if isinstance(model, ModelRef) else None)
+    about to be trained (and the exercise's caps), the predictor rebuilds its structure meanwhile
+    (see `grader.exercise.heldout.warm_up`)."""
+    heldout.warm_up(model.config if isinstance(model, ModelRef) else None, caps)

@@ -120,12 +120,13 @@ class _Walk:
         self.activations = 0
         self.macs = 0
         self.layers = 0
-        self.counted: set[str] = set()
+        self.counted: set[int] = set()  # the layers (their config entries) whose weights are counted
+        self.named: dict[str, int] = {}  # each layer's full name (within its model) -> its config entry
         self.prefix = ""  # the names of the models a nested layer lies in ("base/")
         self.depth = 0
         self.inputs: list[tuple] = []  # the outermost model's input shapes, in order
         self.rows: list[LayerRow] = []  # the outermost model's layer table (depth 0 only)
-        self.listed: set[str] = set()  # the names of the layers already in `rows`
+        self.listed: set[int] = set()  # the layers (config entries) already in `rows`
 
     def nested(self, layer: dict, kind: str, cfg: dict, shapes: list[tuple], name: str) -> tuple:
         """A model used as a layer (a base model inside a transfer-learning model): its own layers
@@ -133,7 +134,8 @@ class _Walk:
         if self.depth >= MAX_NESTING:
             raise ModelRefused(f"layer {name!r} nests models more than {MAX_NESTING} deep")
         inner = _Walk()
-        inner.counted, inner.prefix, inner.depth, inner.layers = self.counted, f"{self.prefix}{name}/", self.depth + 1, self.layers
+        inner.counted, inner.named, inner.depth, inner.layers = self.counted, self.named, self.depth + 1, self.layers
+        inner.prefix = f"{self.prefix}{cfg.get('name', layer.get('name', '?'))}/"
         out = _walk_model(kind, cfg, inner)
         if len(inner.inputs) != len(shapes) or any(tuple(a) != tuple(b) for a, b in zip(inner.inputs, shapes)):
             raise ModelRefused(f"the model {name!r} inside the model was built for inputs {inner.inputs} but "
@@ -144,21 +146,31 @@ class _Walk:
         self.params += inner.params
         self.activations += inner.activations - sum(shape_size(s) for s in inner.inputs)  # its inputs are counted
         self.macs += inner.macs
-        self.list(kind, name, out, inner.params)
+        self.list(layer, kind, out, inner.params)
         return out
 
-    def list(self, kind: str, name: str, out: tuple, params: int) -> None:
+    def list(self, layer: dict, kind: str, out: tuple, params: int) -> None:
         """A row of the outermost model's layer table, at the layer's first call."""
-        if self.depth == 0 and name not in self.listed:
-            self.listed.add(name)
+        if self.depth == 0 and id(layer) not in self.listed:
+            self.listed.add(id(layer))
             self.rows.append(LayerRow(kind, tuple(out), params))
+
+    def identify(self, layer: dict, full_name: str, name: str) -> None:
+        """A layer is one config entry (called once, or several times when shared); two entries with
+        one name are a configuration Keras never writes (its names are unique in a model), and would
+        have one layer's weights stand for two in the count."""
+        if self.named.setdefault(self.prefix + full_name, id(layer)) != id(layer):
+            raise ModelRefused(f"two layers of the model are both named {name!r}; the model's configuration is "
+                               "inconsistent: return the model Keras built")
 
     def call(self, layer: dict, shapes: list[tuple]) -> tuple:
         kind = layer.get("class_name")
         cfg = layer.get("config")
         if not isinstance(kind, str) or not isinstance(cfg, dict):
             raise ModelRefused("a layer of the model has no class name or config")
-        name = str(cfg.get("name", layer.get("name", "?")))[:80]
+        full_name = str(cfg.get("name", layer.get("name", "?")))
+        name = full_name[:80]  # for messages
+        self.identify(layer, full_name, name)
         if kind in ("Sequential", "Functional", "Model"):
             return self.nested(layer, kind, cfg, shapes, name)
         self.layers += 1
@@ -175,12 +187,12 @@ class _Walk:
                 raise ModelRefused(f"the configuration of layer {name!r} ({kind}) declares the input shape "
                                    f"{_norm(declared)} but receives {_norm(got)}; the model's configuration is "
                                    "inconsistent: return the model Keras built")
-        if self.prefix + name not in self.counted:  # a shared layer's weights count once
-            self.counted.add(self.prefix + name)
+        if id(layer) not in self.counted:  # a shared layer's weights count once
+            self.counted.add(id(layer))
             self.params += params
         self.activations += shape_size(out)
         self.macs += macs
-        self.list(kind, name, out, params)
+        self.list(layer, kind, out, params)
         return out
 
 

@@ -190,23 +190,29 @@ class SandboxSession:
     def call(self, function: str, args: tuple, kwargs: dict):
         """Call the learner's `function` in the sandbox; returns its (validated, decoded) value."""
         return self._request({"op": "call", "function": function, "seed": self.seed},
-                             (list(args), dict(kwargs)), function)
+                             (list(args), dict(kwargs)), function, _models_in((args, kwargs)))
 
     def predict(self, model: ModelRef, x, batch_size: int = 256):
         """Run the sandbox's live model on inputs `x`; returns the outputs as an array."""
         return self._request({"op": "predict", "handle": model.handle, "batch_size": int(batch_size),
-                              "seed": self.seed}, x, f"{model.name}.predict")
+                              "seed": self.seed}, x, f"{model.name}.predict", [model])
 
     def describe(self, model: ModelRef) -> ModelRef:
         """The sandbox's live model described again, with its current (trained) weights."""
-        value = self._request({"op": "describe", "handle": model.handle}, None, f"{model.name}")
+        value = self._request({"op": "describe", "handle": model.handle}, None, f"{model.name}", [model])
         if not isinstance(value, ModelRef):
             raise SubmissionUnavailable("the sandbox did not describe the trained model")
         return value
 
+    def holds(self, model: ModelRef) -> bool:
+        """Whether `model` lives in this session's running sandbox (not in one that a test's time-out or
+        crash ended: the next sandbox knows none of its handles, or gives them to other models)."""
+        return (model.session is self and model.sandbox_start == self.starts and self.sandbox is not None
+                and self.sandbox.alive())
+
     def _attach(self, value, depth: int = 0):
         if isinstance(value, ModelRef):
-            value.session = self
+            value.session, value.sandbox_start = self, self.starts
         elif isinstance(value, (list, tuple)) and depth < 8:
             for v in value:
                 self._attach(v, depth + 1)
@@ -215,8 +221,12 @@ class SandboxSession:
                 self._attach(v, depth + 1)
         return value
 
-    def _request(self, header: dict, payload, function: str):
+    def _request(self, header: dict, payload, function: str, models: list[ModelRef] = ()):
         sandbox = self._ensure()
+        if not all(self.holds(m) for m in models):  # never a handle of another sandbox's
+            raise SubmissionUnavailable(f"`{function}` was given a model built before your code was stopped and "
+                                        "started again (see the test that stopped it); this test could not use it",
+                                        Status.ERROR)
         timeout = self._timeout()
         try:
             header, value = sandbox.request(header, payload, timeout=timeout, rng_type=Rng)
@@ -256,6 +266,17 @@ class SandboxSession:
         self._retire()
         self._release_early()
         return "".join(self.outputs)
+
+
+def _models_in(value, depth: int = 0) -> list[ModelRef]:
+    """The model descriptions among a call's arguments (in lists, tuples and dicts)."""
+    if isinstance(value, ModelRef):
+        return [value]
+    if isinstance(value, (list, tuple)) and depth < 8:
+        return [m for v in value for m in _models_in(v, depth + 1)]
+    if isinstance(value, dict) and depth < 8:
+        return [m for v in value.values() for m in _models_in(v, depth + 1)]
+    return []
 
 
 class SubmissionProxy:

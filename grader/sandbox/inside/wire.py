@@ -171,6 +171,12 @@ class ModelRef:
         self.handle, self.name, self.config = handle, name, config
         self.compile_config, self.weights = compile_config, weights
         self.session = None  # set by the trusted side, to run `predict` in the sandbox
+        self.sandbox_start = None  # which start of the session's sandbox holds it (set with `session`)
+
+    def stale(self) -> bool:
+        """True when the sandbox that held this model has been restarted since (a test stopped the
+        learner's code): its handle names nothing, or another model, in the new sandbox."""
+        return self.session is not None and not self.session.holds(self)
 
     def __repr__(self) -> str:
         return f"<model {self.name!r} in the sandbox (handle {self.handle})>"
