@@ -63,9 +63,9 @@ def _spy_on_the_wire(sent: list | None):
     from grader.grading.plugin import SandboxSession
     original = SandboxSession._request
 
-    def spy(self, header, payload, function):
+    def spy(self, header, payload, *args, **kwargs):
         _arrays(payload, sent)
-        return original(self, header, payload, function)
+        return original(self, header, payload, *args, **kwargs)
     SandboxSession._request = spy
     try:
         yield
