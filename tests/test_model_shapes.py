@@ -206,8 +206,13 @@ def test_a_layer_table_is_checked_from_the_config_and_keras_decides_where_the_wa
     want = layer_table(lenet.build_lenet((32, 32, 1), 10))
     learner = ModelRef(1, "m", lenet.build_lenet((32, 32, 1), 10).to_json(), None, [])  # structure only
     rebuilt = []
-    original = keras_tasks.rebuild
-    monkeypatch.setattr(keras_tasks, "rebuild", lambda *a, **k: rebuilt.append(1) or original(*a, **k))
+    original = keras_tasks.rebuild_structure
+
+    def spy(*args, **kwargs):
+        assert kwargs.get("allocate") is False  # a table needs no weights
+        rebuilt.append(1)
+        return original(*args, **kwargs)
+    monkeypatch.setattr(keras_tasks, "rebuild_structure", spy)
     assert check_layer_table(learner, want, "build_lenet()") == want and rebuilt == []  # no Keras rebuild
     other = keras.Sequential([keras.Input((32, 32, 1)), layers.Conv2D(8, 3, activation="relu"), layers.Flatten(),
                               layers.Dense(10, activation="softmax")])
@@ -242,3 +247,40 @@ def test_layers_are_told_apart_by_their_config_entries_not_by_a_shortened_name()
         layer["config"]["name"] = "same"
     with pytest.raises(ModelRefused, match="two layers of the model are both named 'same'"):
         model_size(json.dumps(config))
+
+
+def test_a_model_rebuilt_without_weights_has_keras_own_table_and_allocates_nothing_later():
+    """Architecture-only builds (`weightless`: a layer-table check's rebuild, a reference table, the
+    sandbox's `submission.architecture`) give the very table, parameter count and compile settings
+    of an ordinary build, leave the model's variables without values, give `Model.compile` back, and
+    leave nothing for a later Keras scope to allocate."""
+    from keras.src.backend.common import global_state
+
+    from grader.exercise.keras_tasks import layer_table
+    from grader.exercise.rebuild import rebuild_structure
+    from grader.exercise.weightless import built_without_weights, weights_unallocated
+    for model in _course_models():
+        weightless = rebuild_structure(model.to_json(), model.name, Caps(max_params=10**9), allocate=False)
+        assert layer_table(weightless) == layer_table(model), model.name
+        assert weightless.count_params() == model.count_params(), model.name
+        assert all(v._value is None for v in weightless.variables), model.name  # shapes, no values
+    vgg = _reference("vgg")
+    small = built_without_weights(vgg.build_vgg_small, (32, 32, 1), 10)  # compiles inside the scope
+    ordinary = vgg.build_vgg_small((32, 32, 1), 10)
+    assert small.compiled and all(v._value is None for v in small.variables)
+    unnamed = [{k: v for k, v in m.get_compile_config()["optimizer"]["config"].items() if k != "name"}
+               for m in (small, ordinary)]
+    assert unnamed[0] == unnamed[1] and small.get_compile_config()["loss"] == "categorical_crossentropy"
+    assert "compile" not in keras.Model.__dict__  # the scope's compile is gone with the scope
+    assert not global_state.get_global_attribute("uninitialized_variables", [])
+    with keras.StatelessScope():  # a later scope of Keras's own initialises what it made, nothing of ours
+        layers.Dense(3).build((None, 2))
+    assert all(v._value is None for v in small.variables)
+
+    def needs_a_value():  # a variable made from a value: refused in the scope, built the ordinary way
+        return keras.Variable(np.zeros(3))
+    assert np.asarray(built_without_weights(needs_a_value)).tolist() == [0.0, 0.0, 0.0]
+    with pytest.raises(ValueError):
+        with weights_unallocated():
+            needs_a_value()
+    assert "compile" not in keras.Model.__dict__ and not global_state.get_global_attribute("uninitialized_variables")

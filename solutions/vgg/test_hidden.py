@@ -39,13 +39,14 @@ def _vgg16(submission, builds, shape, classes):
     """The learner's `build_vgg16(shape, classes)` as the sandbox described it (one call per grading:
     a VGG16 build is ~0.25-1 s of the learner's own time)."""
     what = f"build_vgg16({shape}, {classes})"
-    return builds((shape, classes), lambda: expect_model(submission.build_vgg16(shape, classes), what)), what
+    return builds((shape, classes), lambda: expect_model(submission.architecture("build_vgg16", shape, classes),
+                                                         what)), what
 
 
 def _checked(submission, exercise, want, call, what, *args, **kwargs):
     """The learner's `call(*args, **kwargs)` as the sandbox described it, its layer table compared
     with `want`; (the description, the table)."""
-    ref = expect_model(getattr(submission, call)(*args, **kwargs), what)
+    ref = expect_model(submission.architecture(call, *args, **kwargs), what)
     return ref, check_layer_table(ref, want, what, exercise.caps)
 
 
@@ -125,7 +126,7 @@ def test_vgg_block_computes_relu_convolutions_and_max_pooling(submission, refere
 
 @points(3)
 def test_vgg16_default_matches_keras_applications(submission, exercise):
-    ref = expect_model(submission.build_vgg16(), "build_vgg16()")
+    ref = expect_model(submission.architecture("build_vgg16"), "build_vgg16()")
     _not_keras_applications(ref, "build_vgg16()")
     rows = check_layer_table(ref, _vgg16_rows((224, 224, 3), 1000), "build_vgg16()", exercise.caps)
     total = sum(r.params for r in rows)
@@ -164,7 +165,7 @@ def test_small_vgg_other_widths(submission, reference, exercise):
 @points(1)
 def test_small_vgg_is_compiled_for_one_hot_labels(submission):
     what = "build_vgg_small((16, 16, 3), 4, widths=(8,))"
-    ref = expect_model(submission.build_vgg_small((16, 16, 3), 4, widths=(8,)), what)
+    ref = expect_model(submission.architecture("build_vgg_small", (16, 16, 3), 4, widths=(8,)), what)
     settings = compile_settings(ref, what)
     assert loss_name(settings) == "categorical_crossentropy", (
         f"{what} is compiled with a loss other than categorical cross-entropy (the labels are one-hot)")

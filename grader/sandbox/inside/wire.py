@@ -172,11 +172,13 @@ class ModelRef:
         self.compile_config, self.weights = compile_config, weights
         self.session = None  # set by the trusted side, to run `predict` in the sandbox
         self.sandbox_start = None  # which start of the session's sandbox holds it (set with `session`)
+        self.architecture_only = False  # asked for as architecture: config alone, no weights, no sandbox
 
     def stale(self) -> bool:
         """True when the sandbox that held this model has been restarted since (a test stopped the
-        learner's code): its handle names nothing, or another model, in the new sandbox."""
-        return self.session is not None and not self.session.holds(self)
+        learner's code): its handle names nothing, or another model, in the new sandbox. A model
+        described as architecture only is held by no sandbox: its config never goes stale."""
+        return self.session is not None and not self.architecture_only and not self.session.holds(self)
 
     def __repr__(self) -> str:
         return f"<model {self.name!r} in the sandbox (handle {self.handle})>"
@@ -185,12 +187,16 @@ class ModelRef:
         """The sandbox's model applied to `x` (runs in the sandbox; returns an array)."""
         if self.session is None:
             raise RuntimeError("this model description is not connected to a sandbox")
+        if self.architecture_only:
+            raise RuntimeError("this model was asked for as architecture only: it has no weights to predict with")
         return self.session.predict(self, x, batch_size)
 
     def trained(self) -> "ModelRef":
         """A fresh description of the sandbox's live model with its current (trained) weights."""
         if self.session is None:
             raise RuntimeError("this model description is not connected to a sandbox")
+        if self.architecture_only:
+            raise RuntimeError("this model was asked for as architecture only: it has no weights")
         return self.session.describe(self)
 
 
