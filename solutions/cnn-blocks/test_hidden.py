@@ -324,7 +324,7 @@ ALEXNET_CASES = (((67, 67, 1), 3), ((75, 83, 3), 7))  # 67x67: the smallest inpu
 def _alexnet(submission, builds, shape, classes):
     what = f"build_alexnet({shape}, {classes})"
     return builds(("alexnet", shape, classes), lambda: rebuild(
-        expect_model(submission.build_alexnet(shape, classes), what), what, _CAPS[0])), what
+        expect_model(submission.architecture("build_alexnet", shape, classes), what), what, _CAPS[0])), what
 
 
 def _alexnet_table(shape, classes):
