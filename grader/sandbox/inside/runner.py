@@ -6,7 +6,7 @@ and returns data (see `wire.py`); it never receives a test, an expected value, a
 solution or a held-out label. Whatever the submission does to this process (monkeypatching,
 printing, exiting) only changes the answers it gives, which the trusted side checks.
 
-One module of ~620 lines on purpose: the sandbox sees this file and `wire.py` alone, bound by path
+One module of ~700 lines on purpose: the sandbox sees this file and `wire.py` alone, bound by path
 and imported as top-level modules; every extra file is one more name a learner's module could
 shadow and one more path the sandbox's mounts must list.
 """
