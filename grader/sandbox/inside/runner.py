@@ -152,6 +152,14 @@ class _WeightlessScope:
         return False
 
 
+def _rows(x) -> int:
+    """How many examples a model input holds (an array, or a list of one array per model input);
+    0 when it is not one of those."""
+    first = x[0] if type(x) in (list, tuple) and x else x
+    shape = getattr(first, "shape", None)
+    return int(shape[0]) if shape else 0
+
+
 def _to_list(values) -> list:
     import numpy as np
     return [float(v) for v in np.asarray(values, dtype=float).ravel()]
@@ -350,9 +358,13 @@ class Session:
         model = self.handles.get(request.get("handle"))
         if model is None:
             return {"status": "error", "message": "no such model"}, None
+        batch_size = int(request.get("batch_size", 256))
         try:
             _seed(int(request.get("seed", 0)))
-            out = model.predict(value, batch_size=int(request.get("batch_size", 256)), verbose=0)
+            if 0 < _rows(value) <= batch_size:  # one batch: the same predict_step, without predict()'s
+                out = model.predict_on_batch(value)  # per-call set-up (~20 ms instead of 60-250 ms)
+            else:
+                out = model.predict(value, batch_size=batch_size, verbose=0)
         except BaseException as exc:
             if isinstance(exc, KeyboardInterrupt):
                 raise
