@@ -1,8 +1,9 @@
 """`submission.architecture(FUNCTION, ...)`: a test that reads only the architecture of the learner's
 models has them built in the sandbox without their weights and described by config alone. Real
 gradings (engine, sandbox, Keras) of a copy of vgg whose hidden tests are the ones below: a model of
-8 GB of weights is described within a 6 GB sandbox; a build that needs a variable's value is called
-the usual way; the learner's own error stays the learner's; and a test that tries to run such a
+8 GB of weights is described within a 6 GB sandbox; a compiled model keeps its settings; a model the
+learner's code keeps trains later as usual; a build that needs a variable's value is called the
+usual way; the learner's own error stays the learner's; and a test that tries to run such a
 model is the grader's fault, never a 0."""
 
 from __future__ import annotations
@@ -32,8 +33,20 @@ def build_compiled(units):
     CALLS.append("compiled")
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(units, activation="relu"),
                               keras.layers.Dense(3, activation="softmax")])
-    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="categorical_crossentropy",
+                  metrics=["accuracy"])
     return model
+
+
+CACHE = {}
+
+
+def build_cached(units):
+    """Keeps the first model it built and gives it back on every later call."""
+    CALLS.append("cached")
+    if units not in CACHE:
+        CACHE[units] = build_compiled(units)
+    return CACHE[units]
 
 
 def build_with_a_variable_of_its_own():
@@ -86,7 +99,16 @@ def test_2_a_compiled_model_keeps_its_compile_settings(submission):
     assert loss_name(compile_settings(ref)) == "categorical_crossentropy"
     assert [layer["config"]["units"] for layer in json.loads(ref.config)["config"]["layers"]
             if layer["class_name"] == "Dense"] == [8, 3]
-    assert submission.calls()[-1:] == ["compiled"]  # built once: compile ran outside the scope
+    assert submission.calls()[-1:] == ["compiled"]  # built once: its optimizer was made outside the scope
+
+
+@points(1)
+def test_2b_a_model_the_learner_keeps_is_trained_later_as_if_built_the_usual_way(submission):
+    expect_model(submission.architecture("build_cached", 5), "build_cached(5)")
+    model = expect_model(submission.build_cached(5), "build_cached(5)")  # the same model, now used
+    history = submission.train(model)
+    assert len(history["loss"]) == 1 and np.isfinite(history["loss"][0])
+    assert model.predict(np.ones((2, 4))).shape == (2, 3)
 
 
 @points(1)
@@ -133,6 +155,7 @@ def result(tmp_path_factory):
 def test_a_model_is_described_by_its_architecture_without_allocating_its_weights(result):
     for name in ("test_1_a_model_over_the_memory_limit_is_described_without_its_weights",
                  "test_2_a_compiled_model_keeps_its_compile_settings",
+                 "test_2b_a_model_the_learner_keeps_is_trained_later_as_if_built_the_usual_way",
                  "test_3_a_build_that_needs_a_value_is_called_the_usual_way"):
         assert result[name].status == "passed", (name, result[name].output)
     huge = result["test_7_the_same_model_built_the_usual_way_is_over_the_memory_limit"]

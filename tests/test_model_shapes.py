@@ -252,7 +252,7 @@ def test_layers_are_told_apart_by_their_config_entries_not_by_a_shortened_name()
 def test_a_model_rebuilt_without_weights_has_keras_own_table_and_allocates_nothing_later():
     """Architecture-only builds (`weightless`: a layer-table check's rebuild, a reference table, the
     sandbox's `submission.architecture`) give the very table, parameter count and compile settings
-    of an ordinary build, leave the model's variables without values, give `Model.compile` back, and
+    of an ordinary build, leave the model's variables without values, make optimizers as usual, and
     leave nothing for a later Keras scope to allocate."""
     from keras.src.backend.common import global_state
 
@@ -271,7 +271,11 @@ def test_a_model_rebuilt_without_weights_has_keras_own_table_and_allocates_nothi
     unnamed = [{k: v for k, v in m.get_compile_config()["optimizer"]["config"].items() if k != "name"}
                for m in (small, ordinary)]
     assert unnamed[0] == unnamed[1] and small.get_compile_config()["loss"] == "categorical_crossentropy"
-    assert "compile" not in keras.Model.__dict__  # the scope's compile is gone with the scope
+    from keras.src.optimizers.base_optimizer import BaseOptimizer
+    own_init = BaseOptimizer.__init__
+    with weights_unallocated():  # an optimizer made by the learner's own code, inside the scope
+        adam = keras.optimizers.Adam(1e-3)
+    assert adam.iterations is not None and BaseOptimizer.__init__ is own_init  # given back with the scope
     assert not global_state.get_global_attribute("uninitialized_variables", [])
     with keras.StatelessScope():  # a later scope of Keras's own initialises what it made, nothing of ours
         layers.Dense(3).build((None, 2))
@@ -283,4 +287,4 @@ def test_a_model_rebuilt_without_weights_has_keras_own_table_and_allocates_nothi
     with pytest.raises(ValueError):
         with weights_unallocated():
             needs_a_value()
-    assert "compile" not in keras.Model.__dict__ and not global_state.get_global_attribute("uninitialized_variables")
+    assert BaseOptimizer.__init__ is own_init and not global_state.get_global_attribute("uninitialized_variables")

@@ -311,7 +311,7 @@ class SubmissionProxy:
         self._session._ensure()
         return name in self._session.defined
 
-    def architecture(self, function: str, *args, **kwargs):
+    def architecture(self, function: str, /, *args, **kwargs):
         """`submission.FUNCTION(*args, **kwargs)` for a test that reads only the architecture of the
         models it returns (config, layer table, activations, compile settings): the sandbox builds
         them without allocating their weights (a VGG16 in ~20 ms instead of ~0.5 s and 0.5 GB) and

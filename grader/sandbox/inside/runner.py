@@ -102,20 +102,24 @@ class _WeightlessScope:
     """While open, every Keras variable created gets a shape and an initializer but no value
     (`keras.StatelessScope(initialize_variables=False)`): a model built here has its config, its
     layers' output shapes and its parameter count, in ~20 ms for a VGG16 instead of ~0.5 s and
-    0.5 GB. `Model.compile` runs outside the scope (it makes the optimizer's and the metrics' few
-    scalar variables from values, which the scope refuses). On leaving, the variables it deferred
-    are dropped from Keras's list of variables to initialize, so no later scope of Keras's
-    allocates them in the learner's time. None of this when Keras is not loaded, or when its
-    internals are not the expected ones (`usable`). The trusted side's copy:
-    grader/exercise/weightless.py (this file imports nothing of the grader's)."""
+    0.5 GB. Optimizers are made outside the scope (their few scalar variables come from values,
+    which the scope refuses), so `compile` and `keras.optimizers.Adam(...)` work in it. On leaving,
+    the variables it deferred are taken off Keras's list of variables to initialize (no later scope
+    of Keras's allocates them in the learner's time) and kept as weak references in `deferred`: one
+    that the learner's code kept (a cached model) is given its value before its next ordinary use
+    (`Session.allocate_kept`). None of this when Keras is not loaded, or when its internals are not
+    the expected ones (`usable`). The trusted side's copy: grader/exercise/weightless.py (this
+    file imports nothing of the grader's)."""
 
     def __init__(self):
         self.keras = sys.modules.get("keras")
         self.scope = self.pending = None
+        self.deferred: list = []
         try:
             from keras.src.backend.common import global_state
-            self.global_state = global_state
-            self.usable = self.keras is not None and isinstance(
+            from keras.src.optimizers.base_optimizer import BaseOptimizer
+            self.global_state, self.optimizer = global_state, BaseOptimizer
+            self.usable = self.keras is not None and "__init__" in BaseOptimizer.__dict__ and isinstance(
                 global_state.get_global_attribute("uninitialized_variables", [], set_to_default=True), list)
         except Exception:
             self.usable = False
@@ -123,32 +127,38 @@ class _WeightlessScope:
     def __enter__(self):
         self.pending = self.global_state.get_global_attribute("uninitialized_variables")
         self.before = len(self.pending)
-        model, global_state = self.keras.Model, self.global_state
-        self.own_compile, inherited = model.__dict__.get("compile"), model.compile
+        global_state, own_init = self.global_state, self.optimizer.__dict__["__init__"]
+        self.own_init = own_init
 
-        def compile_outside_the_scope(m, *args, **kwargs):
+        def init_outside_the_scope(optimizer, *args, **kwargs):
             scope = global_state.get_global_attribute("stateless_scope")
             global_state.set_global_attribute("stateless_scope", None)
             try:
-                return inherited(m, *args, **kwargs)
+                return own_init(optimizer, *args, **kwargs)
             finally:
                 global_state.set_global_attribute("stateless_scope", scope)
-        model.compile = compile_outside_the_scope
+        self.optimizer.__init__ = init_outside_the_scope
         self.scope = self.keras.StatelessScope(initialize_variables=False)
         self.scope.__enter__()
         return self
 
     def __exit__(self, *exc):
+        import weakref
         self.scope.__exit__(*exc)
-        if self.own_compile is None:
-            del self.keras.Model.compile
-        else:
-            self.keras.Model.compile = self.own_compile
+        self.optimizer.__init__ = self.own_init
         now = self.global_state.get_global_attribute("uninitialized_variables")
         if now is self.pending:
+            ours = now[self.before:]
             del now[self.before:]
-        elif isinstance(now, list):  # Keras initialised the earlier ones and started a new list: all ours
-            now.clear()
+        else:  # Keras initialised the earlier ones and started a new list: all ours
+            ours = list(now) if isinstance(now, list) else []
+            if isinstance(now, list):
+                now.clear()
+        for variable in ours:
+            try:
+                self.deferred.append(weakref.ref(variable))
+            except TypeError:
+                pass
         return False
 
 
@@ -158,6 +168,14 @@ def _rows(x) -> int:
     first = x[0] if type(x) in (list, tuple) and x else x
     shape = getattr(first, "shape", None)
     return int(shape[0]) if shape else 0
+
+
+def _float32(x):
+    """float64 arrays (alone or in a list) as float32, as predict()'s data adapter passes them."""
+    import numpy as np
+    if type(x) in (list, tuple):
+        return type(x)(_float32(v) for v in x)
+    return x.astype(np.float32) if isinstance(x, np.ndarray) and x.dtype == np.float64 else x
 
 
 def _to_list(values) -> list:
@@ -180,6 +198,7 @@ class Session:
         self.module = None
         self.handles: dict[int, object] = {}
         self.call_inputs: list = []  # the keras.Input tensors the request being served brought
+        self.deferred: list = []  # weak references to variables an architecture call left without values
         self.handlers = {"import": self.do_import, "call": self.do_call, "predict": self.do_predict,
                          "describe": self.do_describe, "value": self.do_value}
 
@@ -250,6 +269,8 @@ class Session:
             answer = self.call_without_weights(fn, fn_name, args, kwargs, int(request.get("seed", 0)))
             if answer is not None:
                 return answer
+        else:
+            self.allocate_kept()
         try:
             _seed(int(request.get("seed", 0)))
             result = fn(*args, **kwargs)
@@ -288,7 +309,22 @@ class Session:
             if isinstance(exc, KeyboardInterrupt):
                 raise
             return None
+        finally:
+            self.deferred = [r for r in self.deferred if r() is not None] + scope.deferred
         return {"status": "ok"}, exported
+
+    def allocate_kept(self) -> None:
+        """Give its value to every variable an architecture call left without one and the learner's
+        code still holds (a cached model, a module-level layer), before an ordinary call or a
+        prediction uses it: as if it had been built the ordinary way."""
+        kept, self.deferred = self.deferred, []
+        for ref in kept:
+            variable = ref()
+            if variable is not None and getattr(variable, "_value", 0) is None:
+                try:
+                    variable._deferred_initialize()
+                except Exception:
+                    pass
 
     def make_input(self, shape: tuple):
         """What a KerasInput becomes: `keras.Input(shape=shape)` (Keras imported quietly when the
@@ -349,6 +385,7 @@ class Session:
 
     def do_describe(self, request, _value):
         """The live model of a handle, described again: config and its current (trained) weights."""
+        self.allocate_kept()
         model = self.handles.get(request.get("handle"))
         if model is None:
             return {"status": "error", "message": "no such model"}, None
@@ -359,10 +396,14 @@ class Session:
         if model is None:
             return {"status": "error", "message": "no such model"}, None
         batch_size = int(request.get("batch_size", 256))
+        self.allocate_kept()
         try:
             _seed(int(request.get("seed", 0)))
-            if 0 < _rows(value) <= batch_size:  # one batch: the same predict_step, without predict()'s
-                out = model.predict_on_batch(value)  # per-call set-up (~20 ms instead of 60-250 ms)
+            keras = sys.modules.get("keras")
+            if 0 < _rows(value) <= batch_size and keras is not None and type(model).predict is keras.Model.predict:
+                # one batch: the same predict_step without predict()'s per-call set-up (~20 ms, not
+                # 60-250 ms); float64 inputs cast to float32 as predict()'s data adapter does
+                out = model.predict_on_batch(_float32(value))
             else:
                 out = model.predict(value, batch_size=batch_size, verbose=0)
         except BaseException as exc:
