@@ -117,6 +117,35 @@ def test_validate_takes_exercise_ids():
     data = json.loads(proc.stdout)
     assert proc.returncode == 0 and data["ok"], data
     assert [e["id"] for e in data["exercises"]] == ["param-count", "perceptron"]
+    serial = json.loads(dlgrade("validate", "--json", "--workers", "1", "perceptron").stdout)  # in this process
+    assert serial["ok"] and serial["exercises"] == data["exercises"][1:], serial
+    bad = dlgrade("validate", "--workers", "0", "perceptron")
+    assert bad.returncode == 2 and "--workers" in bad.stderr
+
+
+def test_validate_on_workers_names_a_reference_that_loses_points_and_a_grading_that_could_not_run(tmp_path):
+    """The proof's gradings run on a pool of workers (forked from their zygotes) and are judged
+    as one after another would be: a reference that loses points is named with its failing test,
+    and a grading that has no result (its worker died twice) is a problem saying why, not a crash."""
+    import shutil
+
+    from grader.batch.run import grade_on_pool
+    from grader.exercise.spec import find_exercise, load_exercise
+    from grader.exercise.validate import judge, validate_exercises
+    from grader.grading.engine import grade
+    ex = find_exercise("perceptron")
+    shutil.copytree(ex.directory, tmp_path / "exercises" / "perceptron")
+    shutil.copytree(ex.solution_dir, tmp_path / "solutions" / "perceptron", ignore=shutil.ignore_patterns("__pycache__"))
+    solution = tmp_path / "solutions" / "perceptron" / "solution.py"
+    solution.write_text(solution.read_text().replace("return (np.asarray(z) > 0).astype(int)",
+                                                     "return (np.asarray(z) >= 0).astype(int)"))
+    broken = load_exercise(tmp_path / "exercises" / "perceptron", tmp_path / "solutions")
+    pooled, = validate_exercises([broken], grade, lambda jobs: grade_on_pool(jobs, 2))
+    serial, = validate_exercises([broken], grade)
+    assert not pooled.ok and pooled.as_dict() == serial.as_dict()
+    assert "reference (hidden) lost points in: test_the_output_at_exactly_0_is_0" in pooled.problems
+    died = judge(broken, "the grading worker died (signal 9)", serial.reference, serial.template)
+    assert died.problems == ["reference (hidden) could not be graded: the grading worker died (signal 9)"]
 
 
 def test_demo_walks_the_course_loop(tmp_path):

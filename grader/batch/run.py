@@ -264,3 +264,46 @@ def run_batch(course, gradebook: Gradebook, *, exercise: str | None = None, stud
             pool.close()
     summary.seconds = time.monotonic() - t0
     return summary
+
+
+@dataclass
+class _Job:
+    """One grading outside a course (`grade_on_pool`): the fields a worker's task message reads."""
+
+    task_id: str
+    exercise_dir: str
+    solutions_dir: str
+    submission_path: str
+    suite: str
+    device: str = "auto"
+    hoda_dir: str = ""
+    heldout_seed: int | None = None
+    attempts: int = 0
+
+
+def grade_on_pool(jobs: list, workers: int, device: str = "auto") -> list:
+    """Grade (exercise, submission file, suite) jobs on a local pool of `workers` worker processes
+    (each forks its gradings from its zygotes, as in a batch). Returns, in the jobs' order, each
+    one's `Result`, or a string saying why there is none (the worker died twice under it, or the
+    grading could not run). What `dlgrade validate --workers` runs its proofs on."""
+    from grader.grading.result import Result
+    tasks = [_Job(str(i), str(ex.directory), str(ex.solution_dir.parent) if ex.solution_dir else "", str(path),
+                  suite, device) for i, (ex, path, suite) in enumerate(jobs)]
+    out: list = [None] * len(tasks)
+    pool = LocalPool(workers)
+    try:
+        round_tasks = tasks
+        while round_tasks:
+            retry = []
+            for task, response in pool.run(round_tasks):
+                task.attempts += 1
+                if "crashed" in response and task.attempts < MAX_ATTEMPTS:
+                    retry.append(task)
+                elif response.get("result") is not None:
+                    out[int(task.task_id)] = Result.from_json(response["result"])
+                else:
+                    out[int(task.task_id)] = str(response.get("crashed") or response.get("error") or "unknown error")
+            round_tasks = retry
+    finally:
+        pool.close()
+    return out

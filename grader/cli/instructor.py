@@ -35,8 +35,10 @@ def grade(exercise, path, as_json, device, hoda_dir):
 
 @click.command()
 @click.argument("exercise_ids", nargs=-1, metavar="[EXERCISE]...")
+@click.option("--workers", type=click.IntRange(min=1), default=None,
+              help="Grading workers (default: the CPU count; 1 grades in this process).")
 @json_option
-def validate(exercise_ids, as_json):
+def validate(exercise_ids, workers, as_json):
     """Instructors: prove every exercise's tests work (reference: full marks; template: less);
     with EXERCISE ids, only those."""
     quiet_frameworks()
@@ -52,7 +54,14 @@ def validate(exercise_ids, as_json):
         stale = write_templates(exercises, check_only=True)
     except TemplateError as err:
         fail(str(err))
-    rows = validate_exercises(exercises, run_grading)
+    workers = min(workers or os.cpu_count() or 1, 3 * len(exercises))
+    grade_all = None
+    if workers > 1:  # three gradings per exercise, on a pool whose workers fork them from zygotes
+        from grader.batch.run import grade_on_pool
+
+        def grade_all(jobs):
+            return grade_on_pool(jobs, workers)
+    rows = validate_exercises(exercises, run_grading, grade_all)
     ok = not stale and all(r.ok for r in rows)
     if as_json:
         click.echo(json.dumps({"ok": ok, "stale_templates": stale, "exercises": [r.as_dict() for r in rows]},
