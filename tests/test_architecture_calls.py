@@ -29,10 +29,20 @@ def build_huge():
     return keras.Sequential([keras.Input((40_000,)), keras.layers.Dense(50_000)])
 
 
+KERNELS = []  # weak references: they keep nothing alive
+
+
+def kernels_with_values():
+    """How many of build_compiled's first kernels are alive and hold a value."""
+    return sum(1 for ref in KERNELS if ref() is not None and ref()._value is not None)
+
+
 def build_compiled(units):
+    import weakref
     CALLS.append("compiled")
     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(units, activation="relu"),
                               keras.layers.Dense(3, activation="softmax")])
+    KERNELS.append(weakref.ref(model.layers[0].kernel))
     model.compile(optimizer=keras.optimizers.Adam(learning_rate=0.01), loss="categorical_crossentropy",
                   metrics=["accuracy"])
     return model
@@ -100,6 +110,7 @@ def test_2_a_compiled_model_keeps_its_compile_settings(submission):
     assert [layer["config"]["units"] for layer in json.loads(ref.config)["config"]["layers"]
             if layer["class_name"] == "Dense"] == [8, 3]
     assert submission.calls()[-1:] == ["compiled"]  # built once: its optimizer was made outside the scope
+    assert submission.kernels_with_values() == 0  # a model nobody keeps is never given its weights later
 
 
 @points(1)

@@ -318,6 +318,10 @@ class Session:
         code still holds (a cached model, a module-level layer), before an ordinary call or a
         prediction uses it: as if it had been built the ordinary way."""
         kept, self.deferred = self.deferred, []
+        if not any(ref() is not None for ref in kept):
+            return
+        import gc
+        gc.collect()  # a model nobody keeps is still alive until its reference cycles are collected
         for ref in kept:
             variable = ref()
             if variable is not None and getattr(variable, "_value", 0) is None:
